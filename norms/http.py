@@ -1,0 +1,37 @@
+"""Response headers as the norms engine sees them: an ordered list of (name, value) lines.
+
+Repeated header lines matter (``X-Robots-Tag`` may appear several times with a
+different bot prefix each), so we never fold them into a dict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+HeaderLines = tuple[tuple[str, str], ...]
+HeadersLike = Mapping[str, str] | Mapping[str, list[str]] | Iterable[tuple[str, str]] | None
+
+
+def header_lines(headers: HeadersLike) -> HeaderLines:
+    """Normalise any common header shape to ordered ``(lowercase-name, value)`` pairs."""
+    if headers is None:
+        return ()
+    out: list[tuple[str, str]] = []
+    items: Iterable[tuple[str, object]]
+    if isinstance(headers, Mapping):
+        items = headers.items()
+    else:
+        items = headers
+    for name, value in items:
+        key = (name.decode("latin-1") if isinstance(name, bytes) else str(name)).strip().lower()
+        values = value if isinstance(value, list | tuple) else [value]
+        for v in values:
+            text = v.decode("latin-1") if isinstance(v, bytes) else str(v)
+            out.append((key, text.strip()))
+    return tuple(out)
+
+
+def header_values(headers: HeaderLines, name: str) -> list[str]:
+    """All values of header ``name`` (case-insensitive), in order, one per line."""
+    key = name.lower()
+    return [v for k, v in headers if k == key]
