@@ -170,3 +170,25 @@ class Grants(BaseModel):
         if currency and currency.upper() != self.currency.upper():
             return False
         return amount <= self.max_price
+
+
+class LicenseRef(BaseModel):
+    """A pointer to an RSL licence found at one discovery point.
+
+    ``via``: ``robots`` (a ``License:`` line), ``link-header`` (HTTP ``Link``),
+    ``html-link`` (``<link rel=license type=application/rsl+xml>``),
+    ``html-inline`` (``<script type=application/rsl+xml>``; ``inline`` holds the
+    XML), ``rss`` (an ``rsl:content`` element in a feed item).
+    ``scope``: ``group`` (robots line inside the group selected for our
+    token), ``global`` (robots line outside any group), ``page`` (attached to
+    one response or document).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    url: str
+    via: str
+    scope: str
+    line: int | None = None
+    element: str | None = None
+    inline: str | None = None
