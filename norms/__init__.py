@@ -1,5 +1,6 @@
 """fairfetch norms: pure, I/O-free readers of publisher signals and one decision per URL and usage."""
 
+from norms.evaluate import DEFAULT_EFFECTS, combine, evaluate
 from norms.model import (
     AI_USAGES,
     ALL_USAGES,
@@ -14,12 +15,15 @@ from norms.model import (
     Statement,
     Usage,
 )
+from norms.verdict import FetchDecision, UsageDecision, Verdict
 
 __all__ = [
     "AI_USAGES",
     "ALL_USAGES",
+    "DEFAULT_EFFECTS",
     "Effect",
     "Evidence",
+    "FetchDecision",
     "Gate",
     "Grants",
     "Obligation",
@@ -28,4 +32,8 @@ __all__ = [
     "SignalError",
     "Statement",
     "Usage",
+    "UsageDecision",
+    "Verdict",
+    "combine",
+    "evaluate",
 ]

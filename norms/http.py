@@ -18,10 +18,7 @@ def header_lines(headers: HeadersLike) -> HeaderLines:
         return ()
     out: list[tuple[str, str]] = []
     items: Iterable[tuple[str, object]]
-    if isinstance(headers, Mapping):
-        items = headers.items()
-    else:
-        items = headers
+    items = headers.items() if isinstance(headers, Mapping) else headers
     for name, value in items:
         key = (name.decode("latin-1") if isinstance(name, bytes) else str(name)).strip().lower()
         values = value if isinstance(value, list | tuple) else [value]

@@ -1,0 +1,322 @@
+"""One decision per URL and usage, with the evidence behind it.
+
+``evaluate`` gathers what every signal reader says about a URL and combines it
+by the rules written down in docs/norms.md:
+
+1. **Access gates first.** robots.txt Disallow (or robots.txt unreachable),
+   HTTP 401/403/451, 402 without an agreed price, an RSL licence server whose
+   token we do not hold. A gate denies the fetch and every usage; no licence
+   overrides it (RSL: ``License`` never changes Allow/Disallow).
+2. **Restrictions win.** For each usage, any applicable denial (RSL
+   prohibition, Content-Signal ``no``, AI Preferences ``n``, TDMRep
+   reservation, noai/noindex/nosnippet, paywall, unlicensed content) denies it:
+   the most restrictive signal wins across standards. Each reader has already
+   applied its own standard's specificity rule (longest path, first match,
+   narrower scope...).
+3. **Unless a grant covers the usage.** An operator's contract for the host,
+   a licence token held for an RSL server or a payment made lifts
+   *preference* denials for the usages it covers; it never lifts a prohibition
+   stated in a licence itself, nor a gate.
+4. **Allows carry obligations.** An allowed usage collects every obligation
+   (attribution, payment, snippet limit, parts to exclude, reporting) of the
+   statements that speak about it.
+5. **Silence falls back to defaults** that respect the publisher: ``search``,
+   ``ai-index`` and ``ai-input`` are allowed when nothing says otherwise;
+   ``ai-train`` needs an explicit permission. The default used is recorded.
+
+The fetch decision is the gate decision combined with the declared purposes: a
+URL none of whose declared purposes is allowed is not requested either.
+
+Per-URL cost matters (the crawler asks before every request), so the
+combination step is memoised on the identity of the matched signal objects;
+readers return the same frozen objects for the same matching rule.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from norms.html import HtmlDoc, parse_html
+from norms.http import HeadersLike, header_lines
+from norms.model import (
+    ALL_USAGES,
+    Effect,
+    Evidence,
+    Gate,
+    Grants,
+    Obligation,
+    ObligationKind,
+    Signal,
+    Statement,
+    Usage,
+)
+from norms.verdict import FetchDecision, UsageDecision, Verdict
+
+if TYPE_CHECKING:
+    from norms.robots import RobotsTxt
+    from norms.rsl import LicenseSource
+    from norms.tdmrep import TdmRepFile
+
+DEFAULT_EFFECTS: Mapping[Usage, Effect] = {
+    Usage.SEARCH: Effect.ALLOW,
+    Usage.AI_INDEX: Effect.ALLOW,
+    Usage.AI_INPUT: Effect.ALLOW,
+    Usage.AI_TRAIN: Effect.DENY,
+}
+
+_DEFAULT_EVIDENCE: dict[tuple[Usage, Effect], Evidence] = {
+    (u, e): Evidence(
+        signal=Signal.DEFAULT,
+        source="fairfetch",
+        raw=f"{u.value}={e.value}",
+        rule=(
+            f"no signal speaks about {u.value}: fairfetch default is to allow it"
+            if e is Effect.ALLOW
+            else f"no signal permits {u.value} explicitly: fairfetch default is to refrain"
+        ),
+    )
+    for u in Usage
+    for e in Effect
+}
+
+# Obligations that show the operator holds a licence or has paid: such a
+# permission is a grant and lifts preference-level denials for its usage.
+_GRANT_OBLIGATIONS = frozenset({ObligationKind.LICENSE_TOKEN, ObligationKind.PAYMENT})
+
+_CACHE_SIZE = 4096
+_combine_cache: OrderedDict[tuple[object, ...], tuple[object, tuple[UsageDecision, ...]]] = OrderedDict()
+
+
+def _describe(st: Statement) -> str:
+    ev = st.evidence
+    derived = " (derived)" if st.derived else ""
+    return f"{ev.signal.value} {st.effect.value}s {st.usage.value}{derived}: {ev.raw!r} at {ev.where()} — {ev.rule}"
+
+
+def _deny_rank(st: Statement) -> int:
+    """Which denial to name as the decider: licence prohibitions, then direct, then derived."""
+    if not st.preference:
+        return 0
+    return 2 if st.derived else 1
+
+
+def _decide_usage(
+    usage: Usage,
+    statements: Sequence[Statement],
+    covered: bool,
+    default: Effect,
+) -> UsageDecision:
+    mine = [s for s in statements if s.usage is usage]
+    grant_here = covered or any(
+        s.effect is Effect.ALLOW and any(o.kind in _GRANT_OBLIGATIONS for o in s.obligations)
+        for s in mine
+    )
+    denies = [s for s in mine if s.effect is Effect.DENY and not (grant_here and s.preference)]
+    evidence = tuple(dict.fromkeys(s.evidence for s in mine))
+    if denies:
+        denies.sort(key=_deny_rank)
+        return UsageDecision(
+            usage=usage,
+            effect=Effect.DENY,
+            reasons=tuple(_describe(s) for s in denies),
+            decided_by=denies[0].evidence,
+            evidence=evidence,
+        )
+    allows = [s for s in mine if s.effect is Effect.ALLOW]
+    obligations: tuple[Obligation, ...] = tuple(dict.fromkeys(o for s in allows for o in s.obligations))
+    overridden = [s for s in mine if s.effect is Effect.DENY]
+    reasons = [_describe(s) for s in allows]
+    reasons += [f"overridden by a grant: {_describe(s)}" for s in overridden]
+    if allows or covered:
+        decided_by = allows[0].evidence if allows else None
+        if covered and not allows:
+            reasons.append(f"operator grant covers {usage.value}")
+        return UsageDecision(
+            usage=usage,
+            effect=Effect.ALLOW,
+            obligations=obligations,
+            reasons=tuple(reasons),
+            decided_by=decided_by,
+            evidence=evidence,
+        )
+    ev = _DEFAULT_EVIDENCE[(usage, default)]
+    return UsageDecision(
+        usage=usage,
+        effect=default,
+        reasons=(ev.rule,),
+        decided_by=ev,
+        evidence=evidence,
+    )
+
+
+def _gated(usage: Usage, gates: Sequence[Gate]) -> UsageDecision:
+    return UsageDecision(
+        usage=usage,
+        effect=Effect.DENY,
+        reasons=tuple(g.reason for g in gates),
+        decided_by=gates[0].evidence,
+        evidence=tuple(dict.fromkeys(g.evidence for g in gates)),
+    )
+
+
+def combine(
+    url: str,
+    *,
+    user_agent: str,
+    purposes: Sequence[Usage],
+    gates: Sequence[Gate],
+    statements: Sequence[Statement],
+    grants: Grants,
+    defaults: Mapping[Usage, Effect] = DEFAULT_EFFECTS,
+    exclude_selectors: Sequence[str] = (),
+) -> Verdict:
+    """Combine gates and statements into a Verdict (the rules in the module docstring)."""
+    host = (urlsplit(url).hostname or "").lower()
+    decisions: tuple[UsageDecision, ...]
+    if gates:
+        decisions = tuple(_gated(u, gates) for u in ALL_USAGES)
+    else:
+        key: tuple[object, ...] | None = None
+        if defaults is DEFAULT_EFFECTS:
+            covered_key = tuple(grants.covers(host, u) for u in ALL_USAGES)
+            key = (covered_key, *map(id, statements))
+            hit = _combine_cache.get(key)
+            if hit is not None:
+                _combine_cache.move_to_end(key)
+                decisions = hit[1]
+            else:
+                decisions = tuple(
+                    _decide_usage(u, statements, covered_key[i], defaults[u])
+                    for i, u in enumerate(ALL_USAGES)
+                )
+                # Keep the statements alive with the entry so their ids stay unique.
+                _combine_cache[key] = (tuple(statements), decisions)
+                if len(_combine_cache) > _CACHE_SIZE:
+                    _combine_cache.popitem(last=False)
+        else:
+            decisions = tuple(
+                _decide_usage(u, statements, grants.covers(host, u), defaults[u]) for u in ALL_USAGES
+            )
+    usages = {d.usage: d for d in decisions}
+    if gates:
+        fetch = FetchDecision(allowed=False, reason=gates[0].reason, decided_by=gates[0].evidence)
+    else:
+        permitted = [p for p in purposes if usages[p].allowed]
+        if permitted or not purposes:
+            fetch = FetchDecision(
+                allowed=True,
+                reason="allowed for " + ", ".join(p.value for p in permitted) if permitted else "no gate",
+            )
+        else:
+            first = usages[purposes[0]]
+            fetch = FetchDecision(
+                allowed=False,
+                reason="no declared purpose is allowed: "
+                + "; ".join(f"{p.value}: {usages[p].reasons[0]}" for p in purposes if usages[p].reasons),
+                decided_by=first.decided_by,
+            )
+    evidence = tuple(dict.fromkeys([*(g.evidence for g in gates), *(s.evidence for s in statements)]))
+    return Verdict.model_construct(
+        url=url,
+        user_agent=user_agent,
+        purposes=tuple(purposes),
+        fetch=fetch,
+        usages=usages,
+        evidence=evidence,
+        exclude_selectors=tuple(dict.fromkeys(exclude_selectors)),
+    )
+
+
+def evaluate(
+    url: str,
+    *,
+    user_agent: str = "fairfetch",
+    purposes: Iterable[Usage | str] = ALL_USAGES,
+    robots: RobotsTxt | None = None,
+    licenses: Sequence[LicenseSource] = (),
+    tdmrep: TdmRepFile | None = None,
+    status: int | None = None,
+    headers: HeadersLike = None,
+    html: str | bytes | HtmlDoc | None = None,
+    grants: Grants | None = None,
+    defaults: Mapping[Usage, Effect] = DEFAULT_EFFECTS,
+) -> Verdict:
+    """Decide, for every usage, whether ``url`` may be used, and whether it may be fetched.
+
+    Call it before a request with what is known per origin (``robots``,
+    ``licenses`` from robots.txt, ``tdmrep``) and again after the response with
+    ``status``, ``headers`` and ``html`` (and any licences discovered on the
+    page). ``user_agent`` is the product token robots.txt groups are matched
+    against. Pure: no I/O, never raises on odd signal values.
+    """
+    grants = grants if grants is not None else _NO_GRANTS
+    wanted = tuple(Usage(p) for p in purposes)
+    gates: list[Gate] = []
+    statements: list[Statement] = []
+    exclude: list[str] = []
+
+    if robots is not None:
+        gate = robots.gate(url, user_agent)
+        if gate is not None:
+            gates.append(gate)
+        else:
+            statements.extend(robots.statements(url, user_agent))
+
+    if licenses:
+        from norms.rsl import license_statements
+
+        lic_statements, lic_gates = license_statements(url, licenses, grants)
+        statements.extend(lic_statements)
+        gates.extend(lic_gates)
+
+    responded = status is not None or headers is not None or html is not None
+    lines = header_lines(headers) if headers is not None else ()
+    doc = parse_html(html) if html is not None else None
+
+    if tdmrep is not None or responded:
+        from norms.tdmrep import tdmrep_statements
+
+        statements.extend(
+            tdmrep_statements(url, file=tdmrep, headers=lines, html=doc, source_url=url)
+        )
+
+    if responded:
+        from norms.access import access_from_response
+        from norms.aipref import content_usage_header_statements
+        from norms.content_signal import content_signal_header_statements
+        from norms.robots_tags import robots_directives
+
+        access = access_from_response(status, lines, url=url, grants=grants)
+        gates.extend(access.gates)
+        statements.extend(access.statements)
+        statements.extend(robots_directives(lines, doc, user_agent, source_url=url).statements())
+        statements.extend(content_usage_header_statements(lines, url))
+        statements.extend(content_signal_header_statements(lines, url))
+        if doc is not None and doc.root is not None:
+            from norms.paywall import detect_paywall
+
+            report = detect_paywall(doc, url)
+            statements.extend(report.statements())
+            exclude.extend(report.selectors)
+
+    for st in statements:
+        for ob in st.obligations:
+            if ob.kind is ObligationKind.EXCLUDE_PARTS:
+                exclude.extend(ob.selectors)
+
+    return combine(
+        url,
+        user_agent=user_agent,
+        purposes=wanted,
+        gates=gates,
+        statements=statements,
+        grants=grants,
+        defaults=defaults,
+        exclude_selectors=exclude,
+    )
+
+
+_NO_GRANTS = Grants()
