@@ -1,0 +1,344 @@
+"""Page-level robots rules: the ``X-Robots-Tag`` and draft ``Robots-Tag`` headers, robots metas, noai.
+
+Every carrier can only *restrict* (draft-illyes-repext: "all rules are
+restrictive"), so the result is the union of every restriction that applies to
+our crawler: rules for everyone plus rules addressed to our product token,
+from every header line and every meta element. A bot-specific rule can never
+lift a general one.
+
+Reading choices, each tested:
+
+* ``X-Robots-Tag`` lines are split one by one; a ``<ua>:`` prefix scopes the
+  rest of *that line* (until the next prefix) and never leaks into the next
+  line, which is why lines must not be joined first. ``max-snippet:20``,
+  ``unavailable_after: …`` and the other valued directives are not prefixes.
+* Robots metas outside ``<head>`` are applied too. The draft says to consider
+  only ``<head>``, but a lenient HTML parser (and a publisher's template) can
+  easily misplace one, and a restriction the publisher wrote is never read
+  away; the evidence says ``outside <head>`` so a reviewer can tell.
+* A malformed ``Robots-Tag`` structured field is ignored as RFC 9651 requires
+  (recorded in ``warnings``); ``X-Robots-Tag`` is read leniently instead.
+* ``unavailable_after`` in the past (relative to ``now``) means ``noindex``.
+* ``noarchive`` together with ``nocache`` keeps the ``noarchive`` denial (Bing
+  would read the pair as ``nocache`` alone; we keep the union of restrictions).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import http_sf
+from pydantic import BaseModel, Field
+
+from norms.html import HtmlDoc, parse_html
+from norms.http import HeadersLike, header_lines
+from norms.model import (
+    AI_USAGES,
+    Effect,
+    Evidence,
+    Obligation,
+    ObligationKind,
+    Signal,
+    Statement,
+    Usage,
+)
+from norms.vocabulary import usages_for
+
+#: Characters of a page an answer may quote when a rule allows "only URL, title
+#: and snippet" without a number (Bing ``nocache``): the length of a typical
+#: search-result snippet. A local policy, not a standard value.
+DEFAULT_SNIPPET_CHARS = 160
+
+#: What ``noimageai`` removes from a page before AI use.
+IMAGE_SELECTORS: tuple[str, ...] = ("img", "picture", "svg", "video[poster]")
+
+# Directives whose value follows a colon: never to be read as a user-agent prefix.
+_VALUED = frozenset(
+    {"max-snippet", "max-image-preview", "max-video-preview", "unavailable_after", "unavailable-after"}
+)
+_PREFIX = re.compile(r"^\s*([A-Za-z0-9_.*\-]+)\s*:\s*(.*)$", re.S)
+
+_DATE_WITH_COMMA = re.compile(r"unavailable[_-]after\s*:\s*[A-Za-z]{3,9}\s*$", re.I)
+
+
+def product_token(user_agent: str) -> str:
+    """The product token of a User-Agent string (``fairfetch/1.0 (+url)`` -> ``fairfetch``), lowercased."""
+    head = user_agent.strip().split(None, 1)[0] if user_agent.strip() else ""
+    return head.split("/", 1)[0].lower()
+
+
+def parse_date(value: str) -> datetime | None:
+    """Read an ``unavailable_after`` date (ISO 8601, RFC 822/850); ``None`` if unreadable.
+
+    Dates without a zone are taken as UTC.
+    """
+    text = value.strip()
+    if not text:
+        return None
+    dt: datetime | None = None
+    try:
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            dt = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            dt = None
+        if dt is None:
+            for fmt in ("%d-%b-%Y %H:%M:%S %Z", "%A, %d-%b-%y %H:%M:%S %Z", "%d %b %Y %H:%M:%S %Z", "%d %b %Y"):
+                try:
+                    dt = datetime.strptime(text, fmt)
+                    break
+                except ValueError:
+                    continue
+    if dt is None:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+class RobotsDirectives(BaseModel):
+    """The union of every page-level robots restriction that applies to one user agent.
+
+    ``max_snippet`` is the smallest non-negative ``max-snippet`` seen
+    (``None``: no limit). ``evidence`` holds one entry per restriction and
+    carrier, in document order; ``warnings`` what was ignored and why.
+    """
+
+    noindex: bool = False
+    nofollow: bool = False
+    nosnippet: bool = False
+    max_snippet: int | None = None
+    noarchive: bool = False
+    nocache: bool = False
+    noai: bool = False
+    noimageai: bool = False
+    unavailable_after: datetime | None = None
+    evidence: list[Evidence] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+
+    def _first(self, rule_prefix: str) -> Evidence:
+        for ev in self.evidence:
+            if ev.rule.startswith(rule_prefix):
+                return ev
+        raise LookupError(rule_prefix)  # pragma: no cover - flags are only set with evidence
+
+    def statements(self) -> list[Statement]:
+        """What these rules say about each usage (see ``norms.vocabulary``).
+
+        Denials come straight from the vocabulary table. Snippet limits and
+        ``noimageai`` are conditions, not denials: ``ALLOW`` statements
+        carrying a ``snippet-limit`` or ``exclude-parts`` obligation.
+        """
+        out: list[Statement] = []
+
+        def deny(token: str, ev: Evidence) -> None:
+            for usage, derived in usages_for("robots-tag", token):
+                out.append(Statement(usage=usage, effect=Effect.DENY, evidence=ev, derived=derived))
+
+        def allow(usages: tuple[Usage, ...], ob: Obligation, ev: Evidence) -> None:
+            for usage in usages:
+                out.append(Statement(usage=usage, effect=Effect.ALLOW, evidence=ev, obligations=(ob,)))
+
+        if self.noindex:
+            deny("noindex", self._first("noindex"))
+        if self.noai:
+            deny("noai", self._first("noai"))
+        if self.noarchive:
+            deny("noarchive", self._first("noarchive"))
+        if self.nosnippet or self.max_snippet == 0:
+            ev = self._first("nosnippet") if self.nosnippet else self._first("max-snippet:0 ")
+            deny("nosnippet", ev)
+            allow(
+                (Usage.SEARCH,),
+                Obligation(kind=ObligationKind.SNIPPET_LIMIT, limit=0, detail="nosnippet: no excerpt"),
+                ev,
+            )
+        elif self.max_snippet is not None:
+            ev = self._first(f"max-snippet:{self.max_snippet} ")
+            ob = Obligation(
+                kind=ObligationKind.SNIPPET_LIMIT,
+                limit=self.max_snippet,
+                detail=f"max-snippet: quote at most {self.max_snippet} characters",
+            )
+            allow((Usage.SEARCH, Usage.AI_INPUT), ob, ev)
+        if self.nocache:
+            limit = self.max_snippet if self.max_snippet is not None else DEFAULT_SNIPPET_CHARS
+            ob = Obligation(
+                kind=ObligationKind.SNIPPET_LIMIT,
+                limit=limit,
+                detail="nocache (Bing): only URL, title and snippet may be used",
+            )
+            allow((Usage.AI_INPUT, Usage.AI_TRAIN), ob, self._first("nocache"))
+        if self.noimageai:
+            ob = Obligation(
+                kind=ObligationKind.EXCLUDE_PARTS,
+                selectors=IMAGE_SELECTORS,
+                detail="noimageai: images are not to be used for AI",
+            )
+            allow(AI_USAGES, ob, self._first("noimageai"))
+        return out
+
+
+class _Collector:
+    """Accumulates restrictions and their evidence while carriers are read."""
+
+    def __init__(self, source_url: str, now: datetime) -> None:
+        self.d = RobotsDirectives()
+        self.source = source_url
+        self.now = now
+
+    def apply(self, directive: str, value: str | None, signal: Signal, element: str, raw: str, scope: str) -> None:
+        name = directive.strip().lower()
+        d = self.d
+
+        def record(rule: str) -> None:
+            d.evidence.append(
+                Evidence(signal=signal, source=self.source, element=element, raw=raw, rule=f"{rule} ({scope})")
+            )
+
+        if name in ("noindex", "nofollow", "nosnippet", "noarchive", "nocache", "noai", "noimageai"):
+            if not getattr(d, name):
+                setattr(d, name, True)
+            record(name)
+        elif name == "none":
+            d.noindex = d.nofollow = True
+            record("noindex, nofollow: 'none'")
+        elif name == "max-snippet":
+            try:
+                n = int((value or "").strip())
+            except ValueError:
+                d.warnings.append(f"{element}: max-snippet value {value!r} is not a number; ignored")
+                return
+            if n < 0:
+                return  # -1 means "no limit": nothing to restrict
+            if d.max_snippet is None or n < d.max_snippet:
+                d.max_snippet = n
+            record(f"max-snippet:{n}")
+        elif name in ("unavailable_after", "unavailable-after"):
+            when = parse_date(value or "")
+            if when is None:
+                d.warnings.append(f"{element}: unavailable_after date {value!r} is unreadable; ignored")
+                return
+            if d.unavailable_after is None or when < d.unavailable_after:
+                d.unavailable_after = when
+            if when <= self.now:
+                d.noindex = True
+                record(f"noindex: unavailable_after {when.isoformat()} has passed")
+            else:
+                d.evidence.append(
+                    Evidence(
+                        signal=signal,
+                        source=self.source,
+                        element=element,
+                        raw=raw,
+                        rule=f"unavailable_after {when.isoformat()}: noindex from then on ({scope})",
+                    )
+                )
+
+
+def _split_items(value: str) -> Iterator[str]:
+    """Comma-separated items, re-joining an RFC 822/850 date that contains a comma."""
+    parts = value.split(",")
+    i = 0
+    while i < len(parts):
+        item = parts[i]
+        if i + 1 < len(parts) and _DATE_WITH_COMMA.search(item):
+            item = item + "," + parts[i + 1]
+            i += 1
+        yield item
+        i += 1
+
+
+def _read_x_robots_line(col: _Collector, value: str, index: int, token: str) -> None:
+    element = f"header X-Robots-Tag #{index}"
+    scope: str | None = None  # None: applies to every crawler
+    for raw_item in _split_items(value):
+        item = raw_item.strip()
+        while True:
+            m = _PREFIX.match(item)
+            if not m or m.group(1).lower() in _VALUED:
+                break
+            scope = m.group(1).lower()
+            item = m.group(2).strip()
+        if not item:
+            continue
+        if scope is not None and scope not in (token, "*"):
+            continue
+        m = _PREFIX.match(item)
+        name, arg = (m.group(1), m.group(2)) if m else (item, None)
+        where = "all crawlers" if scope in (None, "*") else f"addressed to {scope}"
+        col.apply(name, arg, Signal.X_ROBOTS_TAG, element, value, where)
+
+
+def _read_robots_tag_field(col: _Collector, value: str, index: int, token: str) -> None:
+    element = f"header Robots-Tag #{index}"
+    try:
+        members = http_sf.parse(value.encode("latin-1", "replace"), tltype="list")
+    except (http_sf.StructuredFieldError, ValueError, TypeError) as exc:
+        col.d.warnings.append(f"{element}: not a valid structured-field list ({exc}); ignored")
+        return
+    if not isinstance(members, list):  # pragma: no cover - tltype="list" always yields a list
+        return
+    for member in members:
+        target: object = member[0] if isinstance(member, tuple) else member
+        params: object = member[1] if isinstance(member, tuple) and len(member) > 1 else {}
+        if not isinstance(target, http_sf.Token) or not isinstance(params, dict):
+            col.d.warnings.append(f"{element}: member {target!r} is not a product token; ignored")
+            continue
+        name = str(target).lower()
+        if name not in (token, "*"):
+            continue
+        where = "all crawlers" if name == "*" else f"addressed to {name}"
+        for rule, arg in params.items():
+            arg_text = None if arg is True else str(arg)
+            col.apply(str(rule), arg_text, Signal.X_ROBOTS_TAG, element, value, where)
+
+
+def _read_metas(col: _Collector, doc: HtmlDoc, token: str) -> None:
+    for meta in doc.metas:
+        if meta.name != "robots" and meta.name != token:
+            continue
+        where = "all crawlers" if meta.name == "robots" else f"addressed to {meta.name}"
+        if not meta.in_head:
+            where += ", outside <head>"
+        line = f" line {meta.line}" if meta.line is not None else ""
+        element = f'<meta name="{meta.name}">{line}'
+        for raw_item in _split_items(meta.content):
+            item = raw_item.strip()
+            if not item:
+                continue
+            m = _PREFIX.match(item)
+            name, arg = (m.group(1), m.group(2)) if m else (item, None)
+            col.apply(name, arg, Signal.META_ROBOTS, element, meta.content, where)
+
+
+def robots_directives(
+    headers: HeadersLike,
+    html: str | bytes | HtmlDoc | None,
+    user_agent: str,
+    *,
+    source_url: str,
+    now: datetime | None = None,
+) -> RobotsDirectives:
+    """Collect the page-level robots rules that apply to ``user_agent`` from a response.
+
+    ``user_agent`` is our product token (a full User-Agent string works too).
+    ``now`` decides whether ``unavailable_after`` has passed (default: the
+    current time). Never raises: unreadable values are skipped and listed in
+    ``warnings``.
+    """
+    token = product_token(user_agent)
+    col = _Collector(source_url, now if now is not None else datetime.now(UTC))
+    x_index = rt_index = 0
+    for name, value in header_lines(headers):
+        if name == "x-robots-tag":
+            x_index += 1
+            _read_x_robots_line(col, value, x_index, token)
+        elif name == "robots-tag":
+            rt_index += 1
+            _read_robots_tag_field(col, value, rt_index, token)
+    if html is not None:
+        _read_metas(col, parse_html(html), token)
+    return col.d
