@@ -86,6 +86,17 @@ def _make_engine(db_url: str) -> Engine:
         raise LedgerError(f"no database driver for {url.drivername!r}: {exc}") from exc
 
 
+def _require_sqlite_file(db_url: str) -> None:
+    try:
+        url = sa.engine.make_url(db_url)
+    except sa.exc.ArgumentError as exc:
+        raise LedgerError(f"not a database URL: {db_url!r}") from exc
+    database = url.database or ""
+    is_file = url.get_backend_name() == "sqlite" and database not in ("", ":memory:") and not database.startswith("file:")
+    if is_file and not Path(database).expanduser().is_file():
+        raise LedgerError(f"no ledger at {database} (run a crawl first, or pass --db)")
+
+
 def _sqlite_engine(url: sa.URL) -> Engine:
     database = url.database or ""
     in_memory = database in ("", ":memory:") or "mode=memory" in str(url)
@@ -139,13 +150,28 @@ class Ledger:
     Tables are created on first use. Every public write is one transaction.
     """
 
-    def __init__(self, db_url: str = DEFAULT_DB_URL) -> None:
+    def __init__(self, db_url: str = DEFAULT_DB_URL, *, create: bool = True) -> None:
+        """Open (and with ``create``, set up) the ledger at ``db_url``.
+
+        ``create=False`` is for readers: it refuses to conjure an empty
+        ledger out of a mistyped path or an unprepared database.
+        """
         self.db_url = db_url
+        if not create:
+            _require_sqlite_file(db_url)
         self._engine = _make_engine(db_url)
         self._native_upsert = self._engine.dialect.name in ("sqlite", "postgresql")
         self._known_crawls: set[str] = set()
         try:
+            if not create:
+                missing = {t.__tablename__ for t in TABLES} - set(sa.inspect(self._engine).get_table_names())
+                if missing:
+                    raise LedgerError(f"{self._safe_url()} holds no fairfetch ledger (missing tables: {', '.join(sorted(missing))})")
+                return
             SQLModel.metadata.create_all(self._engine, tables=[t.__table__ for t in TABLES])  # type: ignore[union-attr]
+        except LedgerError:
+            self._engine.dispose()
+            raise
         except sa.exc.SQLAlchemyError as exc:
             self._engine.dispose()
             raise LedgerError(f"cannot open the ledger at {self._safe_url()}: {exc.__class__.__name__}: {_first_line(exc)}") from exc
