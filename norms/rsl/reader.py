@@ -1,0 +1,380 @@
+"""Reading an RSL 1.0 document (XML) into an ``RslDocument``.
+
+Strict about safety and identity, lenient about content, as RSL 1.0 §2 and
+docs/signals.md 2.4 recommend:
+
+* refused with ``SignalError``: more than 1 MiB, not well-formed XML, any
+  DTD or entity declaration, a root that is not ``<rsl>`` in the namespace
+  ``https://rslstandard.org/rsl`` (processors identify RSL by namespace, not
+  by Content-Type);
+* read with a warning: 0.9 comma-separated lists (``legacy``), unknown
+  tokens (dropped: in ``permits`` they grant nothing, in ``prohibits`` they
+  are ignored), extension elements from other namespaces (ignored with their
+  contents), repeated ``permits``/``prohibits`` of one type (merged);
+* read but recorded as non-conformities: unknown elements or attributes in
+  the RSL namespace, misplaced elements, bad values (``encrypted`` without
+  ``server``, an amount that is not a decimal, an unknown payment type...).
+  A crawler treats content under a non-conformant document as unlicensed;
+  a compliance report can still show what the publisher wrote.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from xml.etree.ElementTree import Element
+
+from norms.model import SignalError
+from norms.rsl.document import (
+    DEFAULT_MAX_AGE_DAYS,
+    RSL_NAMESPACE,
+    RULE_TYPES,
+    USER_CLASSES,
+    Accepts,
+    Alternate,
+    Amount,
+    Copyright,
+    Legal,
+    Payment,
+    PaymentType,
+    Reporting,
+    RslContent,
+    RslDocument,
+    RslLicense,
+)
+from norms.rsl.xmlsafe import MiB, parse_xml
+from norms.vocabulary import usages_for
+
+MAX_DOCUMENT_BYTES = 1 * MiB
+
+_NS = "{" + RSL_NAMESPACE + "}"
+# Element -> (allowed attributes, allowed child elements)
+_SCHEMA: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "rsl": (frozenset({"max-age"}), frozenset({"content"})),
+    "content": (
+        frozenset({"url", "server", "encrypted", "lastmod"}),
+        frozenset({"license", "alternate", "schema", "copyright", "terms"}),
+    ),
+    "license": (frozenset(), frozenset({"permits", "prohibits", "payment", "reporting", "legal"})),
+    "permits": (frozenset({"type"}), frozenset()),
+    "prohibits": (frozenset({"type"}), frozenset()),
+    "payment": (frozenset({"type"}), frozenset({"standard", "custom", "amount", "accepts"})),
+    "standard": (frozenset(), frozenset()),
+    "custom": (frozenset(), frozenset()),
+    "amount": (frozenset({"currency"}), frozenset()),
+    "accepts": (frozenset({"type"}), frozenset()),
+    "reporting": (frozenset({"type", "profile", "endpoint"}), frozenset()),
+    "legal": (frozenset({"type"}), frozenset()),
+    "alternate": (frozenset({"type"}), frozenset()),
+    "schema": (frozenset({"type"}), frozenset()),
+    "copyright": (frozenset({"type", "contactEmail", "contactUrl"}), frozenset()),
+    "terms": (frozenset(), frozenset()),
+}
+_LEGACY_PAYMENT_TYPES = {"inference": PaymentType.USE}
+_GEO = re.compile(r"[A-Z]{2}")
+_CURRENCY = re.compile(r"[A-Z]{3}")
+
+
+def _split(tag: str) -> tuple[str, str]:
+    """``{ns}local`` -> (ns, local)."""
+    if tag.startswith("{"):
+        ns, _, local = tag[1:].partition("}")
+        return ns, local
+    return "", tag
+
+
+class _Reader:
+    """One pass over the tree, collecting warnings and non-conformities as it goes."""
+
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+        self.nonconformities: list[str] = []
+        self.legacy = False
+
+    def warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def fault(self, message: str) -> None:
+        if message not in self.nonconformities:
+            self.nonconformities.append(message)
+
+    # -- structure -----------------------------------------------------------
+
+    def attrs(self, el: Element, name: str) -> dict[str, str]:
+        """Attributes of an RSL element; unknown ones are non-conformities, foreign ones ignored."""
+        allowed = _SCHEMA[name][0]
+        out: dict[str, str] = {}
+        for key, value in el.attrib.items():
+            ns, local = _split(key)
+            if ns and ns != RSL_NAMESPACE:
+                continue
+            if local not in allowed:
+                self.fault(f"unknown attribute {local!r} on <{name}>")
+                continue
+            out[local] = value.strip()
+        return out
+
+    def children(self, el: Element, name: str) -> list[tuple[str, Element]]:
+        """RSL children allowed under ``name``; everything else is reported and skipped."""
+        allowed = _SCHEMA[name][1]
+        out: list[tuple[str, Element]] = []
+        for child in el:
+            if not isinstance(child.tag, str):
+                continue
+            ns, local = _split(child.tag)
+            if ns != RSL_NAMESPACE:
+                self.warn(f"extension element <{local}> ({ns or 'no namespace'}) in <{name}> ignored")
+            elif local not in _SCHEMA:
+                self.fault(f"unknown RSL element <{local}> in <{name}>")
+            elif local not in allowed:
+                self.fault(f"<{local}> is not allowed inside <{name}>")
+            else:
+                out.append((local, child))
+        return out
+
+    @staticmethod
+    def text(el: Element) -> str:
+        return (el.text or "").strip()
+
+    def tokens(self, el: Element, where: str) -> list[str]:
+        """A space-separated list; commas mark a 0.9 document, read all the same."""
+        raw = self.text(el)
+        if "," in raw:
+            self.legacy = True
+            self.warn(f"{where}: comma-separated list (RSL 0.9 style) read as a list")
+            raw = raw.replace(",", " ")
+        return raw.split()
+
+    # -- elements --------------------------------------------------------------
+
+    def document(self, root: Element, source_url: str | None) -> RslDocument:
+        attrs = self.attrs(root, "rsl")
+        max_age = DEFAULT_MAX_AGE_DAYS
+        if "max-age" in attrs:
+            value = attrs["max-age"]
+            if value.isdigit() and int(value) > 0:
+                max_age = int(value)
+            else:
+                self.fault(f"max-age {value!r} is not a positive number of days; using {max_age}")
+        contents = [
+            c for _, el in self.children(root, "rsl") if (c := self.content(el)) is not None
+        ]
+        if not contents:
+            self.fault("the document has no <content> element")
+        return RslDocument(
+            source_url=source_url,
+            max_age_days=max_age,
+            contents=contents,
+            warnings=self.warnings,
+            nonconformities=self.nonconformities,
+            legacy=self.legacy,
+        )
+
+    def content(self, el: Element) -> RslContent | None:
+        attrs = self.attrs(el, "content")
+        if "url" not in attrs:
+            self.fault("<content> without a url attribute is ignored")
+            return None
+        url = attrs["url"]
+        server = attrs.get("server") or None
+        if server is not None and not server.lower().startswith(("https://", "http://")):
+            self.fault(f"<content url={url!r}> server {server!r} is not an absolute URL")
+        encrypted = self.boolean(attrs.get("encrypted"), f"<content url={url!r}> encrypted")
+        if encrypted and server is None:
+            self.fault(f'<content url={url!r}> is encrypted="true" without a licence server')
+        licenses: list[RslLicense] = []
+        alternates: list[Alternate] = []
+        schema = copyright_ = terms = None
+        for name, child in self.children(el, "content"):
+            if name == "license":
+                licenses.append(self.license(child, url, len(licenses) + 1))
+            elif name == "alternate":
+                alt = self.text(child)
+                if alt:
+                    alternates.append(Alternate(url=alt, type=self.attrs(child, name).get("type")))
+            elif name == "schema":
+                self.attrs(child, name)
+                schema = self.text(child) or None
+            elif name == "copyright":
+                copyright_ = self.copyright(child)
+            else:
+                terms = self.text(child) or None
+        if not licenses:
+            self.fault(f"<content url={url!r}> has no <license>")
+        return RslContent(
+            url=url,
+            server=server,
+            encrypted=encrypted,
+            lastmod=attrs.get("lastmod"),
+            licenses=tuple(licenses),
+            alternates=tuple(alternates),
+            schema_ref=schema,
+            copyright=copyright_,
+            terms=terms,
+        )
+
+    def boolean(self, value: str | None, where: str) -> bool:
+        if value is None or value == "false":
+            return False
+        if value == "true":
+            return True
+        self.fault(f"{where} is {value!r}, expected true or false")
+        return value.lower() in ("true", "1", "yes")
+
+    def license(self, el: Element, url: str, index: int) -> RslLicense:
+        where = f"<content url={url!r}> <license> #{index}"
+        permits: dict[str, list[str]] = {}
+        prohibits: dict[str, list[str]] = {}
+        raw_permits: dict[str, list[str]] = {}
+        raw_prohibits: dict[str, list[str]] = {}
+        payment: Payment | None = None
+        reporting: list[Reporting] = []
+        legal: list[Legal] = []
+        unreadable = False
+        for name, child in self.children(el, "license"):
+            if name in ("permits", "prohibits"):
+                rule_type = self.attrs(child, name).get("type")
+                if rule_type is None:
+                    self.warn(f'{where}: <{name}> without type read as type="usage"')
+                    rule_type = "usage"
+                if rule_type not in RULE_TYPES:
+                    self.fault(f"{where}: <{name} type={rule_type!r}> is not an RSL rule type")
+                    unreadable = True
+                    continue
+                into, raw_into = (permits, raw_permits) if name == "permits" else (prohibits, raw_prohibits)
+                if rule_type in into:
+                    self.warn(f'{where}: several <{name} type="{rule_type}"> merged into one list')
+                into.setdefault(rule_type, []).extend(
+                    self.rule_tokens(child, rule_type, f"{where} <{name} type={rule_type!r}>", name)
+                )
+                raw_into.setdefault(rule_type, []).append(self.text(child))
+            elif name == "payment":
+                if payment is not None:
+                    self.fault(f"{where}: more than one <payment>; the first is used")
+                    continue
+                payment = self.payment(child, where)
+            elif name == "reporting":
+                attrs = self.attrs(child, name)
+                reporting.append(
+                    Reporting(type=attrs.get("type"), profile=attrs.get("profile"), endpoint=attrs.get("endpoint"))
+                )
+            else:
+                legal_type = self.attrs(child, name).get("type")
+                if legal_type is None:
+                    self.fault(f"{where}: <legal> without type")
+                    continue
+                legal.append(Legal(type=legal_type, values=tuple(self.tokens(child, where))))
+        return RslLicense(
+            permits={k: tuple(dict.fromkeys(v)) for k, v in permits.items()},
+            prohibits={k: tuple(dict.fromkeys(v)) for k, v in prohibits.items()},
+            raw_permits={k: " ".join(v) for k, v in raw_permits.items()},
+            raw_prohibits={k: " ".join(v) for k, v in raw_prohibits.items()},
+            payment=payment,
+            reporting=tuple(reporting),
+            legal=tuple(legal),
+            unreadable=unreadable,
+            index=index,
+        )
+
+    def rule_tokens(self, el: Element, rule_type: str, where: str, kind: str) -> list[str]:
+        """Known tokens of one permits/prohibits list; unknown ones are dropped with a warning."""
+        effect = "grants nothing" if kind == "permits" else "ignored"
+        out: list[str] = []
+        for token in self.tokens(el, where):
+            if ":" in token:
+                self.warn(f"{where}: extension token {token!r} not recognised, {effect}")
+                continue
+            if rule_type == "usage":
+                value = token.lower()
+                known = bool(usages_for("rsl", value))
+            elif rule_type == "user":
+                value = token.lower()
+                known = value in USER_CLASSES
+            else:
+                value = token.upper()
+                known = bool(_GEO.fullmatch(value))
+            if known:
+                out.append(value)
+            else:
+                self.warn(f"{where}: unknown token {token!r}, {effect}")
+        return out
+
+    def payment(self, el: Element, where: str) -> Payment:
+        raw_type = self.attrs(el, "payment").get("type")
+        if raw_type is None:
+            self.fault(f"{where}: <payment> without type")
+            pay_type = "unknown"
+        elif raw_type in _LEGACY_PAYMENT_TYPES:
+            self.legacy = True
+            pay_type = _LEGACY_PAYMENT_TYPES[raw_type].value
+            self.warn(f"{where}: payment type {raw_type!r} (RSL 0.9) read as {pay_type!r}")
+        elif raw_type in PaymentType.__members__.values():
+            pay_type = raw_type
+        else:
+            self.fault(f"{where}: unknown payment type {raw_type!r}")
+            pay_type = raw_type
+        amounts: list[Amount] = []
+        accepts: list[Accepts] = []
+        standard = custom = None
+        for name, child in self.children(el, "payment"):
+            attrs = self.attrs(child, name)
+            if name == "amount":
+                amount = self.amount(child, attrs.get("currency"), where)
+                if amount is not None:
+                    amounts.append(amount)
+            elif name == "accepts":
+                accepts.append(Accepts(type=attrs.get("type", ""), payload=self.text(child)))
+            elif name == "standard":
+                standard = self.text(child) or None
+            else:
+                custom = self.text(child) or None
+        return Payment(
+            type=pay_type, amounts=tuple(amounts), standard=standard, custom=custom, accepts=tuple(accepts)
+        )
+
+    def amount(self, el: Element, currency: str | None, where: str) -> Amount | None:
+        text = self.text(el)
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            self.fault(f"{where}: amount {text!r} is not a decimal number")
+            return None
+        if not value.is_finite() or value < 0:
+            self.fault(f"{where}: amount {text!r} is not a non-negative number")
+            return None
+        code = (currency or "").strip().upper()
+        if not _CURRENCY.fullmatch(code):
+            self.fault(f"{where}: amount {text!r} has no ISO 4217 currency (got {currency!r})")
+            return None
+        return Amount(value=value, currency=code)
+
+    def copyright(self, el: Element) -> Copyright:
+        attrs = self.attrs(el, "copyright")
+        return Copyright(
+            name=self.text(el),
+            type=attrs.get("type"),
+            contact_email=attrs.get("contactEmail"),
+            contact_url=attrs.get("contactUrl"),
+        )
+
+
+def document_from_element(root: Element, *, source_url: str | None = None) -> RslDocument:
+    """Build a document from an already parsed ``<rsl>`` element (checked for namespace)."""
+    ns, local = _split(root.tag) if isinstance(root.tag, str) else ("", "?")
+    if local != "rsl":
+        raise SignalError(
+            f'not an RSL document: the root element is <{local}>, expected <rsl xmlns="{RSL_NAMESPACE}">'
+        )
+    if ns != RSL_NAMESPACE:
+        raise SignalError(
+            f"RSL document has the wrong namespace: <rsl> is in {ns or 'no namespace'!s}, "
+            f"expected {RSL_NAMESPACE}"
+        )
+    return _Reader().document(root, source_url)
+
+
+def parse_rsl(body: bytes | str, *, source_url: str | None = None) -> RslDocument:
+    """Parse an RSL document. Raises ``SignalError`` (plain words) when it cannot be read at all."""
+    root = parse_xml(body, what="RSL document", limit=MAX_DOCUMENT_BYTES)
+    return document_from_element(root, source_url=source_url)
