@@ -1,0 +1,825 @@
+"""robots.txt (RFC 9309) with the records publishers now put in it: License, Content-Signal, Content-Usage.
+
+One pass over the file records every line with its 1-based line number
+(the line is the evidence); matching uses protego's pattern semantics through
+``norms.robots_match``. Where protego leaves a choice to the caller or reads
+the RFC differently, this module decides, and tests/norms/test_robots.py pins
+each decision:
+
+Reading the file
+    * At most ``ROBOTS_MAX_BYTES`` (500 KiB, RFC 9309 2.5) are read; a
+      partial last line at the cut is dropped, every complete line is used.
+    * A UTF-8 BOM is skipped. Lines end at CR, LF or CRLF only (not at the
+      other characters ``str.splitlines`` knows), so line numbers are the
+      publisher's. A file that is not UTF-8 is read as Latin-1 (RFC 9309
+      allows bridging encodings) with a warning.
+    * Field names are case-insensitive; a few common misspellings
+      (``Dissallow``, ``User agent``) are accepted as protego does; a line
+      without ``:`` is read as ``field value`` only if it starts with a known
+      field. Unparseable lines are skipped with a warning naming the line.
+
+Groups (RFC 9309 2.1, 2.2.1)
+    * A group is one or more ``User-agent`` lines followed by rules; only an
+      ``Allow``/``Disallow`` line (even an empty one) ends the list of agents.
+      Every other record (Sitemap, Crawl-delay, License, Content-Signal,
+      Content-Usage, unknown) neither ends nor splits a group. protego ends a
+      group at any non-agent record, so ``User-agent: a / Crawl-delay: 1 /
+      User-agent: b / Disallow: /`` leaves ``a`` without rules there.
+    * Allow/Disallow before the first ``User-agent`` belong to no group and
+      are ignored, with a warning.
+    * Selection for a product token (case-insensitive): a group applies when
+      one of its ``User-agent`` values, lowercased, equals the token, or its
+      leading ``[A-Za-z_-]+`` run does (``Googlebot/2.1`` and ``Brightbot
+      1.0`` name ``googlebot`` and ``brightbot``). Every applicable group is
+      merged; only when none applies are the ``*`` groups used (merged too);
+      a named group replaces ``*`` entirely. protego instead matches the
+      group's value as a substring of the query at a token boundary and keeps
+      only the best-scoring group, so ``User-agent: Google`` would apply to
+      ``Google-Extended`` and same-token groups spelled differently are not merged.
+
+Rules (RFC 9309 2.2.2)
+    * Longest normalised pattern wins; an Allow wins an equal-length tie; no
+      matching rule means allowed; ``/robots.txt`` is always allowed.
+
+Records outside the RFC
+    * ``Sitemap`` is global wherever it appears.
+    * ``Crawl-delay`` and ``Request-rate`` are group-scoped; when merged
+      groups disagree the most polite value (longest delay, lowest rate) is used.
+    * ``License`` (RSL, signals.md 2.1): lines inside the selected groups
+      replace the global ones (lines before the first group).
+    * ``Content-Signal`` (signals.md 4) and ``Content-Usage`` (AIPREF
+      attach, signals.md 3.3) are group-scoped and may start with a path.
+      Content-Signal lines before the first group are a global fallback used
+      when the selected groups have none (a warning says so; RFC 9309 would
+      ignore them). Content-Usage before the first group is ignored, as the
+      draft defines it as a rule inside a group.
+    * Per URL, within each standard the rule(s) with the longest matching
+      path apply as a whole; a path-less rule applies where no path rule
+      matches; rules of identical length combine most-restrictively. A line
+      whose value cannot be read at all is skipped (RFC 9309 2.3.1.5), so it
+      shadows nothing. Disallowed URLs carry no preferences.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from norms.aipref import ContentUsageReading, describe_exceptions, read_content_usage
+from norms.content_signal import read_content_signal
+from norms.model import Evidence, Gate, LicenseRef, Signal, SignalError, Statement
+from norms.robots_match import PathIndex, Pattern, normalise_url
+from norms.usage_statements import most_restrictive, statements_for
+
+ROBOTS_MAX_BYTES = 512_000
+MAX_REDIRECTS = 5
+MAX_WARNINGS = 50
+
+Outcome = Literal["parsed", "unavailable", "unreachable"]
+
+# Record kinds.
+_UA, _ALLOW, _DISALLOW, _SITEMAP, _DELAY, _RATE, _LICENSE, _CSIG, _CUSE, _KNOWN = range(10)
+
+_FIELDS: dict[str, int] = {
+    "user-agent": _UA,
+    "useragent": _UA,
+    "user agent": _UA,
+    "allow": _ALLOW,
+    "disallow": _DISALLOW,
+    # Misspellings protego (and Google's parser) accept.
+    "dissallow": _DISALLOW,
+    "dissalow": _DISALLOW,
+    "disalow": _DISALLOW,
+    "diasllow": _DISALLOW,
+    "disallaw": _DISALLOW,
+    "sitemap": _SITEMAP,
+    "sitemaps": _SITEMAP,
+    "site-map": _SITEMAP,
+    "crawl-delay": _DELAY,
+    "crawl delay": _DELAY,
+    "request-rate": _RATE,
+    "request rate": _RATE,
+    "license": _LICENSE,
+    "content-signal": _CSIG,
+    "content-usage": _CUSE,
+    # Known records we deliberately do not act on.
+    "host": _KNOWN,
+    "clean-param": _KNOWN,
+    "visit-time": _KNOWN,
+    "noindex": _KNOWN,
+    "nofollow": _KNOWN,
+    "noarchive": _KNOWN,
+}
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LEADING_TOKEN = re.compile(r"[a-z_-]+")
+_RATE_VALUE = re.compile(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*(?:\s.*)?$", re.IGNORECASE)
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_HTML_START = re.compile(rb"\s*<(?:!doctype|html|head|body|\?xml)", re.IGNORECASE)
+
+
+# --------------------------------------------------------------------------- public records
+
+
+@dataclass(frozen=True, slots=True)
+class RobotsRule:
+    """One Allow/Disallow line: ``directive`` is ``allow`` or ``disallow``, ``raw`` the line as written."""
+
+    directive: str
+    pattern: str
+    line: int
+    raw: str
+
+
+@dataclass(frozen=True, slots=True)
+class RobotsMatch:
+    """The access decision for one URL: ``rule`` is the deciding line, None when none matched.
+
+    ``group`` names the group selection used (the token, ``*`` or None when
+    no group applies); it is None as well for unavailable/unreachable files.
+    """
+
+    allowed: bool
+    rule: RobotsRule | None
+    group: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRate:
+    """``Request-rate: 10/1m`` -> ``RequestRate(requests=10, seconds=60.0)``."""
+
+    requests: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class SitemapRef:
+    url: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class ContentSignalRule:
+    """A ``Content-Signal: [path] pairs`` line; ``scope`` is ``group`` or ``global``."""
+
+    path: str | None
+    signals: dict[str, bool]
+    line: int
+    raw: str
+    scope: str = "group"
+
+
+@dataclass(frozen=True, slots=True)
+class ContentUsageRule:
+    """A ``Content-Usage: [path] pref`` line (AIPREF); ``prefs`` as ``norms.aipref`` reads them."""
+
+    path: str | None
+    prefs: dict[str, bool]
+    line: int
+    raw: str
+    exceptions: dict[str, str] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+class _Group:
+    __slots__ = ("agents", "delays", "licenses", "rates", "rules", "signals", "usages")
+
+    def __init__(self) -> None:
+        self.agents: list[str] = []
+        self.rules: list[RobotsRule] = []
+        self.licenses: list[tuple[str, int]] = []
+        self.signals: list[ContentSignalRule] = []
+        self.usages: list[tuple[ContentUsageRule, ContentUsageReading]] = []
+        self.delays: list[float] = []
+        self.rates: list[RequestRate] = []
+
+
+class _Warnings(list[str]):
+    """A warning list that stops growing at MAX_WARNINGS and counts the rest."""
+
+    dropped = 0
+
+    def add(self, text: str) -> None:
+        if len(self) < MAX_WARNINGS:
+            self.append(text)
+        else:
+            self.dropped += 1
+
+    def close(self) -> list[str]:
+        out = list(self)
+        if self.dropped:
+            out.append(f"{self.dropped} more warnings not shown")
+        return out
+
+
+def _decode(body: bytes | str, warnings: _Warnings) -> str:
+    data = body.encode("utf-8", "replace") if isinstance(body, str) else bytes(body)
+    if len(data) > ROBOTS_MAX_BYTES:
+        cut = data[:ROBOTS_MAX_BYTES]
+        if data[ROBOTS_MAX_BYTES : ROBOTS_MAX_BYTES + 1] not in (b"\n", b"\r"):
+            end = max(cut.rfind(b"\n"), cut.rfind(b"\r"))
+            cut = cut[: end + 1] if end >= 0 else b""
+        warnings.add(
+            f"robots.txt is {len(data)} bytes; only the complete lines within the first "
+            f"{ROBOTS_MAX_BYTES} bytes were read (RFC 9309 2.5)"
+        )
+        data = cut
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        warnings.add(f"robots.txt is not UTF-8 (byte {exc.start}); read as Latin-1")
+        return data.decode("latin-1")
+
+
+def _split_field(line: str) -> tuple[int, str, str] | None:
+    """``(kind, field, value)`` of a comment-free, stripped, non-empty line, or None."""
+    name, colon, value = line.partition(":")
+    if colon:
+        key = name.strip().lower()
+        kind = _FIELDS.get(key)
+        if kind is not None:
+            return kind, key, value.strip()
+        if key and not any(c.isspace() for c in key):
+            return -1, key, value.strip()
+    # No usable colon: accept "Field value" for a known field, as protego does.
+    for size in (2, 1):
+        parts = line.split(None, size)
+        if len(parts) < size:
+            continue
+        key = " ".join(parts[:size]).lower()
+        kind = _FIELDS.get(key)
+        if kind is not None:
+            return kind, key, parts[size].strip() if len(parts) > size else ""
+    return None
+
+
+def _split_path(value: str) -> tuple[str | None, str]:
+    """``"/blog/ ai-train=no"`` -> ``("/blog/", "ai-train=no")``; no leading ``/`` -> no path."""
+    if not value.startswith("/"):
+        return None, value
+    parts = value.split(None, 1)
+    return parts[0], parts[1].strip() if len(parts) > 1 else ""
+
+
+def _parse_rate(value: str) -> RequestRate | None:
+    m = _RATE_VALUE.match(value)
+    if not m:
+        return None
+    requests = int(m.group(1))
+    seconds = float(m.group(2)) * _UNIT_SECONDS[m.group(3).lower()]
+    if requests <= 0 or seconds <= 0:
+        return None
+    return RequestRate(requests=requests, seconds=seconds)
+
+
+class _Parsed:
+    __slots__ = (
+        "global_licenses",
+        "global_signals",
+        "groups",
+        "sitemaps",
+        "star",
+        "tokens",
+        "warnings",
+    )
+
+    def __init__(self) -> None:
+        self.groups: list[_Group] = []
+        self.tokens: dict[str, list[int]] = {}
+        self.star: list[int] = []
+        self.sitemaps: list[SitemapRef] = []
+        self.global_licenses: list[tuple[str, int]] = []
+        self.global_signals: list[ContentSignalRule] = []
+        self.warnings = _Warnings()
+
+
+def _parse(body: bytes | str) -> _Parsed:
+    out = _Parsed()
+    warn = out.warnings.add
+    text = _decode(body, out.warnings)
+    group: _Group | None = None
+    in_rules = False
+    for number, raw_line in enumerate(_LINE_BREAK.split(text), 1):
+        hash_at = raw_line.find("#")
+        line = (raw_line[:hash_at] if hash_at >= 0 else raw_line).strip()
+        if not line:
+            continue
+        parsed = _split_field(line)
+        if parsed is None:
+            warn(f"line {number}: not a 'field: value' line; skipped")
+            continue
+        kind, key, value = parsed
+        if kind == _UA:
+            if group is None or in_rules:
+                group = _Group()
+                out.groups.append(group)
+                in_rules = False
+            index = len(out.groups) - 1
+            agent = value.lower()
+            if not agent:
+                warn(f"line {number}: User-agent without a value names no crawler")
+                continue
+            group.agents.append(value)
+            if agent == "*":
+                if not out.star or out.star[-1] != index:
+                    out.star.append(index)
+                continue
+            names = {agent}
+            lead = _LEADING_TOKEN.match(agent)
+            if lead:
+                names.add(lead.group())
+            for name in names:
+                slots = out.tokens.setdefault(name, [])
+                if not slots or slots[-1] != index:
+                    slots.append(index)
+        elif kind in (_ALLOW, _DISALLOW):
+            if group is None:
+                warn(f"line {number}: {line!r} comes before any User-agent line; ignored (RFC 9309 2.1)")
+                continue
+            in_rules = True
+            if value and not value.startswith(("/", "*")):
+                warn(f"line {number}: path {value!r} does not start with '/' or '*'; it can never match")
+            directive = "allow" if kind == _ALLOW else "disallow"
+            group.rules.append(RobotsRule(directive, value, number, line))
+        elif kind == _SITEMAP:
+            if value:
+                out.sitemaps.append(SitemapRef(value, number))
+            else:
+                warn(f"line {number}: Sitemap without a URL; ignored")
+        elif kind == _LICENSE:
+            if not value:
+                warn(f"line {number}: License without a URL; ignored")
+            elif group is None:
+                out.global_licenses.append((value, number))
+            else:
+                group.licenses.append((value, number))
+        elif kind == _CSIG:
+            path, pairs = _split_path(value)
+            reading = read_content_signal(pairs)
+            for w in reading.warnings:
+                warn(f"line {number}: Content-Signal {w}")
+            if not reading.pairs:
+                warn(f"line {number}: Content-Signal {value!r} holds no key=value pair; skipped")
+                continue
+            scope = "group" if group is not None else "global"
+            rule = ContentSignalRule(path, reading.signals, number, value, scope)
+            if group is None:
+                warn(
+                    f"line {number}: Content-Signal outside any User-agent group; "
+                    "used as a fallback for crawlers whose group has none"
+                )
+                out.global_signals.append(rule)
+            else:
+                group.signals.append(rule)
+        elif kind == _CUSE:
+            if group is None:
+                warn(f"line {number}: Content-Usage outside any User-agent group; ignored")
+                continue
+            path, pref = _split_path(value)
+            if not pref:
+                warn(f"line {number}: Content-Usage {value!r} holds no preference; skipped")
+                continue
+            usage = read_content_usage(pref)
+            for w in usage.warnings:
+                warn(f"line {number}: Content-Usage {w}")
+            if not usage.valid:
+                continue
+            group.usages.append(
+                (ContentUsageRule(path, usage.prefs, number, value, usage.exceptions), usage)
+            )
+        elif kind == _DELAY:
+            if group is None:
+                warn(f"line {number}: Crawl-delay outside any User-agent group; ignored")
+                continue
+            try:
+                delay = float(value)
+            except ValueError:
+                delay = -1.0
+            if not math.isfinite(delay) or delay < 0:
+                warn(f"line {number}: Crawl-delay {value!r} is not a number of seconds; ignored")
+                continue
+            group.delays.append(delay)
+        elif kind == _RATE:
+            rate = _parse_rate(value)
+            if group is None or rate is None:
+                warn(f"line {number}: Request-rate {value!r} ignored (outside a group or not n/period)")
+                continue
+            group.rates.append(rate)
+        elif kind == -1:
+            warn(f"line {number}: unknown record {key!r}; ignored")
+    return out
+
+
+# --------------------------------------------------------------------------- per-crawler view
+
+
+class _ContentRule:
+    """A path-scoped preference rule prepared for matching, with its Statements built once."""
+
+    __slots__ = ("match", "priority", "statements")
+
+    def __init__(self, path: str | None, statements: list[Statement]) -> None:
+        if path is None:
+            self.priority = 0
+            self.match = None
+        else:
+            pattern = Pattern(path)
+            self.priority = pattern.priority
+            self.match = pattern.match
+        self.statements = statements
+
+
+class _Selection:
+    """Everything about one product token, computed once: the group choice and its indexes."""
+
+    __slots__ = (
+        "delay",
+        "gates",
+        "group_rule",
+        "groups",
+        "index",
+        "label",
+        "licenses",
+        "rate",
+        "signal_rules",
+        "signals",
+        "statement_cache",
+        "token",
+        "usage_rules",
+        "usages",
+    )
+
+    def __init__(self, parsed: _Parsed, token: str, source: str) -> None:
+        named = parsed.tokens.get(token)
+        chosen = named if named else parsed.star
+        self.token = token
+        self.label: str | None = token if named else ("*" if chosen else None)
+        self.groups = [parsed.groups[i] for i in chosen]
+        self.group_rule = f"group '{self.label}'" if self.label else "no group applies"
+        rules = [r for g in self.groups for r in g.rules]
+        self.index: PathIndex[RobotsRule] = PathIndex(
+            (r.pattern, r.directive == "allow", r) for r in rules
+        )
+        self.gates: dict[int, Gate] = {}
+        delays = [d for g in self.groups for d in g.delays]
+        self.delay = max(delays) if delays else None
+        rates = [r for g in self.groups for r in g.rates]
+        self.rate = min(rates, key=lambda r: r.requests / r.seconds) if rates else None
+
+        group_licenses = [(u, n) for g in self.groups for u, n in g.licenses]
+        if group_licenses:
+            self.licenses = [LicenseRef(url=u, via="robots", scope="group", line=n) for u, n in group_licenses]
+        else:
+            self.licenses = [
+                LicenseRef(url=u, via="robots", scope="global", line=n) for u, n in parsed.global_licenses
+            ]
+
+        signals = [s for g in self.groups for s in g.signals] or list(parsed.global_signals)
+        self.signals = signals
+        self.signal_rules = _sorted_rules(
+            _ContentRule(
+                s.path,
+                statements_for(
+                    "content-signal",
+                    s.signals,
+                    Evidence(
+                        signal=Signal.CONTENT_SIGNAL,
+                        source=source,
+                        line=s.line,
+                        raw=s.raw,
+                        rule=(
+                            f"Content-Signal in robots.txt {self.group_rule}; longest path match"
+                            if s.scope == "group"
+                            else "Content-Signal outside any robots.txt group (global fallback)"
+                        ),
+                    ),
+                ),
+            )
+            for s in signals
+        )
+        usages = [u for g in self.groups for u in g.usages]
+        self.usages = [u for u, _ in usages]
+        self.usage_rules = _sorted_rules(
+            _ContentRule(
+                u.path,
+                statements_for(
+                    "aipref",
+                    reading.prefs,
+                    Evidence(
+                        signal=Signal.CONTENT_USAGE,
+                        source=source,
+                        line=u.line,
+                        raw=u.raw,
+                        rule=f"AIPREF Content-Usage in robots.txt {self.group_rule}; longest path match"
+                        + describe_exceptions(reading),
+                    ),
+                ),
+            )
+            for u, reading in usages
+        )
+        self.statement_cache: dict[tuple[int, ...], list[Statement]] = {}
+
+
+def _sorted_rules(rules: Iterable[_ContentRule]) -> list[_ContentRule]:
+    out = list(rules)
+    out.sort(key=lambda r: r.priority, reverse=True)
+    return out
+
+
+def _winners(rules: list[_ContentRule], path: str, out: list[int], base: int) -> None:
+    """Append the positions (offset by ``base``) of the longest matching rules."""
+    best = -1
+    for i, rule in enumerate(rules):
+        if rule.priority < best:
+            break
+        if rule.match is None or rule.match(path):
+            best = rule.priority
+            out.append(base + i)
+
+
+# --------------------------------------------------------------------------- the result
+
+
+class RobotsTxt:
+    """A robots.txt as one crawler should obey it: access rules, sitemaps, licences, preferences.
+
+    ``outcome`` is ``parsed`` (rules apply), ``unavailable`` (no usable file:
+    everything allowed) or ``unreachable`` (complete disallow). Per product
+    token the group selection and its indexes are computed once and cached.
+    """
+
+    __slots__ = (
+        "_memo",
+        "_parsed",
+        "_selections",
+        "_unreachable_gate",
+        "outcome",
+        "reason",
+        "sitemap_entries",
+        "source_url",
+        "status",
+        "warnings",
+    )
+
+    def __init__(
+        self,
+        *,
+        outcome: Outcome,
+        reason: str,
+        source_url: str | None = None,
+        status: int | None = None,
+        warnings: list[str] | None = None,
+        parsed: _Parsed | None = None,
+    ) -> None:
+        self.source_url = source_url
+        self.outcome: Outcome = outcome
+        self.reason = reason
+        self.status = status
+        self._parsed = parsed if parsed is not None else _Parsed()
+        self.warnings: list[str] = list(warnings or []) + self._parsed.warnings.close()
+        self.sitemap_entries: list[SitemapRef] = list(self._parsed.sitemaps)
+        self._selections: dict[str, _Selection] = {}
+        self._memo: tuple[str, str, str, bool, RobotsRule | None, _Selection] | None = None
+        self._unreachable_gate: Gate | None = None
+        if outcome == "unreachable":
+            self._unreachable_gate = Gate(
+                reason=reason,
+                evidence=Evidence(
+                    signal=Signal.ROBOTS,
+                    source=self._source,
+                    raw=f"HTTP {status}" if status is not None else reason,
+                    rule="RFC 9309 2.3.1.4: an unreachable robots.txt means complete disallow",
+                ),
+            )
+
+    def __repr__(self) -> str:
+        return f"RobotsTxt(source_url={self.source_url!r}, outcome={self.outcome!r}, status={self.status!r})"
+
+    @property
+    def _source(self) -> str:
+        return self.source_url or "robots.txt"
+
+    @property
+    def sitemaps(self) -> list[str]:
+        """Sitemap URLs in file order (global records, wherever they appear)."""
+        return [s.url for s in self.sitemap_entries]
+
+    # -- selection ------------------------------------------------------------------------
+
+    def _select(self, user_agent: str) -> _Selection:
+        sel = self._selections.get(user_agent)
+        if sel is None:
+            token = user_agent.strip().lower()
+            sel = self._selections.get(token)
+            if sel is None:
+                sel = _Selection(self._parsed, token, self._source)
+                self._selections[token] = sel
+            self._selections[user_agent] = sel
+        return sel
+
+    def group_for(self, user_agent: str) -> str | None:
+        """Which group applies to ``user_agent``: the token itself, ``*``, or None."""
+        return self._select(user_agent).label
+
+    # -- access ---------------------------------------------------------------------------
+
+    def _decide(self, url: str, user_agent: str) -> tuple[str, bool, RobotsRule | None, _Selection]:
+        memo = self._memo
+        if memo is not None and memo[0] == url and memo[1] == user_agent:
+            return memo[2], memo[3], memo[4], memo[5]
+        sel = self._select(user_agent)
+        path = normalise_url(url)
+        if path == "/robots.txt" or path.startswith("/robots.txt%3F"):
+            allowed, rule = True, None
+        elif self.outcome != "parsed":
+            allowed, rule = self.outcome == "unavailable", None
+        else:
+            hit = sel.index.best(path)
+            if hit is None:
+                allowed, rule = True, None
+            else:
+                allowed, rule = hit
+        self._memo = (url, user_agent, path, allowed, rule, sel)
+        return path, allowed, rule, sel
+
+    def allowed(self, url: str, user_agent: str) -> bool:
+        """May ``user_agent`` (a product token such as ``fairfetch``) fetch ``url``?"""
+        return self._decide(url, user_agent)[1]
+
+    def match(self, url: str, user_agent: str) -> RobotsMatch:
+        """The access decision with the deciding rule (None when no rule matched)."""
+        _, allowed, rule, sel = self._decide(url, user_agent)
+        return RobotsMatch(allowed, rule, sel.label if self.outcome == "parsed" else None)
+
+    def gate(self, url: str, user_agent: str) -> Gate | None:
+        """A Gate when the URL must not be fetched, citing the deciding line; None when allowed."""
+        _, allowed, rule, sel = self._decide(url, user_agent)
+        if allowed:
+            return None
+        if rule is None:
+            return self._unreachable_gate
+        gate = sel.gates.get(rule.line)
+        if gate is None:
+            gate = Gate(
+                reason=f"robots.txt line {rule.line} '{rule.raw}' disallows this URL for {sel.token}",
+                evidence=Evidence(
+                    signal=Signal.ROBOTS,
+                    source=self._source,
+                    line=rule.line,
+                    raw=rule.raw,
+                    rule=f"RFC 9309 longest match, {sel.group_rule}",
+                ),
+            )
+            sel.gates[rule.line] = gate
+        return gate
+
+    # -- group-scoped records -------------------------------------------------------------
+
+    def crawl_delay(self, user_agent: str) -> float | None:
+        """Seconds between requests asked of this crawler's group, if any."""
+        return self._select(user_agent).delay
+
+    def request_rate(self, user_agent: str) -> RequestRate | None:
+        return self._select(user_agent).rate
+
+    def licenses(self, user_agent: str) -> list[LicenseRef]:
+        """RSL ``License`` lines: the selected group's, else the global ones (signals.md 2.1)."""
+        if self.outcome != "parsed":
+            return []
+        return list(self._select(user_agent).licenses)
+
+    def content_signals(self, user_agent: str) -> list[ContentSignalRule]:
+        """The Content-Signal lines that apply to this crawler (group's, else global fallback)."""
+        return list(self._select(user_agent).signals)
+
+    def content_usage(self, user_agent: str) -> list[ContentUsageRule]:
+        """The AIPREF Content-Usage lines of this crawler's group."""
+        return list(self._select(user_agent).usages)
+
+    def statements(self, url: str, user_agent: str) -> list[Statement]:
+        """Content-Signal and Content-Usage statements for ``url``; none for a disallowed URL."""
+        path, allowed, _, sel = self._decide(url, user_agent)
+        if not allowed or self.outcome != "parsed":
+            return []
+        signal_rules, usage_rules = sel.signal_rules, sel.usage_rules
+        if not signal_rules and not usage_rules:
+            return []
+        key: list[int] = []
+        _winners(signal_rules, path, key, 0)
+        _winners(usage_rules, path, key, len(signal_rules))
+        k = tuple(key)
+        cached = sel.statement_cache.get(k)
+        if cached is None:
+            cs = [st for i in k if i < len(signal_rules) for st in signal_rules[i].statements]
+            cu = [
+                st
+                for i in k
+                if i >= len(signal_rules)
+                for st in usage_rules[i - len(signal_rules)].statements
+            ]
+            cached = most_restrictive(cs) + most_restrictive(cu)
+            sel.statement_cache[k] = cached
+        return list(cached)
+
+
+# --------------------------------------------------------------------------- constructors
+
+
+def parse_robots(body: bytes | str, *, source_url: str | None = None) -> RobotsTxt:
+    """Parse a robots.txt body. Never raises on content: what cannot be read becomes a warning."""
+    if not isinstance(body, bytes | bytearray | memoryview | str):
+        raise SignalError(f"robots.txt body must be bytes or str, not {type(body).__name__}")
+    parsed = _parse(bytes(body) if isinstance(body, bytearray | memoryview) else body)
+    return RobotsTxt(
+        outcome="parsed", reason="robots.txt parsed", source_url=source_url, parsed=parsed
+    )
+
+
+def robots_from_fetch(
+    *,
+    status: int | None,
+    body: bytes | None = None,
+    redirects: int = 0,
+    error: str | None = None,
+    source_url: str | None = None,
+) -> RobotsTxt:
+    """The RobotsTxt a fetch outcome means (RFC 9309 2.3.1), without doing any I/O.
+
+    * more than ``MAX_REDIRECTS`` redirects: unreachable, complete disallow.
+      RFC 9309 2.3.1.2 lets a crawler treat this as unavailable (allow all);
+      we choose the reading that protects the publisher. A final 3xx (a
+      redirect the caller could not follow) is read the same way.
+    * ``error`` (timeout, connection reset, body cut short), with or without
+      a status: unreachable, complete disallow.
+    * 2xx: parse; an HTML body (a soft 404) is no robots.txt: allow all, with a warning.
+    * 429 and 5xx: unreachable, complete disallow (429 as Google reads it).
+    * other 4xx, including 401 and 403: unavailable, allow all (RFC 9309 2.3.1.3).
+    """
+    if redirects < 0:
+        raise SignalError(f"redirects cannot be negative (got {redirects})")
+    if status is not None and not 100 <= status <= 599:
+        raise SignalError(f"{status} is not an HTTP status code")
+    if status is None and error is None and redirects <= MAX_REDIRECTS:
+        raise SignalError("robots_from_fetch needs a status or an error describing the failure")
+
+    def make(
+        outcome: Outcome, reason: str, *, warnings: list[str] | None = None, parsed: _Parsed | None = None
+    ) -> RobotsTxt:
+        return RobotsTxt(
+            outcome=outcome,
+            reason=reason,
+            source_url=source_url,
+            status=status,
+            warnings=warnings,
+            parsed=parsed,
+        )
+
+    if redirects > MAX_REDIRECTS:
+        return make(
+            "unreachable",
+            f"robots.txt redirected {redirects} times (more than {MAX_REDIRECTS}): treated as "
+            "unreachable, complete disallow (RFC 9309 2.3.1.2 permits allow-all; we protect the publisher)",
+        )
+    if error is not None:
+        got = f"answered {status} but failed" if status is not None else "could not be fetched"
+        return make(
+            "unreachable",
+            f"robots.txt {got} ({error}): complete disallow (RFC 9309 2.3.1.4)",
+        )
+    assert status is not None
+    if 200 <= status < 300:
+        data = body or b""
+        if _HTML_START.match(data[3:] if data.startswith(b"\xef\xbb\xbf") else data):
+            return make(
+                "unavailable",
+                f"robots.txt answered {status} with an HTML page (soft 404): no robots.txt, allow all",
+                warnings=[f"robots.txt answered {status} with HTML instead of text; treated as absent"],
+            )
+        parsed = _parse(data)
+        return make("parsed", f"robots.txt answered {status}: parsed (RFC 9309 2.3.1.1)", parsed=parsed)
+    if 300 <= status < 400:
+        return make(
+            "unreachable",
+            f"robots.txt answered {status} and the redirect was not followed: treated as "
+            "unreachable, complete disallow",
+        )
+    if status == 429:
+        return make(
+            "unreachable",
+            "robots.txt answered 429 (too many requests): complete disallow (treated like 5xx, as Google does)",
+        )
+    if 400 <= status < 500:
+        return make("unavailable", f"robots.txt answered {status}: unavailable, allow all (RFC 9309 2.3.1.3)")
+    if status >= 500:
+        return make("unreachable", f"robots.txt answered {status}: complete disallow (RFC 9309 2.3.1.4)")
+    return make(
+        "unreachable",
+        f"robots.txt answered {status} (no final response): treated as unreachable, complete disallow",
+    )
