@@ -647,7 +647,7 @@ class Ledger:
                 o: n
                 for o, n in conn.execute(
                     sa.select(FETCH_LOG.c.outcome, count).where(*fetch_filter).group_by(FETCH_LOG.c.outcome)
-                ).tuples()
+                )
             }
             refused = {
                 r: n
@@ -656,7 +656,7 @@ class Ledger:
                     .where(FETCH_LOG.c.outcome == "refused", *fetch_filter)
                     .group_by(FETCH_LOG.c.reason)
                     .order_by(count.desc(), FETCH_LOG.c.reason)
-                ).tuples()
+                )
             }
             snapshots = conn.execute(sa.select(count).select_from(SNAPSHOTS)).scalar_one()
             crawls = conn.execute(sa.select(count).select_from(CRAWLS)).scalar_one()
