@@ -1,0 +1,97 @@
+"""``HostProfile``: one host's class from several sampled pages and its sitemaps.
+
+A single page can mislead (a company's careers page may carry a forum
+widget); the host class is the mean of the pages' page-level points plus the
+host-level facts (registry, Public Suffix List, sitemap footprint) counted
+once, decided with the same margin rule as a page.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from norms.classify.footprint import footprint_evidence
+from norms.classify.links import url_values
+from norms.classify.model import (
+    ClassEvidence,
+    Classification,
+    DerivedLinks,
+    SitemapStats,
+    SourceClass,
+)
+from norms.classify.registry import Registry, load_registry
+from norms.classify.scoring import HOST_MARKERS, decide, host_evidence, score
+
+
+class HostProfile:
+    """Accumulates ``Classification`` results and sitemap stats of one host."""
+
+    __slots__ = ("_classes", "_page_points", "_pages", "_platforms", "_registry", "_samples", "_sitemaps", "host")
+
+    def __init__(self, host: str, *, registry: Registry | None = None) -> None:
+        self.host = host.strip().lower().rstrip(".")
+        if not self.host or "/" in self.host:
+            raise ValueError(f"HostProfile needs a bare host name, got {host!r}")
+        self._registry = registry if registry is not None else load_registry()
+        self._pages = 0
+        self._page_points: dict[tuple[str, SourceClass], float] = defaultdict(float)
+        self._samples: dict[tuple[str, SourceClass], ClassEvidence] = {}
+        self._classes: Counter[SourceClass] = Counter()
+        self._platforms: Counter[str] = Counter()
+        self._sitemaps: list[SitemapStats] = []
+
+    def add(self, c: Classification) -> None:
+        """Count one classified page of this host (page-level evidence only)."""
+        values = url_values(c.url)
+        if values is None or values["host"] != self.host:
+            raise ValueError(f"{c.url} is not a page of {self.host}")
+        self._pages += 1
+        self._classes[c.source_class] += 1
+        if c.platform:
+            self._platforms[c.platform] += 1
+        for ev in c.evidence:
+            if ev.marker in HOST_MARKERS or ev.marker == "registry-route":
+                continue
+            key = (ev.marker, ev.source_class)
+            self._page_points[key] += ev.weight
+            self._samples.setdefault(key, ev)
+
+    def add_sitemap(self, stats: SitemapStats) -> None:
+        self._sitemaps.append(stats)
+
+    @property
+    def pages(self) -> int:
+        return self._pages
+
+    def result(self) -> Classification:
+        """The host-level classification so far (``source_class`` equals ``host_class``)."""
+        evidence, key, platform = host_evidence(self.host, self._registry)
+        evidence += footprint_evidence(self._sitemaps)
+        n = max(self._pages, 1)
+        for (marker, cls), total in sorted(self._page_points.items()):
+            sample = self._samples[(marker, cls)]
+            evidence.append(
+                ClassEvidence(
+                    marker=marker,
+                    where=f"{self._pages} sampled page(s)",
+                    raw=sample.raw,
+                    weight=round(total / n, 3),
+                    source_class=cls,
+                )
+            )
+        scores = score(evidence)
+        host_class, margin = decide(scores)
+        links = DerivedLinks()
+        if platform is not None:
+            links = DerivedLinks(license=platform.license, license_url=platform.license_url)
+        return Classification(
+            url=f"https://{self.host}/",
+            source_class=host_class,
+            host_class=host_class,
+            page_role=None,
+            platform=key or (self._platforms.most_common(1)[0][0] if self._platforms else None),
+            scores=scores,
+            margin=margin,
+            evidence=evidence,
+            links=links,
+        )

@@ -1,0 +1,257 @@
+"""Page-level markers: what one fetched HTML page says about the kind of site it is on.
+
+Observations only - the weights live in ``scoring``. Everything is read in
+one pass over the parsed tree (``norms.html.parse_html`` does the parsing),
+so classifying a page costs little more than parsing it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from norms.classify.structured import StructuredFacts, note_microdata, read_structured
+from norms.domains import registrable_domain
+from norms.html import HtmlDoc
+
+# generator regex -> (engine key, kind). Kinds: wiki and forum engines mark
+# community software; static site generators are run by a site's owner; a
+# CMS says nothing about the kind of site by itself.
+GENERATORS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
+    (re.compile(rx, re.I), key, kind)
+    for rx, key, kind in (
+        (r"^mediawiki\b", "mediawiki", "wiki"),
+        (r"^dokuwiki\b", "dokuwiki", "wiki"),
+        (r"^moinmoin\b", "moinmoin", "wiki"),
+        (r"^pmwiki\b", "pmwiki", "wiki"),
+        (r"^tiki\s*wiki|^tiki\b", "tikiwiki", "wiki"),
+        (r"^xwiki\b", "xwiki", "wiki"),
+        (r"^wiki\.js\b", "wikijs", "wiki"),
+        (r"^bookstack\b", "bookstack", "wiki"),
+        (r"^discourse\b", "discourse", "forum"),
+        (r"^phpbb\b", "phpbb", "forum"),
+        (r"^vbulletin\b", "vbulletin", "forum"),
+        (r"^xenforo\b", "xenforo", "forum"),
+        (r"^flarum\b", "flarum", "forum"),
+        (r"^nodebb\b", "nodebb", "forum"),
+        (r"^(?:invision|ip\.board|ips community)", "invision", "forum"),
+        (r"^mybb\b", "mybb", "forum"),
+        (r"^(?:smf|simple machines)\b", "smf", "forum"),
+        (r"^vanilla\b", "vanilla", "forum"),
+        (r"^bbpress\b", "bbpress", "forum"),
+        (r"^lemmy\b", "lemmy", "forum"),
+        (r"^misago\b", "misago", "forum"),
+        (r"^(?:jekyll|hugo|hexo|gatsby|pelican|eleventy|zola|mkdocs|sphinx|docusaurus|nikola|astro|vitepress)\b",
+         "static", "static"),
+        (r"^(?:wordpress|drupal|joomla|ghost|typo3|wix|squarespace|blogger|craft cms|hubspot)\b", "cms", "cms"),
+    )
+)
+
+# "Powered by" links to an engine's home site, for installs that hide the generator meta.
+ENGINE_HOMES: dict[str, tuple[str, str]] = {
+    "mediawiki.org": ("mediawiki", "wiki"),
+    "dokuwiki.org": ("dokuwiki", "wiki"),
+    "discourse.org": ("discourse", "forum"),
+    "phpbb.com": ("phpbb", "forum"),
+    "vbulletin.com": ("vbulletin", "forum"),
+    "xenforo.com": ("xenforo", "forum"),
+    "flarum.org": ("flarum", "forum"),
+    "nodebb.org": ("nodebb", "forum"),
+    "mybb.com": ("mybb", "forum"),
+    "simplemachines.org": ("smf", "forum"),
+    "invisioncommunity.com": ("invision", "forum"),
+}
+
+# Paths of user-profile pages: /u/x, /users/1/x, /members/x, /@x, user?id=x, MediaWiki User:x.
+PROFILE_PATH = re.compile(
+    r"^/(?:u|user|users|member|members|profile|profiles|people|channel|c|author|authors)/[^/?#]+"
+    r"|^/@[^/?#]+|^/user\?id=|/User:[^/?#]+",
+    re.I,
+)
+
+LICENSE_HOSTS = ("creativecommons.org", "gnu.org", "opendatacommons.org", "openstreetmap.org")
+
+
+@dataclass(slots=True)
+class EngineHit:
+    key: str
+    kind: str
+    raw: str
+    where: str
+
+
+@dataclass(slots=True)
+class PageMarkers:
+    """What a page shows; absolute URLs where a link was found."""
+
+    site: str
+    engines: list[EngineHit] = field(default_factory=list)
+    wiki_edit_link: tuple[str, int | None] | None = None
+    history_href: str | None = None
+    history_links: int = 0
+    revision_permalink: str | None = None
+    talk_href: str | None = None
+    canonical: str | None = None
+    footer_lastmod: str | None = None
+    meta_modified: str | None = None
+    og_type: str | None = None
+    license_url: str | None = None
+    license_rel: bool = False
+    profile_links: int = 0
+    ugc_links: int = 0
+    external_domains: int = 0
+    structured: StructuredFacts = field(default_factory=StructuredFacts)
+
+    def engine(self, kind: str) -> EngineHit | None:
+        return next((e for e in self.engines if e.kind == kind), None)
+
+
+def license_name(url: str) -> str | None:
+    """A short licence name for well-known licence URLs (``CC BY-SA 4.0``, ``GFDL``, ``ODbL 1.0``)."""
+    low = url.lower()
+    m = re.search(r"creativecommons\.org/licenses/([a-z-]+)/(\d+(?:\.\d+)?)", low)
+    if m:
+        return f"CC {m.group(1).upper()} {m.group(2)}"
+    m = re.search(r"creativecommons\.org/publicdomain/(zero|mark)/(\d+(?:\.\d+)?)", low)
+    if m:
+        return f"CC0 {m.group(2)}" if m.group(1) == "zero" else f"Public Domain Mark {m.group(2)}"
+    if "gnu.org/licenses/fdl" in low or "gnu.org/copyleft/fdl" in low:
+        return "GFDL"
+    if "opendatacommons.org/licenses/odbl" in low or "openstreetmap.org/copyright" in low:
+        return "ODbL 1.0"
+    return None
+
+
+def _text_of(el: Any) -> str:
+    try:
+        return " ".join(el.text_content().split())
+    except (AttributeError, ValueError):
+        return ""
+
+
+def read_markers(doc: HtmlDoc, url: str, generators: tuple[str, ...] = ()) -> PageMarkers:
+    """Read the markers of ``doc`` fetched from ``url``.
+
+    ``generators`` are extra generator strings from response headers
+    (``X-Generator``), read like a ``<meta name=generator>``.
+    """
+    host = (urlsplit(url).hostname or "").lower()
+    site = registrable_domain(host) if host else ""
+    pm = PageMarkers(site=site)
+    pm.structured = read_structured(doc, site)
+
+    for raw in generators:
+        _note_generator(pm, raw, "header X-Generator")
+    for meta in doc.metas:
+        if meta.name == "generator":
+            _note_generator(pm, meta.content, f"meta generator line {meta.line}")
+        elif meta.name.startswith("discourse_") and not any(e.key == "discourse" for e in pm.engines):
+            pm.engines.append(EngineHit("discourse", "forum", meta.name, f"meta {meta.name} line {meta.line}"))
+        elif meta.name in ("article:modified_time", "og:updated_time") and meta.content:
+            pm.meta_modified = pm.meta_modified or meta.content
+        elif meta.name == "og:type" and meta.content:
+            pm.og_type = meta.content.lower()
+
+    for link in doc.links:
+        rel = link.rel
+        if ("edit" in rel or (link.type == "application/x-wiki" and "alternate" in rel)) and pm.wiki_edit_link is None:
+            pm.wiki_edit_link = (_abs(url, link.href), link.line)
+        if "canonical" in rel and link.href and pm.canonical is None:
+            pm.canonical = _abs(url, link.href)
+        if "license" in rel and link.href and not pm.license_rel:
+            pm.license_url, pm.license_rel = _abs(url, link.href), True
+
+    if doc.root is not None:
+        _walk_tree(doc, pm, url, site)
+    return pm
+
+
+def _note_generator(pm: PageMarkers, raw: str, where: str) -> None:
+    text = raw.strip()
+    for rx, key, kind in GENERATORS:
+        if rx.search(text):
+            pm.engines.append(EngineHit(key, kind, text, where))
+            return
+
+
+def _abs(base: str, href: str) -> str:
+    try:
+        return urljoin(base, href)
+    except ValueError:
+        return href
+
+
+def _walk_tree(doc: HtmlDoc, pm: PageMarkers, url: str, site: str) -> None:
+    assert doc.root is not None
+    profiles: set[str] = set()
+    externals: set[str] = set()
+    facts = pm.structured
+    for el in doc.root.iter():
+        tag = el.tag
+        if not isinstance(tag, str):
+            continue
+        if el.get("itemtype") is not None or el.get("itemprop") is not None:
+            note_microdata(el, facts, site)
+        el_id = el.get("id")
+        if el_id == "footer-info-lastmod":
+            pm.footer_lastmod = _text_of(el) or None
+        if tag != "a":
+            continue
+        href = (el.get("href") or "").strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:")):
+            continue
+        rel = (el.get("rel") or "").lower().split()
+        if "ugc" in rel:
+            pm.ugc_links += 1
+        parent = el.getparent()
+        parent_id = parent.get("id") if parent is not None else None
+        if parent_id == "ca-history" or "action=history" in href:
+            pm.history_links += 1
+            if pm.history_href is None:
+                pm.history_href = _abs(url, href)
+        elif parent_id == "t-permalink" and pm.revision_permalink is None:
+            pm.revision_permalink = _abs(url, href)
+        elif parent_id == "ca-talk" and pm.talk_href is None and "redlink=1" not in href:
+            pm.talk_href = _abs(url, href)
+        if href.startswith(("http://", "https://", "//")):
+            try:
+                target = urlsplit(href if not href.startswith("//") else "https:" + href)
+                thost = (target.hostname or "").lower()
+            except ValueError:
+                continue
+            tsite = registrable_domain(thost) if thost else ""
+            if tsite and tsite != site:
+                externals.add(tsite)
+                _note_external(pm, el, href, tsite, rel)
+                continue
+            path = target.path + ("?" + target.query if target.query else "")
+        elif href.startswith("/"):
+            path = href
+        else:
+            path = urlsplit(_abs(url, href)).path
+            query = href.partition("?")[2]
+            path = path + ("?" + query if query else "")
+        if PROFILE_PATH.search(path):
+            profiles.add(path.split("#", 1)[0].rstrip("/").lower())
+        if "license" in rel and not pm.license_rel:
+            pm.license_url, pm.license_rel = _abs(url, href), True
+    pm.profile_links = len(profiles)
+    pm.external_domains = len(externals)
+
+
+def _note_external(pm: PageMarkers, el: Any, href: str, tsite: str, rel: list[str]) -> None:
+    if "license" in rel and not pm.license_rel:
+        pm.license_url, pm.license_rel = href, True
+    elif pm.license_url is None and tsite in LICENSE_HOSTS and license_name(href):
+        pm.license_url = href
+    home = ENGINE_HOMES.get(tsite)
+    if home and not any(e.key == home[0] for e in pm.engines):
+        parent = el.getparent()
+        context = " ".join(
+            [_text_of(el), " ".join(i.get("alt") or "" for i in el.iter("img")),
+             (parent.text or "") if parent is not None else ""]
+        ).lower()
+        if "powered" in context:
+            pm.engines.append(EngineHit(home[0], home[1], href, f"'powered by' link line {el.sourceline}"))
