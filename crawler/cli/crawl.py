@@ -1,0 +1,227 @@
+"""``fairfetch crawl``: crawl from seed URLs, enforcing every publisher signal, into the ledger.
+
+Scrapy runs in-process (``CrawlerProcess``) with ``crawler.settings`` and the
+options below on top. Progress goes to stderr; the summary (a table, or one
+JSON object with ``--json``) to stdout. Exit code 0 when the crawl ran to its
+end, whatever the norms refused; 2 for usage errors; 1 if the crawl could not
+run at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from crawler import DEFAULT_TOKEN, PROJECT_URL, user_agent
+from crawler.cli.output import console, err_console, fail, print_json, print_table
+from crawler.session import CrawlSession, parse_max_price
+from norms.model import SignalError, Usage
+
+DB_ENV = "FAIRFETCH_DB"
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "crawl",
+        help="crawl from seed URLs, honouring every publisher signal, into the ledger",
+        description=(
+            "Crawl from SEED_URLs. robots.txt, RSL licences, TDMRep, Content-Signal, AI preferences, "
+            "X-Robots-Tag/meta robots, noai, paywall markup and HTTP 401/402/403/451 are enforced; "
+            "every page, refusal and error is recorded in the ledger with its evidence."
+        ),
+    )
+    p.add_argument("seeds", nargs="+", metavar="SEED_URL", help="http(s) URL to start from")
+    p.add_argument(
+        "--purpose",
+        action="append",
+        choices=[u.value for u in Usage],
+        help="what the content is for (repeatable; default: ai-input)",
+    )
+    p.add_argument("--db", metavar="URL", help=f"ledger database URL (default: ${DB_ENV} or the ledger default)")
+    p.add_argument("--max-pages", type=int, default=0, metavar="N", help="stop after N pages (0: no limit)")
+    p.add_argument("--depth", type=int, default=3, metavar="N", help="follow links N levels deep (default 3)")
+    p.add_argument("--user-agent", default=DEFAULT_TOKEN, metavar="TOKEN",
+                   help=f"product token matched against robots.txt groups (default {DEFAULT_TOKEN})")
+    p.add_argument("--contact", default=PROJECT_URL, metavar="URL", help="contact URL in the User-Agent")
+    p.add_argument("--follow-external", action="store_true", help="follow links to hosts other than the seeds'")
+    p.add_argument("--jobdir", metavar="DIR",
+                   help="keep the crawl id here so that an interrupted crawl resumes into the same ledger crawl")
+    p.add_argument("--max-price", metavar='"USD x"', help="most to pay per page (HTTP 402, RSL payment)")
+    p.add_argument("--license-token", action="append", default=[], metavar="SERVER=TOKEN",
+                   help="an RSL licence token held for a licence server (repeatable)")
+    p.add_argument("--no-extract", action="store_true", help="store decisions and metadata, not the text")
+    p.add_argument("--concurrency", type=int, default=16, metavar="N", help="requests in flight (default 16)")
+    p.add_argument("--robots-timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="give up on robots.txt after this long (then nothing on that origin is fetched)")
+    p.add_argument("--verbose", action="store_true", help="Scrapy's log on stderr")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
+    p.set_defaults(func=run)
+
+
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    """Check the options and turn them into Scrapy settings; raises ValueError with a plain message."""
+    for seed in args.seeds:
+        parts = urlsplit(seed)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"seed {seed!r} is not an http(s) URL")
+    for name in ("max_pages", "depth"):
+        if getattr(args, name) < 0:
+            raise ValueError(f"--{name.replace('_', '-')} must not be negative")
+    if args.concurrency < 1:
+        raise ValueError("--concurrency must be at least 1")
+    if args.robots_timeout <= 0:
+        raise ValueError("--robots-timeout must be positive")
+    token = args.user_agent.strip()
+    if not token or any(c.isspace() or c == "/" for c in token):
+        raise ValueError(f"--user-agent {args.user_agent!r} must be a product token (no spaces or '/')")
+    try:
+        parse_max_price(args.max_price)
+    except SignalError as exc:
+        raise ValueError(str(exc)) from exc
+    tokens: dict[str, str] = {}
+    for item in args.license_token:
+        server, sep, value = item.partition("=")
+        if not sep or not server.strip() or not value.strip():
+            raise ValueError(f"--license-token {item!r} is not SERVER=TOKEN")
+        tokens[server.strip()] = value.strip()
+    settings: dict[str, Any] = {
+        "FAIRFETCH_TOKEN": token,
+        "FAIRFETCH_CONTACT": args.contact,
+        "USER_AGENT": user_agent(token, args.contact),
+        "FAIRFETCH_PURPOSES": args.purpose or [Usage.AI_INPUT.value],
+        "FAIRFETCH_DB": args.db or os.environ.get(DB_ENV) or None,
+        "FAIRFETCH_JOBDIR": args.jobdir,
+        "FAIRFETCH_MAX_PRICE": args.max_price,
+        "FAIRFETCH_LICENSE_TOKENS": tokens,
+        "FAIRFETCH_EXTRACT": not args.no_extract,
+        "FAIRFETCH_FOLLOW_EXTERNAL": args.follow_external,
+        "FAIRFETCH_MAX_PAGES": args.max_pages,
+        "FAIRFETCH_ROBOTS_TIMEOUT": args.robots_timeout,
+        "DEPTH_LIMIT": args.depth,
+        "CONCURRENT_REQUESTS": args.concurrency,
+        "LOG_LEVEL": "INFO" if args.verbose else "WARNING",
+    }
+    return settings
+
+
+class _Progress:
+    """Live counts on stderr while the reactor runs (plain lines when stderr is not a terminal)."""
+
+    def __init__(self, session_getter: Any) -> None:
+        self._get = session_getter
+        self._live: Any = None
+        self._last_plain = 0.0
+
+    def line(self) -> str:
+        session: CrawlSession | None = self._get()
+        if session is None:
+            return "starting..."
+        s = session.summary
+        return (
+            f"fetched {s.fetched}  stored {s.stored}  metadata-only {s.metadata_only}  "
+            f"refused {sum(s.refused.values())}  errors {sum(s.errors.values())}"
+        )
+
+    def start(self) -> None:
+        self._last_plain = time.monotonic()
+        if err_console.is_terminal:
+            from rich.live import Live
+
+            self._live = Live(self.line(), console=err_console, refresh_per_second=4, transient=True)
+            self._live.start()
+
+    def tick(self) -> None:
+        if self._live is not None:
+            self._live.update(self.line())
+        elif time.monotonic() - self._last_plain > 10:
+            self._last_plain = time.monotonic()
+            err_console.print(self.line())
+
+    def stop(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        overrides = _settings(args)
+    except ValueError as exc:
+        return fail(str(exc))
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.settings import Settings
+
+    from crawler.ledger import DEFAULT_DB_URL
+    from crawler.session import current_session
+    from crawler.spiders.fair import FairSpider
+
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.setdict(overrides, priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(FairSpider)
+    started = time.monotonic()
+    progress = _Progress(lambda: current_session(crawler))
+
+    def begin() -> None:
+        from twisted.internet import task
+
+        progress.start()
+        loop = task.LoopingCall(progress.tick)
+        loop.start(0.25, now=False)
+
+    from scrapy import signals
+
+    crawler.signals.connect(begin, signal=signals.engine_started)
+    process.crawl(crawler, seeds=list(args.seeds))
+    try:
+        process.start()
+    finally:
+        progress.stop()
+    session = current_session(crawler)
+    if session is None:
+        return fail("the crawl did not start (see the log above)", code=1)
+    summary = summary_dict(session, crawler, time.monotonic() - started)
+    summary["ledger"] = overrides["FAIRFETCH_DB"] or DEFAULT_DB_URL
+    if args.json:
+        print_json(summary)
+    else:
+        print_summary(summary)
+    return 0
+
+
+def summary_dict(session: CrawlSession, crawler: Any, seconds: float) -> dict[str, Any]:
+    data = session.summary.as_dict()
+    stats = crawler.stats.get_stats() if crawler.stats is not None else {}
+    return {
+        "crawl_id": session.crawl_id,
+        "resumed": session.resumed,
+        "user_agent": session.user_agent,
+        "purposes": [p.value for p in session.purposes],
+        **data,
+        "finish_reason": stats.get("finish_reason"),
+        "seconds": round(seconds, 2),
+    }
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    rows: list[tuple[str, Any]] = [
+        ("crawl", summary["crawl_id"] + (" (resumed)" if summary["resumed"] else "")),
+        ("purposes", ", ".join(summary["purposes"])),
+        ("fetched", summary["fetched"]),
+        ("stored with text", summary["stored"]),
+        ("stored metadata-only", summary["metadata_only"]),
+        ("redirects followed", summary["redirected"]),
+        ("refused", summary["refused"]),
+    ]
+    rows += [(f"  refused: {reason}", n) for reason, n in summary["refused_by_reason"].items()]
+    rows.append(("errors", summary["errors"]))
+    rows += [(f"  error: {kind}", n) for kind, n in summary["errors_by_kind"].items()]
+    if summary["replayed"]:
+        rows.append(("already stored by an earlier run", summary["replayed"]))
+    rows += [(f"signal fetches: {kind}", n) for kind, n in summary["signal_fetches"].items()]
+    rows.append(("finished", f"{summary['finish_reason']} after {summary['seconds']} s"))
+    print_table("fairfetch crawl", ("", "count"), rows)
+    console.print(f"Inspect one page: fairfetch ledger show URL --db {summary['ledger']}")

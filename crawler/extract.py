@@ -1,0 +1,104 @@
+"""Main text and bibliographic metadata of a page, for attribution later.
+
+trafilatura finds the main text and most metadata (title, author, date, site
+name); the links it does not report (canonical URL, licence) and a fallback
+text for pages it rejects come from the one lxml parse in ``norms.html``.
+Parts the publisher excluded (paywalled sections, ``exclude_selectors`` of
+the verdict) are removed *before* extraction, so they can never leak into the
+stored text. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+from urllib.parse import urljoin
+
+import trafilatura
+
+from norms.html import HtmlDoc, parse_html
+
+logger = logging.getLogger(__name__)
+_SPACE = re.compile(r"[ \t\r\f\v]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+# Licence links that are RSL documents are signals, not the page's declared licence.
+_RSL_TYPE = "application/rsl+xml"
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    text: str | None
+    title: str | None = None
+    author: str | None = None
+    date: str | None = None
+    site_name: str | None = None
+    description: str | None = None
+    language: str | None = None
+    canonical_url: str | None = None
+    license_url: str | None = None
+
+    def metadata(self) -> dict[str, Any]:
+        """Everything but the text, without empty fields (the ledger's ``metadata`` column)."""
+        return {k: v for k, v in asdict(self).items() if k != "text" and v}
+
+
+def _link(doc: HtmlDoc, rel: str, base_url: str, *, skip_type: str | None = None) -> str | None:
+    for link in doc.links:
+        if rel in link.rel and link.href and link.type != skip_type:
+            return urljoin(base_url, link.href)
+    return None
+
+
+def _fallback_text(doc: HtmlDoc) -> str | None:
+    """Visible body text when trafilatura finds no main content (short pages, odd markup)."""
+    if doc.root is None:
+        return None
+    body = doc.root.find("body")
+    node = body if body is not None else doc.root
+    for bad in node.xpath(".//script|.//style|.//noscript|.//template"):
+        bad.drop_tree()
+    lines = (_SPACE.sub(" ", line).strip() for line in node.text_content().splitlines())
+    text = "\n".join(line for line in lines if line)
+    return text or None
+
+
+def extract(html: str | bytes, url: str, *, exclude_selectors: tuple[str, ...] = ()) -> Extracted:
+    """Extract ``url``'s main text and metadata, after removing the excluded parts."""
+    if exclude_selectors:
+        from norms.paywall import remove_parts
+
+        text_html = html.decode("utf-8", "replace") if isinstance(html, bytes) else html
+        html = remove_parts(text_html, list(exclude_selectors))
+    doc = parse_html(html)
+    try:
+        found = trafilatura.bare_extraction(
+            html, url=url, with_metadata=True, include_comments=False, favor_precision=True
+        )
+    except Exception as exc:  # trafilatura has no error contract; a page must not stop the crawl
+        logger.debug("trafilatura failed on %s: %s", url, exc)
+        found = None
+
+    def field(name: str) -> str | None:
+        value = getattr(found, name, None) if found is not None else None
+        return str(value).strip() or None if value else None
+
+    text = field("text") or _fallback_text(parse_html(html))
+    if text:
+        text = _BLANK_LINES.sub("\n\n", text).strip() or None
+    title = field("title")
+    if title is None and doc.root is not None:
+        node = doc.root.find(".//title")
+        title = (node.text_content().strip() or None) if node is not None else None
+    return Extracted(
+        text=text,
+        title=title,
+        author=field("author"),
+        date=field("date"),
+        site_name=field("sitename"),
+        description=field("description"),
+        language=field("language"),
+        canonical_url=_link(doc, "canonical", url),
+        license_url=_link(doc, "license", url, skip_type=_RSL_TYPE),
+    )

@@ -1,0 +1,6 @@
+"""Downloader middlewares and extensions of the ``fair`` spider, one concern per module.
+
+``signals``: per-origin signal documents (robots.txt, RSL, tdmrep.json), fetched once.
+``enforce``: the decision before each request and after each response.
+``politeness``: Crawl-delay / Request-rate per origin on top of AutoThrottle.
+"""

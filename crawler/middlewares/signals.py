@@ -1,0 +1,291 @@
+"""Fetching the signal documents an origin publishes: robots.txt, RSL licences, tdmrep.json.
+
+Each document is fetched through Scrapy's own downloader (so the proxy,
+politeness slots and download handlers apply) but outside the scheduler, once
+per origin (or per licence URL) and crawl, with:
+
+* redirects followed by hand, so that they can be counted (RFC 9309: at
+  least five, then the file counts as unavailable);
+* a byte cap enforced while the body streams in (``bytes_received`` +
+  ``StopDownload``): robots.txt is read up to 500 KiB and the rest is never
+  downloaded, rather than failing the whole fetch as ``DOWNLOAD_MAXSIZE`` would;
+* its own short timeout, so that a hanging host costs seconds, not the crawl;
+* no retries: a failed robots.txt is an outcome (disallow-all), not a reason
+  to hammer the host.
+
+Every fetch, good or bad, is written to the ledger as a signal snapshot and
+its id travels with the pages it applied to.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
+
+from scrapy import Request, signals
+from scrapy.exceptions import StopDownload
+from scrapy.http.request import NO_CALLBACK
+
+from crawler.ledger.records import utc_now
+from crawler.middlewares.politeness import apply_floor, origin_floor
+from crawler.origin_cache import OriginSignals, SingleFlight, origin_of
+from norms.model import LicenseRef, SignalError
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+    from crawler.session import CrawlSession
+    from norms.rsl import LicenseSource
+    from norms.tdmrep import TdmRepFile
+
+logger = logging.getLogger(__name__)
+
+SIGNAL_META = "fairfetch_signal"  # marks our own signal requests: enforcement lets them through
+_MAX_BYTES_META = "fairfetch_max_bytes"
+_SEEN_BYTES_META = "_fairfetch_bytes"
+_PRIORITY = 1000  # signal documents jump the queue: pages are waiting for them
+ROBOTS, RSL, TDMREP = "robots.txt", "rsl", "tdmrep"
+TDMREP_PATH = "/.well-known/tdmrep.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """The outcome of fetching one signal document, as ``robots_from_fetch`` wants it."""
+
+    url: str
+    final_url: str
+    status: int | None
+    body: bytes | None
+    error: str | None
+    redirects: int
+    truncated: bool
+    signal_id: int | None = None
+
+
+def describe_error(exc: BaseException) -> str:
+    """A short, stable phrase for a download failure (``timeout``, ``dns``, ...) plus its message."""
+    from crawler.faults import error_kind
+
+    text = str(exc).strip() or type(exc).__name__
+    return f"{error_kind(exc)}: {text}"[:300]
+
+
+class SignalFetcher:
+    """Fetches and caches the signal documents of origins and licence URLs for one crawl."""
+
+    def __init__(self, crawler: Crawler, session: CrawlSession) -> None:
+        self.crawler = crawler
+        self.session = session
+        self.origins: SingleFlight[str, OriginSignals] = SingleFlight(
+            self._fetch_origin, ttl=session.signal_ttl
+        )
+        self._documents: SingleFlight[str, Fetched] = SingleFlight(
+            self._fetch_license_document, ttl=session.signal_ttl
+        )
+        crawler.signals.connect(self._cap_bytes, signal=signals.bytes_received)
+
+    # --- public ----------------------------------------------------------------
+
+    async def for_url(self, url: str) -> OriginSignals:
+        return await self.origins.get(origin_of(url))
+
+    async def license(self, ref: LicenseRef) -> tuple[LicenseSource, int | None]:
+        """The licence ``ref`` points at (fetched once per crawl per URL) and its snapshot id."""
+        from norms.rsl import LicenseSource
+
+        if ref.inline is not None:
+            return _license_from_body(ref, ref.inline), None
+        doc = await self._documents.get(ref.url)
+        if doc.error is not None:
+            return LicenseSource.failed(ref, doc.error), doc.signal_id
+        if doc.status != 200 or doc.body is None:
+            return LicenseSource.failed(ref, f"HTTP {doc.status} for the licence document"), doc.signal_id
+        if doc.truncated:
+            return LicenseSource.failed(ref, "licence document larger than the size limit"), doc.signal_id
+        return _license_from_body(ref, doc.body), doc.signal_id
+
+    # --- per origin --------------------------------------------------------------
+
+    async def _fetch_origin(self, origin: str) -> OriginSignals:
+        from norms.robots import MAX_REDIRECTS, ROBOTS_MAX_BYTES, robots_from_fetch
+
+        robots_url = f"{origin}/robots.txt"
+        doc = await self._download(
+            robots_url,
+            kind=ROBOTS,
+            origin=origin,
+            timeout=self.session.robots_timeout,
+            max_bytes=ROBOTS_MAX_BYTES,
+            max_redirects=MAX_REDIRECTS,
+        )
+        notes: list[str] = []
+        if doc.error is not None:
+            notes.append(f"robots.txt unreachable ({doc.error}): everything disallowed")
+        elif doc.status is not None and doc.status >= 500:
+            notes.append(f"robots.txt answered HTTP {doc.status}: everything disallowed")
+        elif doc.redirects > MAX_REDIRECTS:
+            notes.append(f"robots.txt redirected more than {MAX_REDIRECTS} times")
+        if doc.truncated:
+            notes.append(f"robots.txt larger than {ROBOTS_MAX_BYTES} bytes: rules after the cap ignored")
+        robots = robots_from_fetch(
+            status=doc.status,
+            body=doc.body,
+            redirects=doc.redirects,
+            error=doc.error,
+            source_url=robots_url,
+        )
+        # The floor must be in place before the next request to this origin
+        # (tdmrep.json, licences on the same host, the first page).
+        apply_floor(self.crawler, origin, origin_floor(robots, self.session.token))
+        ids = [doc.signal_id] if doc.signal_id is not None else []
+
+        licenses: list[LicenseSource] = []
+        for ref in robots.licenses(self.session.token):
+            if origin_of(ref.url) == origin and not robots.allowed(ref.url, self.session.token):
+                licenses.append(_failed(ref, "the licence document is disallowed by the origin's robots.txt"))
+                continue
+            source, sid = await self.license(ref)
+            licenses.append(source)
+            if sid is not None:
+                ids.append(sid)
+
+        tdmrep: TdmRepFile | None = None
+        if self.session.wants_ai and robots.allowed(f"{origin}{TDMREP_PATH}", self.session.token):
+            # robots.txt governs every request to the origin, ours included: an
+            # origin that disallows everything gets nothing but its robots.txt fetched.
+            tdmrep, sid, note = await self._tdmrep(origin)
+            if sid is not None:
+                ids.append(sid)
+            if note:
+                notes.append(note)
+        for note in notes:
+            logger.info("%s: %s", origin, note)
+        return OriginSignals(
+            origin=origin,
+            robots=robots,
+            licenses=tuple(licenses),
+            tdmrep=tdmrep,
+            signal_ids=tuple(dict.fromkeys(ids)),
+            notes=tuple(notes),
+        )
+
+    async def _tdmrep(self, origin: str) -> tuple[TdmRepFile | None, int | None, str | None]:
+        from norms.tdmrep import parse_tdmrep_json
+
+        url = f"{origin}{TDMREP_PATH}"
+        doc = await self._download(
+            url,
+            kind=TDMREP,
+            origin=origin,
+            timeout=self.session.signal_timeout,
+            max_bytes=self.session.tdmrep_max_bytes,
+        )
+        if doc.error is not None or doc.status != 200 or doc.body is None:
+            # 404 is the common case: the origin reserves nothing through the file.
+            return None, doc.signal_id, None
+        if doc.truncated:
+            return None, doc.signal_id, "tdmrep.json larger than the size limit: ignored"
+        try:
+            return parse_tdmrep_json(doc.body, source_url=url), doc.signal_id, None
+        except SignalError as exc:
+            return None, doc.signal_id, f"tdmrep.json unreadable: {exc}"
+
+    async def _fetch_license_document(self, url: str) -> Fetched:
+        return await self._download(
+            url,
+            kind=RSL,
+            origin=origin_of(url),
+            timeout=self.session.signal_timeout,
+            max_bytes=self.session.license_max_bytes,
+        )
+
+    # --- one document --------------------------------------------------------------
+
+    async def _download(
+        self,
+        url: str,
+        *,
+        kind: str,
+        origin: str,
+        timeout: float,
+        max_bytes: int,
+        max_redirects: int = 5,
+    ) -> Fetched:
+        current = url
+        redirects = 0
+        status: int | None = None
+        body: bytes | None = None
+        error: str | None = None
+        truncated = False
+        while True:
+            request = Request(
+                current,
+                callback=NO_CALLBACK,
+                priority=_PRIORITY,
+                dont_filter=True,
+                meta={
+                    SIGNAL_META: kind,
+                    "dont_redirect": True,
+                    "dont_retry": True,
+                    "handle_httpstatus_all": True,
+                    "download_timeout": timeout,
+                    "download_maxsize": 0,  # the byte cap below truncates instead of failing
+                    _MAX_BYTES_META: max_bytes,
+                    "download_slot": origin_of(current),
+                },
+            )
+            try:
+                response: Response = await self.crawler.engine.download_async(request)
+            except Exception as exc:
+                error = describe_error(exc)
+                break
+            status = response.status
+            location = response.headers.get(b"Location")
+            if 300 <= status < 400 and location:
+                redirects += 1
+                if redirects > max_redirects:
+                    break
+                current = urljoin(current, location.decode("latin-1").strip())
+                continue
+            body = response.body[:max_bytes]
+            truncated = len(response.body) >= max_bytes or "download_stopped" in response.flags
+            break
+        self.session.summary.signals[kind] += 1
+        signal_id = self.session.ledger.record_signal(
+            crawl_id=self.session.crawl_id,
+            origin=origin,
+            kind=kind,
+            url=url,
+            status=status,
+            body=body,
+            error=error,
+            fetched_at=utc_now(),
+        )
+        return Fetched(url, current, status, body, error, redirects, truncated, signal_id)
+
+    def _cap_bytes(self, data: bytes, request: Request, **_: Any) -> None:
+        cap = request.meta.get(_MAX_BYTES_META)
+        if not cap:
+            return
+        seen = request.meta.get(_SEEN_BYTES_META, 0) + len(data)
+        request.meta[_SEEN_BYTES_META] = seen
+        if seen >= cap:
+            raise StopDownload(fail=False)
+
+
+def _failed(ref: LicenseRef, error: str) -> LicenseSource:
+    from norms.rsl import LicenseSource
+
+    return LicenseSource.failed(ref, error)
+
+
+def _license_from_body(ref: LicenseRef, body: str | bytes) -> LicenseSource:
+    from norms.rsl import LicenseSource
+
+    try:
+        return LicenseSource.from_body(ref, body)
+    except SignalError as exc:
+        return LicenseSource.failed(ref, str(exc))

@@ -1,0 +1,173 @@
+"""What one crawl shares across its components: identity, purposes, grants, ledger, tallies.
+
+Scrapy builds middlewares, extensions, pipelines and the spider separately;
+they all reach the same :class:`CrawlSession` through :func:`session_for`, so
+the ledger is opened once and the summary counts every outcome exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from norms.model import AI_USAGES, Grants, SignalError, Usage
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
+
+    from crawler.ledger import Ledger
+
+_ATTR = "_fairfetch_session"
+CRAWL_ID_FILE = "fairfetch-crawl.json"
+
+
+def parse_max_price(value: str | None) -> tuple[Decimal | None, str]:
+    """``"USD 0.05"`` -> (Decimal("0.05"), "USD"). Raises SignalError on anything else."""
+    if value is None or not str(value).strip():
+        return None, "USD"
+    parts = str(value).split()
+    if len(parts) == 1:
+        parts = ["USD", parts[0]]
+    if len(parts) != 2 or not parts[0].isalpha():
+        raise SignalError(f"price ceiling {value!r} is not of the form 'USD 0.05'")
+    try:
+        amount = Decimal(parts[1])
+    except ArithmeticError as exc:
+        raise SignalError(f"price ceiling {value!r} has no valid amount") from exc
+    if not amount.is_finite() or amount < 0:
+        raise SignalError(f"price ceiling {value!r} must be a non-negative amount")
+    return amount, parts[0].upper()
+
+
+def build_grants(max_price: str | None, license_tokens: dict[str, str]) -> Grants:
+    amount, currency = parse_max_price(max_price)
+    return Grants(max_price=amount, currency=currency, license_tokens=dict(license_tokens))
+
+
+def crawl_id_for(jobdir: str | None, given: str | None) -> tuple[str, bool]:
+    """The crawl id, and whether it resumes an earlier run.
+
+    With a job directory the id is persisted there on first use, so a crawl
+    resumed with the same ``--jobdir`` (even after ``kill -9``) continues the
+    same ledger crawl instead of starting a second one.
+    """
+    if jobdir:
+        path = Path(jobdir) / CRAWL_ID_FILE
+        if path.exists():
+            return str(json.loads(path.read_text(encoding="utf-8"))["crawl_id"]), True
+        crawl_id = given or new_crawl_id()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"crawl_id": crawl_id}), encoding="utf-8")
+        tmp.replace(path)  # atomic: a kill never leaves half a file
+        return crawl_id, False
+    return given or new_crawl_id(), False
+
+
+def new_crawl_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
+
+
+@dataclass
+class Summary:
+    """The tallies the CLI prints at the end: what happened, in words."""
+
+    fetched: int = 0
+    stored: int = 0  # pages stored with text
+    metadata_only: int = 0  # pages stored without text (no declared purpose allowed)
+    refused: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    redirected: int = 0
+    signals: Counter[str] = field(default_factory=Counter)
+    replayed: int = 0  # pages found already stored by an earlier run of this crawl
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "fetched": self.fetched,
+            "stored": self.stored,
+            "metadata_only": self.metadata_only,
+            "refused": sum(self.refused.values()),
+            "refused_by_reason": dict(self.refused.most_common()),
+            "errors": sum(self.errors.values()),
+            "errors_by_kind": dict(self.errors.most_common()),
+            "redirected": self.redirected,
+            "signal_fetches": dict(self.signals),
+            "replayed": self.replayed,
+        }
+
+
+@dataclass
+class CrawlSession:
+    crawl_id: str
+    resumed: bool
+    token: str
+    user_agent: str
+    purposes: tuple[Usage, ...]
+    grants: Grants
+    ledger: Ledger
+    extract: bool
+    follow_external: bool
+    max_pages: int
+    robots_timeout: float
+    signal_timeout: float
+    license_max_bytes: int
+    tdmrep_max_bytes: int
+    signal_ttl: float
+    summary: Summary = field(default_factory=Summary)
+
+    @property
+    def wants_ai(self) -> bool:
+        """TDMRep is only fetched when a declared purpose is an AI usage."""
+        return any(p in AI_USAGES for p in self.purposes)
+
+    def pages_done(self) -> int:
+        return self.summary.stored + self.summary.metadata_only + self.summary.replayed
+
+
+def session_from_settings(settings: BaseSettings) -> CrawlSession:
+    from crawler.ledger import DEFAULT_DB_URL, Ledger
+
+    purposes = tuple(Usage(p) for p in settings.getlist("FAIRFETCH_PURPOSES") or ["ai-input"])
+    tokens = settings.getdict("FAIRFETCH_LICENSE_TOKENS")
+    crawl_id, resumed = crawl_id_for(
+        settings.get("FAIRFETCH_JOBDIR"), settings.get("FAIRFETCH_CRAWL_ID")
+    )
+    return CrawlSession(
+        crawl_id=crawl_id,
+        resumed=resumed,
+        token=settings.get("FAIRFETCH_TOKEN"),
+        user_agent=settings.get("USER_AGENT"),
+        purposes=purposes,
+        grants=build_grants(settings.get("FAIRFETCH_MAX_PRICE"), {str(k): str(v) for k, v in tokens.items()}),
+        ledger=Ledger(settings.get("FAIRFETCH_DB") or DEFAULT_DB_URL),
+        extract=settings.getbool("FAIRFETCH_EXTRACT", True),
+        follow_external=settings.getbool("FAIRFETCH_FOLLOW_EXTERNAL"),
+        max_pages=settings.getint("FAIRFETCH_MAX_PAGES"),
+        robots_timeout=settings.getfloat("FAIRFETCH_ROBOTS_TIMEOUT"),
+        signal_timeout=settings.getfloat("FAIRFETCH_SIGNAL_TIMEOUT"),
+        license_max_bytes=settings.getint("FAIRFETCH_LICENSE_MAX_BYTES"),
+        tdmrep_max_bytes=settings.getint("FAIRFETCH_TDMREP_MAX_BYTES"),
+        signal_ttl=settings.getfloat("FAIRFETCH_SIGNAL_TTL"),
+    )
+
+
+def current_session(crawler: Crawler) -> CrawlSession | None:
+    """The session if the crawl has created it already (for progress and the summary)."""
+    session: CrawlSession | None = getattr(crawler, _ATTR, None)
+    return session
+
+
+def session_for(crawler: Crawler) -> CrawlSession:
+    """The crawl's one session, created on first use from the crawler's settings."""
+    session: CrawlSession | None = getattr(crawler, _ATTR, None)
+    if session is None:
+        session = session_from_settings(crawler.settings)
+        setattr(crawler, _ATTR, session)
+    return session

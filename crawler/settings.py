@@ -1,0 +1,87 @@
+"""Scrapy settings for the ``fair`` spider: every publisher signal enforced by default.
+
+Scrapy's own robots.txt middleware is switched off because ours does more
+(RFC 9309 fetch outcomes, RSL and TDMRep per origin, evidence, a ledger row
+per refusal). The ``FAIRFETCH_*`` settings are read by ``crawler.session``;
+``fairfetch crawl`` fills them from its options, ``scrapy crawl fair -s ...``
+may set them directly.
+"""
+
+from __future__ import annotations
+
+from crawler import DEFAULT_TOKEN, PROJECT_URL, user_agent
+
+BOT_NAME = "fairfetch"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# --- identity and purpose -----------------------------------------------------
+FAIRFETCH_TOKEN = DEFAULT_TOKEN  # matched against robots.txt User-agent groups
+FAIRFETCH_CONTACT = PROJECT_URL
+USER_AGENT = user_agent(DEFAULT_TOKEN, PROJECT_URL)
+FAIRFETCH_PURPOSES = ["ai-input"]
+FAIRFETCH_DB = None  # None: crawler.ledger.DEFAULT_DB_URL
+FAIRFETCH_CRAWL_ID = None  # None: a fresh id (or the one persisted in FAIRFETCH_JOBDIR)
+FAIRFETCH_JOBDIR = None  # where the crawl id lives so that a resumed crawl reuses it
+FAIRFETCH_MAX_PRICE = None  # "USD 0.05": ceiling for HTTP 402 and RSL payments
+FAIRFETCH_LICENSE_TOKENS: dict[str, str] = {}  # RSL licence server URL -> token
+FAIRFETCH_EXTRACT = True  # False: store decisions and metadata, no main text
+
+# --- per-origin signal documents ------------------------------------------------
+# robots.txt has its own short timeout so that one hanging host cannot stall the
+# crawl; a timeout counts as "unreachable" (RFC 9309: disallow everything).
+FAIRFETCH_ROBOTS_TIMEOUT = 10.0
+FAIRFETCH_SIGNAL_TIMEOUT = 10.0  # RSL licence documents and tdmrep.json
+FAIRFETCH_LICENSE_MAX_BYTES = 1_000_000
+FAIRFETCH_TDMREP_MAX_BYTES = 1_000_000
+FAIRFETCH_SIGNAL_TTL = 24 * 3600  # RFC 9309 §2.4: no robots.txt copy older than 24 h
+
+# --- link following -------------------------------------------------------------
+FAIRFETCH_FOLLOW_EXTERNAL = False
+FAIRFETCH_MAX_PAGES = 0  # 0: no limit
+DEPTH_LIMIT = 3
+
+# --- politeness -----------------------------------------------------------------
+ROBOTSTXT_OBEY = False  # replaced by crawler.middlewares.enforce
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_DELAY = 0.0
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+COOKIES_ENABLED = False  # a crawler that logs in nowhere needs no session
+
+# --- faults ---------------------------------------------------------------------
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+RETRY_TIMES = 1
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+REDIRECT_MAX_TIMES = 5
+METAREFRESH_ENABLED = False  # a meta refresh is a link, not a redirect we follow blindly
+
+# --- components -----------------------------------------------------------------
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    # Lowest order: its process_request runs first (nothing reaches the
+    # network undecided) and its process_response last (it judges the final
+    # response, after retries and redirects).
+    "crawler.middlewares.enforce.EnforceMiddleware": 10,
+    # Between the downloader and RedirectMiddleware (600): sees each 3xx
+    # before it turns into a new request, to log the hop.
+    "crawler.middlewares.enforce.RedirectLogMiddleware": 610,
+}
+# OffsiteMiddleware is replaced by the spider's own host filter (seed hosts,
+# or every host with --follow-external): it must not drop redirect targets
+# before enforcement has logged them.
+EXTENSIONS = {
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "crawler.middlewares.politeness.OriginThrottle": 0,
+    "scrapy.extensions.telnet.TelnetConsole": None,
+}
+ITEM_PIPELINES = {"crawler.pipelines.LedgerPipeline": 300}
+DUPEFILTER_CLASS = "scrapy.dupefilters.RFPDupeFilter"
+
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+LOG_LEVEL = "INFO"

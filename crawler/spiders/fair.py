@@ -1,0 +1,308 @@
+"""The ``fair`` spider: follows links from the seeds and turns each judged response into a page row.
+
+All enforcement happens in the downloader middlewares before a response gets
+here; the spider decides only what to keep: the text when a declared purpose
+allows it (minus the parts the publisher excluded), decisions, evidence and
+metadata always.
+
+Resume: the ledger, not Scrapy's request queue, is the durable frontier.
+Scrapy's disk queues record their state only on a clean shutdown, so after a
+``kill -9`` they would lose (or replay) requests. A resumed crawl therefore
+starts again from the seeds, and every URL the ledger already holds for this
+crawl is *replayed* from its stored outlinks instead of being fetched again:
+nothing is fetched twice, nothing in flight at the kill is lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import AsyncIterator, Iterator
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from crawler.extract import extract
+from crawler.faults import error_kind
+from crawler.items import PageItem
+from crawler.ledger import (
+    FetchRecord,
+    decisions_from_verdict,
+    evidence_from_verdict,
+    obligations_from_verdict,
+)
+from crawler.ledger.records import utc_now
+from crawler.middlewares.enforce import (
+    GATE_STATUSES,
+    RECORDED_META,
+    SIGNAL_IDS_META,
+    VERDICT_META,
+    is_html,
+    refusal_kind,
+    scrapy_header_lines,
+)
+from crawler.session import CrawlSession, session_for
+from norms.html import parse_html
+from norms.model import Obligation, ObligationKind
+from norms.verdict import Verdict
+
+logger = logging.getLogger(__name__)
+MAX_LINKS_PER_PAGE = 500
+
+
+def split_seeds(value: str | list[str] | tuple[str, ...] | None) -> list[str]:
+    if not value:
+        return []
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return [s for s in value.replace(",", " ").split() if s]
+
+
+def page_links(html: str | bytes, base_url: str) -> list[str]:
+    """Absolute http(s) links of a page, without fragments; none if the page says ``nofollow``.
+
+    Honours ``<meta name="robots" content="nofollow">`` (or ``none``) for the
+    whole page and ``rel="nofollow"`` per link.
+    """
+    doc = parse_html(html)
+    if doc.root is None:
+        return []
+    for meta in doc.meta("robots"):
+        tokens = {t.strip().lower() for t in meta.content.split(",")}
+        if tokens & {"nofollow", "none"}:
+            return []
+    base = base_url
+    for link in doc.links:
+        if "base" in link.rel and link.href:  # pragma: no cover - <base> is not a rel link
+            base = urljoin(base_url, link.href)
+    out: list[str] = []
+    seen: set[str] = set()
+    for a in doc.root.iter("a"):
+        href = (a.get("href") or "").strip()
+        if not href or "nofollow" in (a.get("rel") or "").lower().split():
+            continue
+        url = urldefrag(urljoin(base, href))[0]
+        if urlsplit(url).scheme not in ("http", "https") or url in seen:
+            continue
+        seen.add(url)
+        out.append(url)
+        if len(out) >= MAX_LINKS_PER_PAGE:
+            break
+    return out
+
+
+def charged_obligation(response: Response) -> Obligation | None:
+    """Pay Per Crawl: the ``crawler-charged`` amount we were billed, as a payment obligation."""
+    raw = (response.headers.get(b"crawler-charged") or b"").decode("latin-1").strip()
+    if not raw:
+        return None
+    parts = raw.split()
+    amount: Decimal | None = None
+    currency: str | None = None
+    try:
+        if len(parts) == 2:
+            currency, amount = parts[0].upper(), Decimal(parts[1])
+        elif len(parts) == 1:
+            amount = Decimal(parts[0])
+    except InvalidOperation:
+        amount = None
+    return Obligation(
+        kind=ObligationKind.PAYMENT,
+        detail=f"charged by the publisher (crawler-charged: {raw})",
+        url=response.url,
+        amount=amount,
+        currency=currency,
+    )
+
+
+class FairSpider(scrapy.Spider):
+    name = "fair"
+
+    def __init__(self, seeds: str | list[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.seeds = split_seeds(seeds)
+        self.seed_hosts = {(urlsplit(s).hostname or "").lower() for s in self.seeds}
+        self._replayed: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> FairSpider:
+        spider: FairSpider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._opened, signal=signals.spider_opened)
+        crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        return spider
+
+    @property
+    def session(self) -> CrawlSession:
+        return session_for(self.crawler)
+
+    @property
+    def max_depth(self) -> int:
+        return self.crawler.settings.getint("DEPTH_LIMIT")
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def _opened(self, spider: scrapy.Spider) -> None:
+        s = self.session
+        s.ledger.start_crawl(
+            s.crawl_id,
+            user_agent=s.user_agent,
+            purposes=[p.value for p in s.purposes],
+            seeds=self.seeds,
+            settings={
+                "token": s.token,
+                "max_price": None if s.grants.max_price is None else f"{s.grants.currency} {s.grants.max_price}",
+                "license_servers": sorted(s.grants.license_tokens),  # never the tokens themselves
+                "depth": self.max_depth,
+                "max_pages": s.max_pages,
+                "follow_external": s.follow_external,
+                "extract": s.extract,
+            },
+        )
+
+    def _closed(self, spider: scrapy.Spider, reason: str) -> None:
+        s = self.session
+        stats = s.summary.as_dict()
+        stats["finish_reason"] = reason
+        s.ledger.finish_crawl(s.crawl_id, stats)
+
+    async def start(self) -> AsyncIterator[Any]:
+        if not self.seeds:
+            logger.error("no seed URL given (-a seeds=URL[,URL...])")
+            return
+        for seed in self.seeds:
+            for request in self._visit(seed, 0):
+                yield request
+
+    # --- scheduling ------------------------------------------------------------------
+
+    def in_scope(self, url: str) -> bool:
+        if self.session.follow_external:
+            return True
+        return (urlsplit(url).hostname or "").lower() in self.seed_hosts
+
+    def _visit(self, url: str, depth: int) -> Iterator[scrapy.Request]:
+        """A request for ``url`` or, when an earlier run of this crawl stored it, its replayed outlinks."""
+        s = self.session
+        if s.resumed:
+            if url in self._replayed:
+                return
+            row = s.ledger.page(url)
+            if row is not None and row.get("crawl_id") == s.crawl_id:
+                self._replayed.add(url)
+                s.summary.replayed += 1
+                for link in (row.get("metadata") or {}).get("links", []):
+                    if self._may_follow(link, depth + 1):
+                        yield from self._visit(link, depth + 1)
+                return
+        yield scrapy.Request(url, callback=self.parse, errback=self.failed, meta={"depth": depth})
+
+    def _may_follow(self, url: str, depth: int) -> bool:
+        s = self.session
+        if self.max_depth and depth > self.max_depth:
+            return False
+        if s.max_pages and s.pages_done() >= s.max_pages:
+            return False
+        return self.in_scope(url)
+
+    # --- responses -------------------------------------------------------------------
+
+    def parse(self, response: Response, **_: Any) -> Iterator[Any]:
+        verdict: Verdict = response.meta[VERDICT_META]
+        s = self.session
+        s.summary.fetched += 1
+        html_page = is_html(response)
+        body_text = response.text if html_page else None
+        permitted = verdict.permitted_purposes and response.status not in GATE_STATUSES
+        text: str | None = None
+        metadata: dict[str, Any] = {}
+        canonical: str | None = None
+        links: list[str] = []
+        if body_text is not None:
+            links = page_links(body_text, response.url)
+            if s.extract:
+                # Excluded parts are dropped first, so metadata never comes from them either.
+                found = extract(body_text, response.url, exclude_selectors=verdict.exclude_selectors)
+                metadata = found.metadata()
+                canonical = found.canonical_url
+                if permitted:
+                    text = found.text
+        redirects = response.meta.get("redirect_urls") or []
+        if redirects:
+            metadata["redirected_from"] = list(redirects)
+        metadata["links"] = links
+        obligations = obligations_from_verdict(verdict)
+        charged = charged_obligation(response)
+        if charged is not None:
+            obligations.append({**charged.model_dump(mode="json"), "usage": "fetch"})
+        if permitted:
+            outcome, reason = "fetched", verdict.fetch.reason
+        else:
+            outcome = "refused"
+            reason = verdict.fetch.reason if not verdict.fetch.allowed else f"HTTP {response.status}"
+            s.summary.refused[refusal_kind(verdict)] += 1
+        classification = self._classify(response.url, body_text, response)
+        yield PageItem(
+            url=response.url,
+            status=response.status,
+            fetched_at=utc_now(),
+            text=text,
+            content_hash=hashlib.sha256(response.body).hexdigest(),
+            metadata=metadata,
+            decisions=decisions_from_verdict(verdict),
+            evidence=evidence_from_verdict(verdict),
+            obligations=obligations,
+            signal_ids=list(response.meta.get(SIGNAL_IDS_META) or []),
+            outcome=outcome,
+            reason=reason,
+            canonical_url=canonical,
+            source_class=_value(getattr(classification, "source_class", None)),
+            page_role=_value(getattr(classification, "page_role", None)),
+            platform=getattr(classification, "platform", None),
+            host=(urlsplit(response.url).hostname or "").lower(),
+            classification=classification,
+            links=links,
+        )
+        depth = int(response.meta.get("depth", 0)) + 1
+        for link in links:
+            if self._may_follow(link, depth):
+                yield from self._visit(link, depth)
+
+    def _classify(self, url: str, html: str | None, response: Response) -> Any:
+        if html is None:
+            return None
+        try:
+            from norms.classify import classify_page  # type: ignore[attr-defined,unused-ignore]
+        except ImportError:  # norms.classify without the page classifier: pages stay unclassified
+            return None
+        return classify_page(url, html, headers=scrapy_header_lines(response))
+
+    def failed(self, failure: Failure) -> None:
+        """Errback: every failure not already in the ledger becomes an ``error`` row."""
+        request = getattr(failure, "request", None)
+        if request is None or request.meta.get(RECORDED_META):
+            return
+        exc = failure.value
+        if exc is None:  # pragma: no cover - a Failure always carries its exception
+            return
+        kind = error_kind(exc)
+        s = self.session
+        s.summary.errors[kind] += 1
+        s.ledger.record_fetch(
+            FetchRecord(
+                crawl_id=s.crawl_id,
+                url=request.url,
+                at=utc_now(),
+                outcome="error",
+                reason=f"{kind}: {str(exc).strip() or type(exc).__name__}"[:500],
+                status=None,
+            )
+        )
+
+
+def _value(v: Any) -> str | None:
+    return None if v is None else str(getattr(v, "value", v))
