@@ -18,12 +18,13 @@ import psycopg
 import pytest
 import redis
 
+# Ports can be moved for a machine whose services listen elsewhere (and to test the skip/fail rule).
 PG_HOST = "127.0.0.1"
-PG_PORT = 5432
+PG_PORT = int(os.environ.get("FAIRFETCH_TEST_PG_PORT", "5432"))
 PG_DATABASE = "test"
 PG_USERS = ("postgres", "root")
 REDIS_HOST = "127.0.0.1"
-REDIS_PORT = 6379
+REDIS_PORT = int(os.environ.get("FAIRFETCH_TEST_REDIS_PORT", "6379"))
 
 
 def _unavailable(message: str) -> NoReturn:

@@ -6,6 +6,9 @@ Each test runs once per backend; the PostgreSQL half needs the server on
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -16,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from crawler.ledger import Ledger, LedgerError
-from tests.crawler.test_ledger import CRAWL, ROBOTS, T0, fetch, page, robots, start
+from tests.crawler.test_ledger import CRAWL, REPO, ROBOTS, T0, fetch, page, robots, start
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.services)]
 
@@ -170,3 +173,45 @@ def test_concurrent_changes_of_one_document_get_distinct_versions(ledger: Ledger
     history = ledger.signal_history("robots.txt", "https://a.example/robots.txt")
     assert len(set(ids)) == 20 == len(history)
     assert [h["version"] for h in history] == list(range(1, 21))
+
+
+# -- the service fixtures themselves --------------------------------------------------
+
+_FIXTURE_USERS = '''
+import pytest
+
+@pytest.mark.services
+def test_pg(pg_url):
+    pass
+
+@pytest.mark.services
+def test_redis(redis_url):
+    pass
+
+def test_unmarked(pg_url):
+    pass
+'''
+
+
+def _run_fixture_users(tmp_path: Path, ci: bool) -> str:
+    (tmp_path / "test_users.py").write_text(_FIXTURE_USERS)
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    # Port 9 (discard) is never a database: both services look down.
+    env.update(PYTHONPATH=str(REPO), FAIRFETCH_TEST_PG_PORT="9", FAIRFETCH_TEST_REDIS_PORT="9")
+    if ci:
+        env["CI"] = "true"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "tests.conftest", "-q", "-rA", "--strict-markers",
+         "-o", "markers=services: needs services", "-p", "no:cacheprovider", "test_users.py"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )
+    return done.stdout
+
+
+def test_unreachable_services_skip_locally_and_fail_under_ci(tmp_path: Path) -> None:
+    local = _run_fixture_users(tmp_path, ci=False)
+    assert "2 skipped" in local and "1 error" in local, local
+    assert "must be marked @pytest.mark.services" in local
+    ci = _run_fixture_users(tmp_path, ci=True)
+    assert "3 errors" in ci and "skipped" not in ci, ci
+    assert "PostgreSQL is not reachable" in ci and "Redis is not reachable" in ci and "CI=true" in ci
