@@ -270,7 +270,8 @@ def discover_from_rss(
     """
     root = parse_xml(body, what="RSS feed", limit=MAX_FEED_BYTES)
     if root.tag != "rss":
-        raise SignalError(f"not an RSS 2.0 feed: the root element is <{root.tag}>")
+        local = str(root.tag).rsplit("}", 1)[-1]
+        raise SignalError(f"not an RSS 2.0 feed: the root element is <{local}>")
     feed = urlsplit(feed_url)
     feed_origin = origin_of(feed.scheme, feed.netloc)
     found: list[tuple[str, LicenseSource]] = []
