@@ -19,12 +19,16 @@ Reading the file
       field. Unparseable lines are skipped with a warning naming the line.
 
 Groups (RFC 9309 2.1, 2.2.1)
-    * A group is one or more ``User-agent`` lines followed by rules; only an
-      ``Allow``/``Disallow`` line (even an empty one) ends the list of agents.
-      Every other record (Sitemap, Crawl-delay, License, Content-Signal,
-      Content-Usage, unknown) neither ends nor splits a group. protego ends a
-      group at any non-agent record, so ``User-agent: a / Crawl-delay: 1 /
-      User-agent: b / Disallow: /`` leaves ``a`` without rules there.
+    * A group is one or more ``User-agent`` lines followed by rules. A rule
+      (``Allow``/``Disallow``, even empty) ends the list of agents, and so do
+      ``Content-Usage`` (AIPREF attach defines it as an RFC 9309 ``rule``)
+      and ``Content-Signal`` (placed "alongside Allow/Disallow"): otherwise
+      ``User-agent: * / Content-Signal: .. / User-agent: GPTBot / Disallow: /``
+      would merge into one group and shut out everyone. Other records
+      (Sitemap, Crawl-delay, Request-rate, License, unknown ones) neither end
+      nor split a group (RFC 9309 2.2.4: they must not interfere). protego
+      ends the agent list at any non-agent record, so ``User-agent: a /
+      Crawl-delay: 1 / User-agent: b / Disallow: /`` leaves ``a`` without rules.
     * Allow/Disallow before the first ``User-agent`` belong to no group and
       are ignored, with a warning.
     * Selection for a product token (case-insensitive): a group applies when
@@ -359,8 +363,15 @@ def _parse(body: bytes | str) -> _Parsed:
             elif group is None:
                 out.global_licenses.append((value, number))
             else:
+                # Worth a note: publishers often append License after the last
+                # group meaning "for everyone", but RFC 9309 puts it in that group.
+                warn(
+                    f"line {number}: License inside a User-agent group applies only to the "
+                    "crawlers that group selects"
+                )
                 group.licenses.append((value, number))
         elif kind == _CSIG:
+            in_rules = in_rules or group is not None
             path, pairs = _split_path(value)
             reading = read_content_signal(pairs)
             for w in reading.warnings:
@@ -382,6 +393,7 @@ def _parse(body: bytes | str) -> _Parsed:
             if group is None:
                 warn(f"line {number}: Content-Usage outside any User-agent group; ignored")
                 continue
+            in_rules = True
             path, pref = _split_path(value)
             if not pref:
                 warn(f"line {number}: Content-Usage {value!r} holds no preference; skipped")
