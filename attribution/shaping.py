@@ -1,0 +1,779 @@
+"""``shape``: apply the attribution norms to an AI answer after generation.
+
+Pipeline (each step records its changes as ``Action`` entries):
+
+1. Sources whose ``ai-input`` is denied are dropped; they are still compared
+   with the answer so that sentences relying only on them can be removed.
+2. The answer is split into sentences; each sentence is compared with every
+   source through the sources' word-pair indexes (``attribution.matching``).
+3. The query kind is taken from the caller or inferred (``infer_kind``).
+4. The answer is rebuilt sentence by sentence: in-text attribution, links,
+   "as of" dates, per-side summaries, quote trimming under the per-class
+   substitution limits, and pointer notes to the full source. Offsets of
+   every citation are computed while the text is assembled, so they are
+   exact by construction.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from attribution.answer import Action, Citation, DroppedSource, ShapedAnswer, SourceUsage
+from attribution.kinds import QueryKind
+from attribution.matching import Match, Run, match_sentence
+from attribution.policy import Limits, Policy
+from attribution.sources import Source
+from attribution.text import is_code_block, split_sentences, tokenize
+from norms.domains import registrable_domain
+from norms.model import Usage
+
+DEFAULT_POLICY = Policy()
+
+# Sentence openers that are lowercased after an inserted "According to X, ".
+_LOWER_OPENERS = frozenset(
+    ["the", "a", "an", "in", "on", "at", "this", "that", "these", "those", "it", "its", "there", "their", "his", "her", "after", "before", "during", "when", "while", "since", "although", "though", "as", "some", "many", "most", "several", "one", "two", "three", "both", "each", "however"]
+)
+_VIDEO_PLATFORMS = frozenset({"youtube", "vimeo", "tiktok"})
+_DISPUTE_WINDOW = 400  # characters around the matching region searched for dispute phrases
+_HEAD_WINDOW = 600  # characters at the top of a source (where dispute banners sit)
+
+
+@dataclass(slots=True)
+class _Sentence:
+    start: int
+    end: int
+    t0: int
+    t1: int
+    supporters: list[Match] = field(default_factory=list)
+    denied: list[Match] = field(default_factory=list)
+    conflicts: list[Match] = field(default_factory=list)
+    copies: list[tuple[Match, Run]] = field(default_factory=list)
+    disputed: bool = False
+
+
+@dataclass(slots=True)
+class _Cite:
+    start: int
+    end: int
+    source: int
+    role: str
+    source_span: tuple[int, int] | None
+
+
+class _Text:
+    """The output under construction; every added piece knows its offsets."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.length = 0
+        self.cites: list[_Cite] = []
+
+    def add(self, text: str) -> tuple[int, int]:
+        start = self.length
+        self.parts.append(text)
+        self.length += len(text)
+        return start, self.length
+
+    def cite(self, span: tuple[int, int], source: int, role: str, source_span: tuple[int, int] | None) -> None:
+        if span[1] > span[0]:
+            self.cites.append(_Cite(span[0], span[1], source, role, source_span))
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def shape(
+    answer: str,
+    sources: Sequence[Source | dict[str, Any]],
+    *,
+    query: str | None = None,
+    kind: QueryKind | str | None = None,
+    policy: Policy | None = None,
+) -> ShapedAnswer:
+    """Apply the attribution norms to ``answer`` given the ``sources`` it was grounded on.
+
+    ``sources`` may mix ``Source`` objects and plain dicts (``Source.from_dict``).
+    ``kind`` overrides the inferred query kind. Returns the shaped text with
+    exact citation offsets and a plain-words record of every change.
+    """
+    if not isinstance(answer, str):
+        raise TypeError(f"answer must be a str, not {type(answer).__name__}")
+    pol = policy or DEFAULT_POLICY
+    srcs = [s if isinstance(s, Source) else Source.from_dict(s) for s in sources]
+    chosen = QueryKind.parse(kind) if kind is not None else None
+    return _Shaper(answer, srcs, query, chosen, pol).run()
+
+
+class _Shaper:
+    def __init__(
+        self, answer: str, sources: list[Source], query: str | None, kind: QueryKind | None, policy: Policy
+    ) -> None:
+        self.answer = answer
+        self.sources = sources
+        self.query = query
+        self.kind = kind
+        self.policy = policy
+        self.actions: list[Action] = []
+        self.usable = [s.allowed(Usage.AI_INPUT) for s in sources]
+        self.words, self.starts, self.ends = tokenize(answer)
+        self.quotes: dict[int, int] = {}
+        self.quoted_words: dict[int, int] = {}
+        self.pointer_needed: dict[int, str] = {}
+
+    # --- analysis ----------------------------------------------------------
+
+    def run(self) -> ShapedAnswer:
+        dropped = self._drop_denied()
+        sentences = self._analyse()
+        kind, reason = (
+            (self.kind, "given by the caller") if self.kind is not None else self._infer(sentences)
+        )
+        self.actions.append(Action(kind="query_kind", detail=f"treated as {kind.value}: {reason}"))
+        out = self._compose(sentences, kind)
+        text = out.text()
+        citations = self._citations(out, text)
+        return ShapedAnswer(
+            text=text,
+            kind=kind,
+            kind_reason=reason,
+            citations=citations,
+            actions=self.actions,
+            dropped_sources=dropped,
+            usage=measure_usage(text, self.sources, self.policy, only=self._used_sources(citations)),
+        )
+
+    def _drop_denied(self) -> list[DroppedSource]:
+        dropped = []
+        for i, s in enumerate(self.sources):
+            if self.usable[i]:
+                continue
+            reasons = s.denial_reasons(Usage.AI_INPUT)
+            why = "; ".join(reasons) if reasons else "the publisher's signals deny ai-input"
+            dropped.append(DroppedSource(url=s.url, title=s.title, reasons=reasons))
+            self.actions.append(
+                Action(kind="drop_source", detail=f"not used: {why}", source_url=s.url)
+            )
+        return dropped
+
+    def _analyse(self) -> list[_Sentence]:
+        threshold = self.policy.support_threshold
+        profiles = [self._limits(s) for s in self.sources]
+        out = []
+        for start, end in split_sentences(self.answer):
+            t0 = bisect_left(self.starts, start)
+            t1 = bisect_left(self.starts, end)
+            sent = _Sentence(start, end, t0, t1)
+            words = self.words[t0:t1]
+            numbers = frozenset(w for w in words if w.isdigit())
+            for i, src in enumerate(self.sources):
+                m = match_sentence(
+                    words, t0, src.index, i, min_run_words=profiles[i].min_run_words, numbers=numbers
+                )
+                if m is None:
+                    continue
+                if not self.usable[i]:
+                    if m.score >= threshold and not m.conflict:
+                        sent.denied.append(m)
+                    continue
+                if m.conflict and m.score >= threshold:
+                    sent.conflicts.append(m)
+                elif m.score >= threshold:
+                    sent.supporters.append(m)
+                sent.copies.extend((m, r) for r in m.runs)
+            sent.supporters.sort(key=lambda m: (-m.score, _class_rank(self.sources[m.source]), m.source))
+            sent.copies = _non_overlapping(sent.copies)
+            # Sources disagree (some support, some contradict) or one marks a dispute.
+            sent.disputed = bool(sent.supporters) and (
+                bool(sent.conflicts) or any(self._marks_dispute(m) for m in sent.supporters)
+            )
+            out.append(sent)
+        return out
+
+    def _marks_dispute(self, m: Match) -> bool:
+        src = self.sources[m.source]
+        if src.disputed:
+            return True
+        text = src.text
+        chunks = [text[:_HEAD_WINDOW]]
+        if m.region is not None:
+            # The paragraph around the matching region (at most _DISPUTE_WINDOW either side).
+            a, b = src.index.char_span(*m.region)
+            lo = max(0, a - _DISPUTE_WINDOW)
+            hi = b + _DISPUTE_WINDOW
+            lo = max(lo, text.rfind("\n\n", lo, a) + 1)
+            cut = text.find("\n\n", b, hi)
+            chunks.append(text[lo : cut if cut != -1 else hi])
+        hay = " ".join(chunks).casefold()
+        return any(marker in hay for marker in self.policy.dispute_markers)
+
+    def _limits(self, s: Source) -> Limits:
+        profile: str = s.source_class
+        if profile == "community" and not self.policy.is_open_licence(s.license or s.links.license):
+            profile = "community-closed"
+        return self.policy.limits_for(profile)
+
+    # --- query kind ---------------------------------------------------------
+
+    def _infer(self, sentences: list[_Sentence]) -> tuple[QueryKind, str]:
+        """The documented heuristic, first match wins (see docs/ai-teams.md)."""
+        pol = self.policy
+        supported = [s for s in sentences if s.supporters]
+        used = {m.source for s in supported for m in s.supporters}
+        disputed = [s for s in supported if s.disputed]
+        if disputed:
+            return QueryKind.CONTESTED, "sources disagree or a source marks the topic as disputed"
+        qwords = " " + " ".join(tokenize(self.query or "")[0]) + " "
+        volatile = [w for w in pol.volatile_query_words if f" {w} " in qwords]
+        if volatile:
+            return QueryKind.RAPIDLY_EVOLVING, f"the query asks about something volatile ({volatile[0]!r})"
+        for i in sorted(used):
+            src = self.sources[i]
+            if src.last_modified is not None:
+                ref = src.retrieved_at or datetime.now(src.last_modified.tzinfo)
+                age = (ref - src.last_modified).days
+                if 0 <= age <= pol.evolving_days:
+                    return (
+                        QueryKind.RAPIDLY_EVOLVING,
+                        f"{src.url} changed {age} day(s) before it was retrieved",
+                    )
+        quick = [w for w in pol.quick_fact_query_words if f" {w} " in qwords]
+        canonical = [i for i in used if self.sources[i].source_class == "canonical"]
+        if quick and canonical and len(sentences) <= 3:
+            return QueryKind.QUICK_FACT, f"a quick-fact query ({quick[0]!r}) answered from a canonical source"
+        for i in sorted(used):
+            n = len(self.sources[i].index)
+            carried = sum(1 for s in supported if s.supporters[0].source == i)
+            asks_depth = any(f" {w} " in qwords for w in pol.long_form_query_words)
+            if n >= pol.long_form_min_words and (asks_depth or carried > pol.long_form_max_sentences):
+                return QueryKind.LONG_FORM, f"the answer draws on long-form work ({n} words at {self.sources[i].url})"
+        if supported and all(self._common(s) for s in supported):
+            return (
+                QueryKind.COMMON_KNOWLEDGE,
+                f"every supported claim is backed by at least {pol.common_knowledge_min_domains} independent domains",
+            )
+        if not supported:
+            return QueryKind.PRIMARY_SOURCE, "no sentence is supported by a source; nothing to attribute"
+        return QueryKind.PRIMARY_SOURCE, "claims rest on specific sources"
+
+    def _domains(self, s: _Sentence) -> list[str]:
+        seen: list[str] = []
+        for m in s.supporters:
+            d = registrable_domain(self.sources[m.source].url)
+            if d not in seen:
+                seen.append(d)
+        return seen
+
+    def _common(self, s: _Sentence) -> bool:
+        return not s.disputed and len(self._domains(s)) >= self.policy.common_knowledge_min_domains
+
+    # --- composition ------------------------------------------------------------
+
+    def _compose(self, sentences: list[_Sentence], kind: QueryKind) -> _Text:
+        out = _Text()
+        named: set[int] = set()
+        per_side: dict[int, int] = {}
+        long_form_kept: dict[int, int] = {}
+        cited_order: list[int] = []
+        prev_end: int | None = None
+        for sent in sentences:
+            span = (sent.start, sent.end)
+            if not sent.supporters and sent.denied:
+                denied_urls = ", ".join(self.sources[m.source].url for m in sent.denied)
+                if self.policy.denied_sentences == "remove":
+                    self.actions.append(
+                        Action(
+                            kind="remove_sentence",
+                            detail=f"removed: it relies only on sources whose publisher denies ai-input ({denied_urls})",
+                            source_url=self.sources[sent.denied[0].source].url,
+                            span=span,
+                        )
+                    )
+                    continue
+                self.actions.append(
+                    Action(
+                        kind="flag_sentence",
+                        detail=f"kept but flagged: it relies only on sources whose publisher denies ai-input ({denied_urls})",
+                        source_url=self.sources[sent.denied[0].source].url,
+                        span=span,
+                    )
+                )
+            if kind is QueryKind.CONTESTED and len(sent.supporters) > 1:
+                # Attribute each side: prefer the supporter with the fewest points kept so far.
+                sent.supporters.sort(key=lambda m: per_side.get(m.source, 0))
+            primary = sent.supporters[0].source if sent.supporters else None
+            if kind is QueryKind.CONTESTED and primary is not None:
+                used = per_side.get(primary, 0)
+                if used >= self.policy.contested_max_sentences_per_side:
+                    self.actions.append(
+                        Action(
+                            kind="summarise_contested",
+                            detail=f"left out: contested topic, key points only ({used} already kept from this side)",
+                            source_url=self.sources[primary].url,
+                            span=span,
+                        )
+                    )
+                    self.pointer_needed.setdefault(primary, "full")
+                    continue
+                per_side[primary] = used + 1
+            if kind is QueryKind.LONG_FORM and primary is not None and self._is_long(primary):
+                kept = long_form_kept.get(primary, 0)
+                if kept >= self.policy.long_form_max_sentences:
+                    self.actions.append(
+                        Action(
+                            kind="limit_long_form",
+                            detail=f"left out: basic information only from long-form work ({kept} sentences kept)",
+                            source_url=self.sources[primary].url,
+                            span=span,
+                        )
+                    )
+                    self.pointer_needed.setdefault(primary, "depth")
+                    continue
+                long_form_kept[primary] = kept + 1
+            body = self._body(sent)
+            if body is None:
+                continue
+            # Separator: keep the answer's own whitespace between kept sentences.
+            if prev_end is not None:
+                out.add(self.answer[prev_end : sent.start] if prev_end <= sent.start else " ")
+            prev_end = sent.end
+            self._emit(out, sent, body, kind, named, cited_order)
+        self._notes(out, kind, cited_order)
+        return out
+
+    def _is_long(self, i: int) -> bool:
+        return len(self.sources[i].index) >= self.policy.long_form_min_words
+
+    def _body(self, sent: _Sentence) -> list[tuple[str, _Cite | None]] | None:
+        """The sentence's text as pieces, with verbatim runs trimmed to the limits; None to drop it."""
+        pieces: list[tuple[str, _Cite | None]] = []
+        pos = sent.start
+        sentence_words = max(1, sent.t1 - sent.t0)
+        for m, run in sent.copies:
+            src = self.sources[m.source]
+            limits = self._limits(src)
+            keep, why = self._quota(m.source, src, limits, run)
+            a = self.starts[run.a_first]
+            b = self.ends[run.a_last]
+            run_text = self.answer[a:b]
+            if keep == run.words:
+                self.quotes[m.source] = self.quotes.get(m.source, 0) + 1
+                self.quoted_words[m.source] = self.quoted_words.get(m.source, 0) + keep
+                continue
+            name = self._label(m.source)
+            if keep <= 0:
+                if run.words >= 0.8 * sentence_words:
+                    self.actions.append(
+                        Action(
+                            kind="remove_quote",
+                            detail=f"removed a verbatim copy of {run.words} words ({len(run_text)} characters) from {name}: {why}",
+                            source_url=src.url,
+                            span=(sent.start, sent.end),
+                        )
+                    )
+                    self.pointer_needed.setdefault(m.source, "full")
+                    return None
+                pieces.append((self.answer[pos:a], None))
+                pieces.append(("…", None))
+                pos = b
+                self.actions.append(
+                    Action(
+                        kind="remove_quote",
+                        detail=f"replaced a verbatim run of {run.words} words from {name} with an ellipsis: {why}",
+                        source_url=src.url,
+                        span=(a, b),
+                    )
+                )
+                self.pointer_needed.setdefault(m.source, "full")
+                continue
+            kept_end = self.ends[run.a_first + keep - 1]
+            kept_text = self.answer[a:kept_end]
+            s_span = src.index.char_span(run.s_first, run.s_first + keep - 1)
+            code = is_code_block(self.answer[sent.start : sent.end])
+            pieces.append((self.answer[pos:a], None))
+            # Quote marks would break code; a cut code block just ends in an ellipsis.
+            pieces.append(("" if code else "“", None))
+            pieces.append((kept_text, _Cite(0, 0, m.source, "quote", s_span)))
+            pieces.append(("…" if code else "…”", None))
+            pos = b
+            self.quotes[m.source] = self.quotes.get(m.source, 0) + 1
+            self.quoted_words[m.source] = self.quoted_words.get(m.source, 0) + keep
+            self.pointer_needed.setdefault(m.source, "full")
+            self.actions.append(
+                Action(
+                    kind="trim_quote",
+                    detail=(
+                        f"trimmed a verbatim run of {run.words} words ({len(run_text)} characters) from {name} "
+                        f"to a quote of {keep} words with a link: {why}"
+                    ),
+                    source_url=src.url,
+                    span=(a, b),
+                )
+            )
+        pieces.append((self.answer[pos : sent.end], None))
+        return [p for p in pieces if p[0]]
+
+    def _quota(self, i: int, src: Source, limits: Limits, run: Run) -> tuple[int, str]:
+        """How many words of ``run`` may stay verbatim, and why the rest may not."""
+        keep = run.words
+        why: list[str] = []
+        profile = src.source_class
+        if limits.max_quotes is not None and self.quotes.get(i, 0) >= limits.max_quotes:
+            return 0, f"already {self.quotes.get(i, 0)} quote(s) from this {profile} source (limit {limits.max_quotes})"
+        if limits.max_quote_words is not None and keep > limits.max_quote_words:
+            keep = limits.max_quote_words
+            why.append(f"over {limits.max_quote_words} words per quote for {profile} sources")
+        max_chars = limits.max_quote_chars
+        snippet = src.snippet_limit()
+        if snippet is not None:
+            max_chars = snippet if max_chars is None else min(max_chars, snippet)
+        if max_chars is not None:
+            a = self.starts[run.a_first]
+            while keep > 0 and self.ends[run.a_first + keep - 1] - a > max_chars:
+                keep -= 1
+            if keep < run.words and (snippet is None or snippet != max_chars):
+                why.append(f"over {max_chars} characters per quote for {profile} sources")
+            elif keep < run.words:
+                why.append(f"over the publisher's snippet limit of {snippet} characters")
+        used = self.quoted_words.get(i, 0)
+        budget: int | None = None
+        if limits.max_share is not None:
+            share = int(limits.max_share * len(src.index))
+            if not self.quotes.get(i):
+                # A first quote within the per-quote limits is always allowed as
+                # long as it is less than half of the work (UrhDaG §9), so short
+                # sources can still be quoted briefly.
+                first = limits.max_quote_words or run.words
+                share = max(share, min(first, (len(src.index) - 1) // 2))
+            budget = share - used
+        if limits.max_words_per_answer is not None:
+            rest = limits.max_words_per_answer - used
+            budget = rest if budget is None else min(budget, rest)
+        if budget is not None and keep > budget:
+            keep = max(0, budget)
+            why.append("the answer would reproduce more of the source than its share limit allows")
+        return keep, "; ".join(dict.fromkeys(why)) or "within limits"
+
+    def _emit(
+        self,
+        out: _Text,
+        sent: _Sentence,
+        body: list[tuple[str, _Cite | None]],
+        kind: QueryKind,
+        named: set[int],
+        cited_order: list[int],
+    ) -> None:
+        text = "".join(t for t, _ in body)
+        if not sent.supporters and sent.conflicts:
+            urls = ", ".join(self.sources[m.source].url for m in sent.conflicts)
+            self.actions.append(
+                Action(
+                    kind="flag_sentence",
+                    detail=f"kept but flagged: the sources give different figures ({urls}); no source supports it",
+                    source_url=self.sources[sent.conflicts[0].source].url,
+                    span=(sent.start, sent.end),
+                )
+            )
+            self._add_body(out, body)
+            return
+        if not sent.supporters:
+            if not sent.denied:
+                self.actions.append(
+                    Action(
+                        kind="unsupported",
+                        detail="no source supports this sentence; left as written",
+                        span=(sent.start, sent.end),
+                    )
+                )
+            self._add_body(out, body)
+            return
+        common = kind in (
+            QueryKind.COMMON_KNOWLEDGE,
+            QueryKind.PRIMARY_SOURCE,
+            QueryKind.LONG_FORM,
+        ) and self._common(sent)
+        if common:
+            domains = self._domains(sent)
+            self.actions.append(
+                Action(
+                    kind="common_knowledge",
+                    detail=f"stated without a link: {len(domains)} independent domains agree ({', '.join(domains)})",
+                    span=(sent.start, sent.end),
+                )
+            )
+            self._add_body(out, body, quotes_only=True)
+            return
+        cited = [m for m in sent.supporters[:3]]
+        primary = cited[0].source
+        for m in cited:
+            if m.source not in cited_order:
+                cited_order.append(m.source)
+        label = self._label(primary)
+        prefix = ""
+        suffix = ""
+        already_named = label.casefold() in text.casefold() or self._name(primary).casefold() in text.casefold()
+        if primary not in named and not already_named and kind is not QueryKind.QUICK_FACT:
+            code = is_code_block(text)
+            if kind is QueryKind.RAPIDLY_EVOLVING:
+                when = self._updated(primary)
+                prefix = f"As of {when}, according to {label}, " if when else f"According to {label}, "
+            elif code:
+                prefix = f"From {label}:\n"
+            else:
+                prefix = f"According to {label}, "
+            if code and kind is QueryKind.RAPIDLY_EVOLVING:
+                prefix = prefix.rstrip(", ") + ":\n"
+            named.add(primary)
+            self.actions.append(
+                Action(
+                    kind="attribute",
+                    detail=f"added in-text attribution to {label} with a link",
+                    source_url=self.sources[primary].url,
+                    span=(sent.start, sent.end),
+                )
+            )
+        elif kind is QueryKind.QUICK_FACT and not already_named:
+            suffix = f" (according to {label})"
+            self.actions.append(
+                Action(
+                    kind="attribute",
+                    detail=f"quick fact answered directly with attribution to {label}",
+                    source_url=self.sources[primary].url,
+                    span=(sent.start, sent.end),
+                )
+            )
+        if prefix:
+            out.add(prefix)
+            first, cite = body[0]
+            if not first.startswith(("“", "`", "~")):
+                if self._lowercase_opener(first, sent):
+                    first = first[0].lower() + first[1:]
+            body = [(first, cite), *body[1:]]
+        if suffix:
+            last, cite = body[-1]
+            end_punct = len(last) - len(last.rstrip(".!?…"))
+            if cite is None and end_punct:
+                body = [*body[:-1], (last[: len(last) - end_punct], None), ("\0" + last[len(last) - end_punct :], None)]
+        span = self._add_body(out, body, suffix=suffix)
+        for m in cited:
+            src = self.sources[m.source]
+            s_span = src.index.char_span(*m.region) if m.region is not None else None
+            out.cite(span, m.source, "support", s_span)
+
+    def _lowercase_opener(self, first: str, sent: _Sentence) -> bool:
+        """Lowercase the first word after an inserted "According to X, "?
+
+        Yes for common openers ("The", "In") and for words the supporting
+        sources also write in lower case (so "Contemporary" becomes
+        "contemporary" but "Harold" stays).
+        """
+        word = re.match(r"\w+", first)
+        if not word or not word.group()[:1].isupper() or (len(word.group()) > 1 and word.group().isupper()):
+            return False
+        w = word.group()
+        if w.lower() in _LOWER_OPENERS:
+            return True
+        pattern = re.compile(rf"(?<!\w){re.escape(w.lower())}(?!\w)")
+        return any(pattern.search(self.sources[m.source].text) for m in sent.supporters)
+
+    def _add_body(
+        self, out: _Text, body: list[tuple[str, _Cite | None]], *, quotes_only: bool = False, suffix: str = ""
+    ) -> tuple[int, int]:
+        """Append the pieces; returns the span of the claim (without any attribution suffix)."""
+        start = out.length
+        claim_end = None
+        for piece, cite in body:
+            if piece.startswith("\0"):
+                claim_end = out.length
+                out.add(suffix)
+                out.add(piece[1:])
+                continue
+            span = out.add(piece)
+            if cite is not None:
+                out.cite(span, cite.source, cite.role, cite.source_span)
+        if suffix and claim_end is None:
+            claim_end = out.length
+            out.add(suffix)
+        del quotes_only  # quotes are always cited; support links are what common knowledge omits
+        return start, claim_end if claim_end is not None else out.length
+
+    def _notes(self, out: _Text, kind: QueryKind, cited_order: list[int]) -> None:
+        notes: list[tuple[str, str, int]] = []  # (before, label, source) + after text
+        tails: list[str] = []
+        if kind is QueryKind.CONTESTED and cited_order:
+            target = next((i for i in cited_order if self.sources[i].links.discussion_url), cited_order[0])
+            label = self._label(target)
+            notes.append(("This topic is contested; read the full article and its sources and discussion at ", label, target))
+            tails.append(".")
+            self.actions.append(
+                Action(
+                    kind="point_to_source",
+                    detail=f"contested topic: pointed to the full article, its sources and discussion at {label}",
+                    source_url=self.sources[target].url,
+                )
+            )
+            self.pointer_needed.pop(target, None)
+        if kind is QueryKind.RAPIDLY_EVOLVING:
+            for i in cited_order:
+                label = self._label(i)
+                when = self._updated(i)
+                if when:
+                    notes.append(("", label, i))
+                    tails.append(f" was last updated on {when}; see it for current information.")
+                else:
+                    notes.append(("", label, i))
+                    tails.append(" gives no last-update date; see it for current information.")
+                self.actions.append(
+                    Action(
+                        kind="note_last_update",
+                        detail=f"noted the last update of {label} ({when or 'unknown'}) and linked it for current information",
+                        source_url=self.sources[i].url,
+                    )
+                )
+        for i, why in self.pointer_needed.items():
+            label = self._label(i)
+            title = self.sources[i].title
+            if why == "depth":
+                notes.append(("There is more depth at ", label, i))
+                tails.append(f"{f' in “{title}”' if title else ''}.")
+                detail = f"long-form work: pointed to the depth available at {label}"
+            else:
+                notes.append(("Read the full text at ", label, i))
+                tails.append(".")
+                detail = f"pointed to the full text at {label} instead of reproducing more of it"
+            self.actions.append(Action(kind="point_to_source", detail=detail, source_url=self.sources[i].url))
+        if not notes:
+            return
+        out.add("\n\n" if out.length else "")
+        for n, ((before, label, i), tail) in enumerate(zip(notes, tails, strict=True)):
+            if n:
+                out.add(" ")
+            if not before and label[:1].islower():
+                label = label[0].upper() + label[1:]
+            out.add(before)
+            span = out.add(label)
+            out.cite(span, i, "pointer", None)
+            out.add(tail)
+            if i not in cited_order:
+                cited_order.append(i)
+
+    # --- names and dates --------------------------------------------------------
+
+    def _name(self, i: int) -> str:
+        src = self.sources[i]
+        return src.publisher or src.links.platform_name or registrable_domain(src.url) or src.url
+
+    def _label(self, i: int) -> str:
+        """How the source is named in text: the publisher, or the item on its platform for aggregators."""
+        src = self.sources[i]
+        name = self._name(i)
+        if src.source_class == "aggregator" and src.title:
+            if (src.platform or "").lower() in _VIDEO_PLATFORMS or name.lower() in _VIDEO_PLATFORMS:
+                return f"the video “{src.title}” on {name}"
+            return f"“{src.title}” on {name}"
+        return name
+
+    def _updated(self, i: int) -> str | None:
+        src = self.sources[i]
+        if src.last_modified is not None:
+            d = src.last_modified
+            return f"{d.day} {d:%B %Y}"
+        raw = src.links.last_modified
+        if raw:
+            try:
+                d = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            except ValueError:
+                return raw
+            return f"{d.day} {d:%B %Y}"
+        return None
+
+    # --- result -----------------------------------------------------------------
+
+    def _citations(self, out: _Text, text: str) -> list[Citation]:
+        numbers: dict[int, int] = {}
+        for c in sorted(out.cites, key=lambda c: (c.start, c.end)):
+            numbers.setdefault(c.source, len(numbers) + 1)
+        result = []
+        for c in sorted(out.cites, key=lambda c: (c.start, -c.end, numbers[c.source])):
+            src = self.sources[c.source]
+            links = src.links
+            s_start, s_end = c.source_span if c.source_span else (None, None)
+            result.append(
+                Citation(
+                    number=numbers[c.source],
+                    url=src.url,
+                    title=src.title,
+                    source_class=src.source_class,
+                    platform=links.platform_name or src.platform,
+                    source_index=c.source,
+                    role=c.role,
+                    start=c.start,
+                    end=c.end,
+                    text=text[c.start : c.end],
+                    source_start=s_start,
+                    source_end=s_end,
+                    cited_text=src.text[s_start:s_end] if s_start is not None else None,
+                    permalink=links.permalink,
+                    edit_history_url=links.edit_history_url,
+                    discussion_url=links.discussion_url,
+                    last_updated=src.last_modified.date().isoformat() if src.last_modified else links.last_modified,
+                    license=links.license,
+                    license_url=links.license_url,
+                    attribution=links.attribution,
+                )
+            )
+        return result
+
+    def _used_sources(self, citations: list[Citation]) -> list[int]:
+        return sorted({c.source_index for c in citations} | {i for i in self.quotes})
+
+
+def _class_rank(s: Source) -> int:
+    return {"canonical": 0, "community": 1, "aggregator": 2}.get(s.source_class, 3)
+
+
+def _non_overlapping(copies: list[tuple[Match, Run]]) -> list[tuple[Match, Run]]:
+    """Longest verbatim runs first; a stretch of the answer is charged to one source only."""
+    kept: list[tuple[Match, Run]] = []
+    for m, r in sorted(copies, key=lambda mr: (-mr[1].words, mr[1].a_first, mr[0].source)):
+        if all(r.a_last < k.a_first or r.a_first > k.a_last for _, k in kept):
+            kept.append((m, r))
+    return sorted(kept, key=lambda mr: mr[1].a_first)
+
+
+def measure_usage(
+    text: str, sources: Sequence[Source], policy: Policy | None = None, *, only: Sequence[int] | None = None
+) -> list[SourceUsage]:
+    """Verbatim-copy measures of ``text`` against each source (see ``SourceUsage``)."""
+    pol = policy or DEFAULT_POLICY
+    words, starts, ends = tokenize(text)
+    result = []
+    indices = range(len(sources)) if only is None else only
+    for i in indices:
+        src = sources[i]
+        min_run = pol.limits_for(src.source_class).min_run_words
+        m = match_sentence(words, 0, src.index, i, min_run_words=min_run, numbers=frozenset())
+        runs = m.runs if m else []
+        covered: set[int] = set()
+        answer_words = 0
+        longest = (0, 0)
+        for r in runs:
+            covered.update(range(r.s_first, r.s_last + 1))
+            answer_words += r.words
+            longest = max(longest, (r.words, ends[r.a_last] - starts[r.a_first]))
+        result.append(
+            SourceUsage(
+                url=src.url,
+                source_words=len(src.index),
+                longest_run_words=longest[0],
+                longest_run_chars=longest[1],
+                quotes=len(runs),
+                copied_share=round(answer_words / len(words), 4) if words else 0.0,
+                reproduced_share=round(len(covered) / len(src.index), 4) if len(src.index) else 0.0,
+            )
+        )
+    return result
