@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cached_property
+from functools import cached_property, lru_cache
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -293,6 +293,13 @@ def tdmrep_statements(
 
     if reservation is None or decider is None:
         return []
+    return list(_statements(reservation, policy, decider))
+
+
+@lru_cache(maxsize=1024)
+def _statements(reservation: int, policy: str | None, decider: Evidence) -> tuple[Statement, ...]:
+    """Memoised: the same rule yields the same frozen statements, which keeps
+    ``norms.evaluate``'s combination cache (keyed on statement identity) effective."""
     if policy:
         decider = decider.model_copy(update={"rule": f"{decider.rule}; tdm-policy {policy}"})
     effect = Effect.DENY if reservation == 1 else Effect.ALLOW
@@ -305,10 +312,10 @@ def tdmrep_statements(
                 detail="TDM rights reserved; a licence may be obtained under the publisher's tdm-policy",
             ),
         )
-    return [
+    return tuple(
         Statement(usage=usage, effect=effect, evidence=decider, derived=derived, obligations=obligations)
         for usage, derived in usages_for("tdmrep", "tdm-reservation")
-    ]
+    )
 
 
 __all__ = ["TdmRepFile", "TdmRule", "parse_tdmrep_json", "tdmrep_statements"]

@@ -221,3 +221,11 @@ def test_arbitrary_json_documents_parse_or_raise_signal_error(doc, path):
     except SignalError:
         return
     tdmrep_statements("https://a.example/" + path, file=f, headers=[("tdm-reservation", path)])
+
+
+def test_same_rule_yields_the_same_statement_objects():
+    # norms.evaluate memoises its combination on statement identity.
+    f = parse_tdmrep_json(EXAMPLE)
+    a = tdmrep_statements("https://news.example/a", file=f)
+    b = tdmrep_statements("https://news.example/b", file=f)
+    assert a and all(x is y for x, y in zip(a, b, strict=True))
