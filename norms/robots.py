@@ -13,6 +13,10 @@ Reading the file
       other characters ``str.splitlines`` knows), so line numbers are the
       publisher's. A file that is not UTF-8 is read as Latin-1 (RFC 9309
       allows bridging encodings) with a warning.
+    * A BOM mangled into ``ï»¿`` by a Latin-1 round trip is skipped too, and
+      a rule written as a full URL (``Disallow: https://site/x``) uses its
+      path; both with warnings (protego would lose the first group, and
+      never match the rule).
     * Field names are case-insensitive; a few common misspellings
       (``Dissallow``, ``User agent``) are accepted as protego does; a line
       without ``:`` is read as ``field value`` only if it starts with a known
@@ -118,6 +122,7 @@ _FIELDS: dict[str, int] = {
     "noarchive": _KNOWN,
 }
 
+_MOJIBAKE_BOM = "\u00ef\u00bb\u00bf"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _LEADING_TOKEN = re.compile(r"[a-z_-]+")
 _RATE_VALUE = re.compile(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*(?:\s.*)?$", re.IGNORECASE)
@@ -236,10 +241,17 @@ def _decode(body: bytes | str, warnings: _Warnings) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         warnings.add(f"robots.txt is not UTF-8 (byte {exc.start}); read as Latin-1")
-        return data.decode("latin-1")
+        text = data.decode("latin-1")
+    if text.startswith(_MOJIBAKE_BOM):
+        # A BOM that went through a Latin-1 decode on its way to the server
+        # (seen on cnnturk.com and hindustantimes.com): left in place it would
+        # hide the first User-agent line and with it the whole first group.
+        warnings.add("robots.txt starts with a BOM mangled into 'ï»¿'; skipped")
+        text = text[len(_MOJIBAKE_BOM) :]
+    return text
 
 
 def _split_field(line: str) -> tuple[int, str, str] | None:
@@ -262,6 +274,14 @@ def _split_field(line: str) -> tuple[int, str, str] | None:
         if kind is not None:
             return kind, key, parts[size].strip() if len(parts) > size else ""
     return None
+
+
+def _url_path(value: str) -> str:
+    """``https://host/a?b`` -> ``/a?b`` (the part RFC 9309 rules match against)."""
+    rest = value.split("://", 1)[1]
+    cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    path = rest[cut:]
+    return path if path.startswith("/") else "/" + path
 
 
 def _split_path(value: str) -> tuple[str | None, str]:
@@ -348,10 +368,16 @@ def _parse(body: bytes | str) -> _Parsed:
                 warn(f"line {number}: {line!r} comes before any User-agent line; ignored (RFC 9309 2.1)")
                 continue
             in_rules = True
-            if value and not value.startswith(("/", "*")):
+            pattern = value
+            if value.lower().startswith(("http://", "https://")):
+                # "Disallow: https://site/path" means the path; protego matches
+                # it against "/https://site/path", i.e. never.
+                pattern = _url_path(value)
+                warn(f"line {number}: rule written as a full URL; its path {pattern!r} is used")
+            elif value and not value.startswith(("/", "*")):
                 warn(f"line {number}: path {value!r} does not start with '/' or '*'; it can never match")
             directive = "allow" if kind == _ALLOW else "disallow"
-            group.rules.append(RobotsRule(directive, value, number, line))
+            group.rules.append(RobotsRule(directive, pattern, number, line))
         elif kind == _SITEMAP:
             if value:
                 out.sitemaps.append(SitemapRef(value, number))

@@ -735,3 +735,21 @@ def test_statements_returns_a_fresh_list() -> None:
     first = r.statements(BASE + "/test", "x")
     first.clear()
     assert r.statements(BASE + "/test", "x") != []
+
+
+# ---------------------------------------------------------------- real-world leniency
+
+
+def test_a_bom_mangled_by_latin1_is_skipped_with_a_warning() -> None:
+    r = robots("\u00ef\u00bb\u00bfUser-agent: *\nDisallow: /hesap/\n".encode())
+    assert not allowed(r, "/hesap/x")
+    assert any("mangled" in w for w in r.warnings)
+
+
+def test_a_rule_written_as_a_full_url_uses_its_path() -> None:
+    r = robots("User-agent: *\nDisallow: https://news.example/social-subs\n")
+    m = r.match(BASE + "/social-subs/1", "fairfetch")
+    assert not m.allowed
+    assert m.rule is not None and m.rule.pattern == "/social-subs"
+    assert m.rule.raw == "Disallow: https://news.example/social-subs"
+    assert any("full URL" in w for w in r.warnings)
