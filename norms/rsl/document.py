@@ -527,6 +527,8 @@ class RslDocument(BaseModel):
             matchers.append(_Matcher(i, UrlPattern(content.url)))
             for alt in content.alternates:
                 matchers.append(_Matcher(i, UrlPattern(alt.url, exact=True)))
+        # Narrowest first, so the scan can stop once a match is found and narrower ones are done.
+        matchers.sort(key=lambda m: -m.pattern.specificity)
         self._matchers = matchers
         self._terms = {}
 
@@ -537,20 +539,25 @@ class RslDocument(BaseModel):
     def terms_for(self, url: str) -> Terms | None:
         """Effective terms for ``url`` (narrowest matching scope); None = the document says nothing about it."""
         origin, path = split_url(url)
+        # Private attributes read through pydantic's __getattr__ are slow; this runs per page.
+        private = self.__pydantic_private__ or {}
+        matchers: list[_Matcher] = private["_matchers"]
+        cache: dict[tuple[int, ...], Terms] = private["_terms"]
         best = -1
         chosen: list[int] = []
-        for m in self._matchers:
+        for m in matchers:
             spec = m.pattern.specificity
-            if spec < best or not m.pattern.matches(origin, path):
+            if spec < best:
+                break
+            if not m.pattern.matches(origin, path):
                 continue
-            if spec > best:
-                best, chosen = spec, [m.content_index]
-            elif m.content_index not in chosen:
+            best = spec
+            if m.content_index not in chosen:
                 chosen.append(m.content_index)
         if not chosen:
             return None
         key = tuple(sorted(chosen))
-        terms = self._terms.get(key)
+        terms = cache.get(key)
         if terms is None:
             contents = tuple(self.contents[i] for i in key)
             terms = Terms(
@@ -558,5 +565,5 @@ class RslDocument(BaseModel):
                 patterns=tuple(c.url for c in contents),
                 contents=contents,
             )
-            self._terms[key] = terms
+            cache[key] = terms
         return terms

@@ -15,6 +15,7 @@ plain prefixes (the common case) avoid regular expressions entirely.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
@@ -22,6 +23,8 @@ _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 # Everything printable in ASCII stays as written; only non-ASCII and spaces get encoded.
 _SAFE = "!#$%&'()*+,-./:;=?@[]_~"
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
+# scheme, authority, path-and-query of an absolute URL (the fragment never matters).
+_ABSOLUTE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*)://([^/?#]*)([^#]*)")
 
 
 def _unescape_unreserved(match: re.Match[str]) -> str:
@@ -38,6 +41,7 @@ def normalise_path(path: str) -> str:
     return path
 
 
+@lru_cache(maxsize=4096)
 def origin_of(scheme: str, netloc: str) -> str:
     """``scheme://host[:port]`` lowercased, with the scheme's default port dropped."""
     scheme = scheme.lower()
@@ -51,6 +55,12 @@ def origin_of(scheme: str, netloc: str) -> str:
 
 def split_url(url: str) -> tuple[str, str]:
     """``(origin, normalised path-and-query)`` of an absolute URL; origin is "" for a bare path."""
+    m = _ABSOLUTE.match(url)
+    if m is not None:
+        path = m.group(3)
+        if not path.startswith("/"):
+            path = "/" + path
+        return origin_of(m.group(1), m.group(2)), normalise_path(path)
     parts = urlsplit(url)
     path = parts.path or "/"
     if parts.query:

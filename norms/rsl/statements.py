@@ -168,7 +168,10 @@ def _usage_statement(
     return Statement(
         usage=usage,
         effect=Effect.ALLOW,
-        evidence=evidence(offer.raw(), f"{usage.value} permitted by licence <license> #{offer.index}"),
+        evidence=evidence(
+            offer.raw_permits.get("usage") or offer.raw(),
+            f"{usage.value} permitted by licence <license> #{offer.index}",
+        ),
         obligations=tuple(offer_obligations(offer, servers, terms.encrypted)),
     )
 

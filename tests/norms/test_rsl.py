@@ -714,3 +714,12 @@ def test_embedded_licence_must_hold_one_content() -> None:
     src = LicenseSource.from_body(ref, two)
     assert src.document is not None
     assert any("exactly one <content>" in n for n in src.document.nonconformities)
+
+
+def test_permission_evidence_quotes_the_permits_text() -> None:
+    src = source(fixture("example-2.8.xml"))
+    stmts, _ = license_statements("https://news.example/story", [src], Grants())
+    search = only(stmts, Usage.SEARCH)
+    assert search.evidence.raw == "search ai-index"
+    assert search.evidence.rule == "search permitted by licence <license> #1"
+    assert search.obligations == ()
