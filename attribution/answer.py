@@ -173,7 +173,9 @@ class ShapedAnswer(BaseModel):
         for offset, group in sorted(self._markers().items()):
             out.append(html.escape(self.text[pos:offset]))
             for c in group:
-                out.append(f'<sup class="ff-cite">{_html_link(c.url, f"[{c.number}]", c.title)}</sup>')
+                out.append(
+                    f'<sup class="ff-cite">{_html_link(c.url, f"[{c.number}]", c.title)}</sup>'
+                )
             pos = offset
         out.append(html.escape(self.text[pos:]))
         body = "".join(out)

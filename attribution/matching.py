@@ -132,7 +132,9 @@ def match_sentence(
     return Match(source, score, region, conflict, _best_runs(runs))
 
 
-def _numbers_conflict(numbers: frozenset[str], words: list[str], region: tuple[int, int], n: int) -> bool:
+def _numbers_conflict(
+    numbers: frozenset[str], words: list[str], region: tuple[int, int], n: int
+) -> bool:
     """True if, near the region, the source gives a different number of the same length.
 
     "1067" in the sentence against "1066" in the source conflicts; a "14"

@@ -194,7 +194,9 @@ class Policy(BaseModel):
             try:
                 text = path.read_text(encoding="utf-8")
             except OSError as exc:
-                raise PolicyError(f"cannot read policy file {path}: {exc.strerror or exc}") from None
+                raise PolicyError(
+                    f"cannot read policy file {path}: {exc.strerror or exc}"
+                ) from None
             except UnicodeDecodeError:
                 raise PolicyError(f"policy file {path} is not UTF-8 text") from None
         else:

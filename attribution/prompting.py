@@ -25,7 +25,11 @@ def _limit_words(limits: Limits, snippet: int | None) -> str:
         chars = snippet if chars is None else min(chars, snippet)
     if chars is not None:
         parts.append(f"{chars} characters")
-    quote = f"quote at most {' / '.join(parts)} verbatim per quote" if parts else "quote freely under its licence"
+    quote = (
+        f"quote at most {' / '.join(parts)} verbatim per quote"
+        if parts
+        else "quote freely under its licence"
+    )
     if limits.max_quotes is not None:
         quote += f", at most {limits.max_quotes} quote(s)"
     if limits.max_share is not None:
@@ -34,7 +38,10 @@ def _limit_words(limits: Limits, snippet: int | None) -> str:
 
 
 def instructions(
-    sources: Sequence[Source | dict[str, Any]], *, query: str | None = None, policy: Policy | None = None
+    sources: Sequence[Source | dict[str, Any]],
+    *,
+    query: str | None = None,
+    policy: Policy | None = None,
 ) -> str:
     """Prompt text that asks a model to follow the attribution norms for these sources."""
     pol = policy or Policy()
@@ -49,12 +56,12 @@ def instructions(
         "Rules:",
         f"- A fact that at least {pol.common_knowledge_min_domains} sources on different websites agree on and "
         "that nobody disputes may be stated directly, without a link.",
-        "- A claim that rests on one source: attribute it in the text (\"According to <source>, ...\") and link it.",
+        '- A claim that rests on one source: attribute it in the text ("According to <source>, ...") and link it.',
         "- If sources disagree or a source marks the topic as disputed: give only the key points of each side "
         f"(at most {pol.contested_max_sentences_per_side} sentences each), attribute each side, and point to the "
         "full article with its sources and discussion.",
-        "- If a source changed recently or the topic changes quickly: say \"as of <date of the source's last update>\" "
-        "and link the source for current information. Avoid \"currently\" or \"now\".",
+        '- If a source changed recently or the topic changes quickly: say "as of <date of the source\'s last update>" '
+        'and link the source for current information. Avoid "currently" or "now".',
         "- Quick facts (hours, fees, specifications) from an official source: answer directly and name the source.",
         "- Long works: give the basic information and say there is more depth at the source, with the link.",
         "- For community platforms give the licence credit they require; for aggregators link the item itself "
@@ -68,7 +75,10 @@ def instructions(
     for n, src in enumerate(srcs, 1):
         head = f"[{n}] {src.title or src.url} - {src.url}"
         if not src.allowed(Usage.AI_INPUT):
-            reasons = "; ".join(src.denial_reasons(Usage.AI_INPUT)) or "the publisher's signals deny ai-input"
+            reasons = (
+                "; ".join(src.denial_reasons(Usage.AI_INPUT))
+                or "the publisher's signals deny ai-input"
+            )
             lines.append(f"{head}\n    DO NOT USE: {reasons}.")
             continue
         usable += 1
@@ -93,5 +103,7 @@ def instructions(
             details.append(f"discussion: {links.discussion_url}")
         lines.append(head + "\n    " + "\n    ".join(details))
     if not usable:
-        lines.append("(No source may be used: say that you cannot answer from the permitted sources.)")
+        lines.append(
+            "(No source may be used: say that you cannot answer from the permitted sources.)"
+        )
     return "\n".join(lines)

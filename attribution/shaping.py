@@ -36,7 +36,57 @@ DEFAULT_POLICY = Policy()
 
 # Sentence openers that are lowercased after an inserted "According to X, ".
 _LOWER_OPENERS = frozenset(
-    ["the", "a", "an", "in", "on", "at", "this", "that", "these", "those", "it", "its", "there", "their", "his", "her", "after", "before", "during", "when", "while", "since", "although", "though", "as", "some", "many", "most", "several", "one", "two", "three", "both", "each", "however"]
+    [
+        "the",
+        "a",
+        "an",
+        "in",
+        "on",
+        "at",
+        "this",
+        "that",
+        "these",
+        "those",
+        "it",
+        "its",
+        "there",
+        "their",
+        "his",
+        "her",
+        "after",
+        "before",
+        "during",
+        "when",
+        "while",
+        "since",
+        "although",
+        "though",
+        "as",
+        "some",
+        "many",
+        "most",
+        "several",
+        "one",
+        "two",
+        "three",
+        "both",
+        "each",
+        "however",
+        "use",
+        "call",
+        "run",
+        "add",
+        "set",
+        "hold",
+        "try",
+        "make",
+        "open",
+        "click",
+        "select",
+        "install",
+        "see",
+        "check",
+    ]
 )
 _VIDEO_PLATFORMS = frozenset({"youtube", "vimeo", "tiktok"})
 _DISPUTE_WINDOW = 400  # characters around the matching region searched for dispute phrases
@@ -79,7 +129,9 @@ class _Text:
         self.length += len(text)
         return start, self.length
 
-    def cite(self, span: tuple[int, int], source: int, role: str, source_span: tuple[int, int] | None) -> None:
+    def cite(
+        self, span: tuple[int, int], source: int, role: str, source_span: tuple[int, int] | None
+    ) -> None:
         if span[1] > span[0]:
             self.cites.append(_Cite(span[0], span[1], source, role, source_span))
 
@@ -111,7 +163,12 @@ def shape(
 
 class _Shaper:
     def __init__(
-        self, answer: str, sources: list[Source], query: str | None, kind: QueryKind | None, policy: Policy
+        self,
+        answer: str,
+        sources: list[Source],
+        query: str | None,
+        kind: QueryKind | None,
+        policy: Policy,
     ) -> None:
         self.answer = answer
         self.sources = sources
@@ -144,7 +201,9 @@ class _Shaper:
             citations=citations,
             actions=self.actions,
             dropped_sources=dropped,
-            usage=measure_usage(text, self.sources, self.policy, only=self._used_sources(citations)),
+            usage=measure_usage(
+                text, self.sources, self.policy, only=self._used_sources(citations)
+            ),
         )
 
     def _drop_denied(self) -> list[DroppedSource]:
@@ -172,7 +231,12 @@ class _Shaper:
             numbers = frozenset(w for w in words if w.isdigit())
             for i, src in enumerate(self.sources):
                 m = match_sentence(
-                    words, t0, src.index, i, min_run_words=profiles[i].min_run_words, numbers=numbers
+                    words,
+                    t0,
+                    src.index,
+                    i,
+                    min_run_words=profiles[i].min_run_words,
+                    numbers=numbers,
                 )
                 if m is None:
                     continue
@@ -185,7 +249,9 @@ class _Shaper:
                 elif m.score >= threshold:
                     sent.supporters.append(m)
                 sent.copies.extend((m, r) for r in m.runs)
-            sent.supporters.sort(key=lambda m: (-m.score, _class_rank(self.sources[m.source]), m.source))
+            sent.supporters.sort(
+                key=lambda m: (-m.score, _class_rank(self.sources[m.source]), m.source)
+            )
             sent.copies = _non_overlapping(sent.copies)
             # Sources disagree (some support, some contradict) or one marks a dispute.
             sent.disputed = bool(sent.supporters) and (
@@ -230,7 +296,10 @@ class _Shaper:
         qwords = " " + " ".join(tokenize(self.query or "")[0]) + " "
         volatile = [w for w in pol.volatile_query_words if f" {w} " in qwords]
         if volatile:
-            return QueryKind.RAPIDLY_EVOLVING, f"the query asks about something volatile ({volatile[0]!r})"
+            return (
+                QueryKind.RAPIDLY_EVOLVING,
+                f"the query asks about something volatile ({volatile[0]!r})",
+            )
         for i in sorted(used):
             src = self.sources[i]
             if src.last_modified is not None:
@@ -244,20 +313,31 @@ class _Shaper:
         quick = [w for w in pol.quick_fact_query_words if f" {w} " in qwords]
         canonical = [i for i in used if self.sources[i].source_class == "canonical"]
         if quick and canonical and len(sentences) <= 3:
-            return QueryKind.QUICK_FACT, f"a quick-fact query ({quick[0]!r}) answered from a canonical source"
+            return (
+                QueryKind.QUICK_FACT,
+                f"a quick-fact query ({quick[0]!r}) answered from a canonical source",
+            )
         for i in sorted(used):
             n = len(self.sources[i].index)
             carried = sum(1 for s in supported if s.supporters[0].source == i)
             asks_depth = any(f" {w} " in qwords for w in pol.long_form_query_words)
-            if n >= pol.long_form_min_words and (asks_depth or carried > pol.long_form_max_sentences):
-                return QueryKind.LONG_FORM, f"the answer draws on long-form work ({n} words at {self.sources[i].url})"
+            if n >= pol.long_form_min_words and (
+                asks_depth or carried > pol.long_form_max_sentences
+            ):
+                return (
+                    QueryKind.LONG_FORM,
+                    f"the answer draws on long-form work ({n} words at {self.sources[i].url})",
+                )
         if supported and all(self._common(s) for s in supported):
             return (
                 QueryKind.COMMON_KNOWLEDGE,
                 f"every supported claim is backed by at least {pol.common_knowledge_min_domains} independent domains",
             )
         if not supported:
-            return QueryKind.PRIMARY_SOURCE, "no sentence is supported by a source; nothing to attribute"
+            return (
+                QueryKind.PRIMARY_SOURCE,
+                "no sentence is supported by a source; nothing to attribute",
+            )
         return QueryKind.PRIMARY_SOURCE, "claims rest on specific sources"
 
     def _domains(self, s: _Sentence) -> list[str]:
@@ -279,8 +359,12 @@ class _Shaper:
         per_side: dict[int, int] = {}
         long_form_kept: dict[int, int] = {}
         cited_order: list[int] = []
-        prev_end: int | None = None
+        prev_end = 0
         for sent in sentences:
+            # The answer's own whitespace before this sentence (a removed
+            # sentence takes its text with it, never its neighbour's).
+            gap = self.answer[prev_end : sent.start]
+            prev_end = sent.end
             span = (sent.start, sent.end)
             if not sent.supporters and sent.denied:
                 denied_urls = ", ".join(self.sources[m.source].url for m in sent.denied)
@@ -337,10 +421,8 @@ class _Shaper:
             body = self._body(sent)
             if body is None:
                 continue
-            # Separator: keep the answer's own whitespace between kept sentences.
-            if prev_end is not None:
-                out.add(self.answer[prev_end : sent.start] if prev_end <= sent.start else " ")
-            prev_end = sent.end
+            if out.length:
+                out.add(gap or " ")
             self._emit(out, sent, body, kind, named, cited_order)
         self._notes(out, kind, cited_order)
         return out
@@ -423,7 +505,10 @@ class _Shaper:
         why: list[str] = []
         profile = src.source_class
         if limits.max_quotes is not None and self.quotes.get(i, 0) >= limits.max_quotes:
-            return 0, f"already {self.quotes.get(i, 0)} quote(s) from this {profile} source (limit {limits.max_quotes})"
+            return (
+                0,
+                f"already {self.quotes.get(i, 0)} quote(s) from this {profile} source (limit {limits.max_quotes})",
+            )
         if limits.max_quote_words is not None and keep > limits.max_quote_words:
             keep = limits.max_quote_words
             why.append(f"over {limits.max_quote_words} words per quote for {profile} sources")
@@ -515,12 +600,16 @@ class _Shaper:
         label = self._label(primary)
         prefix = ""
         suffix = ""
-        already_named = label.casefold() in text.casefold() or self._name(primary).casefold() in text.casefold()
+        already_named = (
+            label.casefold() in text.casefold() or self._name(primary).casefold() in text.casefold()
+        )
         if primary not in named and not already_named and kind is not QueryKind.QUICK_FACT:
             code = is_code_block(text)
             if kind is QueryKind.RAPIDLY_EVOLVING:
                 when = self._updated(primary)
-                prefix = f"As of {when}, according to {label}, " if when else f"According to {label}, "
+                prefix = (
+                    f"As of {when}, according to {label}, " if when else f"According to {label}, "
+                )
             elif code:
                 prefix = f"From {label}:\n"
             else:
@@ -549,15 +638,18 @@ class _Shaper:
         if prefix:
             out.add(prefix)
             first, cite = body[0]
-            if not first.startswith(("“", "`", "~")):
-                if self._lowercase_opener(first, sent):
-                    first = first[0].lower() + first[1:]
+            if not first.startswith(("“", "`", "~")) and self._lowercase_opener(first, sent):
+                first = first[0].lower() + first[1:]
             body = [(first, cite), *body[1:]]
         if suffix:
             last, cite = body[-1]
             end_punct = len(last) - len(last.rstrip(".!?…"))
             if cite is None and end_punct:
-                body = [*body[:-1], (last[: len(last) - end_punct], None), ("\0" + last[len(last) - end_punct :], None)]
+                body = [
+                    *body[:-1],
+                    (last[: len(last) - end_punct], None),
+                    ("\0" + last[len(last) - end_punct :], None),
+                ]
         span = self._add_body(out, body, suffix=suffix)
         for m in cited:
             src = self.sources[m.source]
@@ -572,7 +664,11 @@ class _Shaper:
         "contemporary" but "Harold" stays).
         """
         word = re.match(r"\w+", first)
-        if not word or not word.group()[:1].isupper() or (len(word.group()) > 1 and word.group().isupper()):
+        if (
+            not word
+            or not word.group()[:1].isupper()
+            or (len(word.group()) > 1 and word.group().isupper())
+        ):
             return False
         w = word.group()
         if w.lower() in _LOWER_OPENERS:
@@ -581,7 +677,12 @@ class _Shaper:
         return any(pattern.search(self.sources[m.source].text) for m in sent.supporters)
 
     def _add_body(
-        self, out: _Text, body: list[tuple[str, _Cite | None]], *, quotes_only: bool = False, suffix: str = ""
+        self,
+        out: _Text,
+        body: list[tuple[str, _Cite | None]],
+        *,
+        quotes_only: bool = False,
+        suffix: str = "",
     ) -> tuple[int, int]:
         """Append the pieces; returns the span of the claim (without any attribution suffix)."""
         start = out.length
@@ -605,9 +706,17 @@ class _Shaper:
         notes: list[tuple[str, str, int]] = []  # (before, label, source) + after text
         tails: list[str] = []
         if kind is QueryKind.CONTESTED and cited_order:
-            target = next((i for i in cited_order if self.sources[i].links.discussion_url), cited_order[0])
+            target = next(
+                (i for i in cited_order if self.sources[i].links.discussion_url), cited_order[0]
+            )
             label = self._label(target)
-            notes.append(("This topic is contested; read the full article and its sources and discussion at ", label, target))
+            notes.append(
+                (
+                    "This topic is contested; read the full article and its sources and discussion at ",
+                    label,
+                    target,
+                )
+            )
             tails.append(".")
             self.actions.append(
                 Action(
@@ -645,7 +754,9 @@ class _Shaper:
                 notes.append(("Read the full text at ", label, i))
                 tails.append(".")
                 detail = f"pointed to the full text at {label} instead of reproducing more of it"
-            self.actions.append(Action(kind="point_to_source", detail=detail, source_url=self.sources[i].url))
+            self.actions.append(
+                Action(kind="point_to_source", detail=detail, source_url=self.sources[i].url)
+            )
         if not notes:
             return
         out.add("\n\n" if out.length else "")
@@ -720,7 +831,9 @@ class _Shaper:
                     permalink=links.permalink,
                     edit_history_url=links.edit_history_url,
                     discussion_url=links.discussion_url,
-                    last_updated=src.last_modified.date().isoformat() if src.last_modified else links.last_modified,
+                    last_updated=src.last_modified.date().isoformat()
+                    if src.last_modified
+                    else links.last_modified,
                     license=links.license,
                     license_url=links.license_url,
                     attribution=links.attribution,
@@ -746,7 +859,11 @@ def _non_overlapping(copies: list[tuple[Match, Run]]) -> list[tuple[Match, Run]]
 
 
 def measure_usage(
-    text: str, sources: Sequence[Source], policy: Policy | None = None, *, only: Sequence[int] | None = None
+    text: str,
+    sources: Sequence[Source],
+    policy: Policy | None = None,
+    *,
+    only: Sequence[int] | None = None,
 ) -> list[SourceUsage]:
     """Verbatim-copy measures of ``text`` against each source (see ``SourceUsage``)."""
     pol = policy or DEFAULT_POLICY

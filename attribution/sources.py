@@ -131,7 +131,9 @@ class Source(BaseModel):
     def snippet_limit(self) -> int | None:
         """The smallest ``snippet-limit`` obligation (characters), if the publisher set one."""
         limits = [
-            o.limit for o in self.obligations if o.kind is ObligationKind.SNIPPET_LIMIT and o.limit is not None
+            o.limit
+            for o in self.obligations
+            if o.kind is ObligationKind.SNIPPET_LIMIT and o.limit is not None
         ]
         return min(limits) if limits else None
 
@@ -166,7 +168,9 @@ class Source(BaseModel):
     def from_dict(cls, data: dict[str, Any]) -> Source:
         """Build a source from plain data (JSON), with a plain-words error on bad input."""
         if not isinstance(data, dict):
-            raise SourceError(f"a source must be an object with at least a 'url', not {type(data).__name__}")
+            raise SourceError(
+                f"a source must be an object with at least a 'url', not {type(data).__name__}"
+            )
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
@@ -210,7 +214,9 @@ class Source(BaseModel):
             "url": verdict.url,
             "title": title,
             "text": text,
-            "source_class": source_class or getattr(classification, "source_class", None) or "unknown",
+            "source_class": source_class
+            or getattr(classification, "source_class", None)
+            or "unknown",
             "platform": platform or getattr(classification, "platform", None),
             "publisher": publisher,
             "license": license or getattr(links, "license", None),
