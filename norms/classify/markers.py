@@ -64,12 +64,16 @@ ENGINE_HOMES: dict[str, tuple[str, str]] = {
     "invisioncommunity.com": ("invision", "forum"),
 }
 
-# Paths of user-profile pages: /u/x, /users/1/x, /members/x, /@x, user?id=x, MediaWiki User:x.
+# Paths of user-profile pages: /u/x, /users/1/x, /members/x, /@x, user?id=x, MediaWiki User:x,
+# phpBB memberlist.php?mode=viewprofile&u=1, vBulletin member.php?u=1.
 PROFILE_PATH = re.compile(
     r"^/(?:u|user|users|member|members|profile|profiles|people|channel|c|author|authors)/[^/?#]+"
-    r"|^/@[^/?#]+|^/user\?id=|/User:[^/?#]+",
+    r"|^/@[^/?#]+|^/user\?id=|/User:[^/?#]+|/(?:memberlist|member|profile)\.php\?[^#]*\bu(?:ser)?(?:id)?=",
     re.I,
 )
+
+# Links to a page's revision list: MediaWiki ``action=history``, Stack Exchange and Discourse ``/revisions``.
+HISTORY_HREF = re.compile(r"[?&]action=history\b|/revisions(?:/|$|\?)")
 
 LICENSE_HOSTS = ("creativecommons.org", "gnu.org", "opendatacommons.org", "openstreetmap.org")
 
@@ -119,6 +123,9 @@ def license_name(url: str) -> str | None:
         return f"CC0 {m.group(2)}" if m.group(1) == "zero" else f"Public Domain Mark {m.group(2)}"
     if "gnu.org/licenses/fdl" in low or "gnu.org/copyleft/fdl" in low:
         return "GFDL"
+    m = re.search(r"open-government-licence/version/(\d+)", low)
+    if m:
+        return f"OGL {m.group(1)}.0"
     if "opendatacommons.org/licenses/odbl" in low or "openstreetmap.org/copyright" in low:
         return "ODbL 1.0"
     return None
@@ -207,7 +214,7 @@ def _walk_tree(doc: HtmlDoc, pm: PageMarkers, url: str, site: str) -> None:
             pm.ugc_links += 1
         parent = el.getparent()
         parent_id = parent.get("id") if parent is not None else None
-        if parent_id == "ca-history" or "action=history" in href:
+        if parent_id == "ca-history" or HISTORY_HREF.search(href):
             pm.history_links += 1
             if pm.history_href is None:
                 pm.history_href = _abs(url, href)

@@ -28,7 +28,6 @@ HOST_MARKERS = frozenset(
     {"registry-platform", "registry-unit", "psl-public-body", "psl-private-unit", "psl-private-platform",
      "platform-scale", "large-footprint", "small-footprint"}
 )
-AGGREGATOR_CONTENT = ("rated-entity", "reviews", "hosted-video", "hosted-code", "third-party-listing")
 
 
 def _ev(marker: str, cls: SourceClass, weight: float, where: str, raw: str = "") -> ClassEvidence:
@@ -99,9 +98,8 @@ def page_evidence(pm: PageMarkers, url: str) -> list[ClassEvidence]:
 
     if sd.has("qapage"):
         out.append(_ev("jsonld-qapage", M, 2, _line(sd, "qapage"), "QAPage"))
-    if sd.has("discussionforumposting", "socialmediaposting"):
-        name = "discussionforumposting" if sd.has("discussionforumposting") else "socialmediaposting"
-        out.append(_ev("jsonld-discussion", M, 2, _line(sd, name), name))
+    if sd.has("discussionforumposting"):
+        out.append(_ev("jsonld-discussion", M, 2, _line(sd, "discussionforumposting"), "DiscussionForumPosting"))
 
     aggregator_content: list[ClassEvidence] = []
     if sd.rated:
@@ -115,6 +113,9 @@ def page_evidence(pm: PageMarkers, url: str) -> list[ClassEvidence]:
         name = "softwaresourcecode" if sd.has("softwaresourcecode") else "coderepository"
         aggregator_content.append(_ev("hosted-code", A, 2, _line(sd, name),
                                       f"{sd.person_made_code} SoftwareSourceCode by a Person"))
+    if sd.has("socialmediaposting"):
+        aggregator_content.append(_ev("jsonld-social-posting", A, 1, _line(sd, "socialmediaposting"),
+                                      "SocialMediaPosting"))
     if sd.listing_items >= 5:
         aggregator_content.append(_ev("third-party-listing", A, 1, _line(sd, "itemlist"),
                                       f"ItemList of {sd.listing_items}"))

@@ -81,11 +81,12 @@ def _is_site_root(url: Any, site: str) -> bool:
     return bool(parts.hostname) and registrable_domain(parts.hostname or "") == site
 
 
-def _made_by_person(node: dict[str, Any]) -> bool:
+def _made_by_user(node: dict[str, Any], site: str) -> bool:
+    """True when a Person other than the site's own owner made ``node`` (an uploader, a user)."""
     for key in ("author", "creator", "uploader"):
         who = node.get(key)
         for w in who if isinstance(who, list) else [who]:
-            if isinstance(w, dict) and "person" in _type_names(w.get("@type")):
+            if isinstance(w, dict) and "person" in _type_names(w.get("@type")) and not _is_site_root(w.get("url"), site):
                 return True
     return False
 
@@ -125,13 +126,13 @@ class _Walker:
         is_self = bool(IDENTITY_TYPES.intersection(names)) and _is_site_root(node.get("url"), self.site)
         if is_self:
             f.self_identity.append((names[0], str(node.get("url"))))
-        if "aggregaterating" in node and not is_self:
+        if "aggregateRating" in node and not is_self:
             f.rated.append(names[0])
         if "review" in names:
             f.reviews += 1
-        if "videoobject" in names and _made_by_person(node):
+        if "videoobject" in names and _made_by_user(node, self.site):
             f.person_made_video += 1
-        if ("softwaresourcecode" in names or "coderepository" in names) and _made_by_person(node):
+        if ("softwaresourcecode" in names or "coderepository" in names) and _made_by_user(node, self.site):
             f.person_made_code += 1
         if "itemlist" in names:
             items = node.get("itemListElement")
