@@ -87,6 +87,16 @@ def _declared_where(ref: LicenseRef) -> str:
     }.get(ref.via, f"declared via {ref.via}")
 
 
+def _line_in_source(ref: LicenseRef) -> int | None:
+    """A line number for evidence only when it is a line of ``ref.url`` itself.
+
+    For an inline licence the source is the page and the line is the page's;
+    for a fetched licence ``ref.line`` is a line of robots.txt or of the
+    linking page, so it stays in the rule's wording instead.
+    """
+    return ref.line if ref.via == "html-inline" else None
+
+
 def applicable_sources(sources: Sequence[LicenseSource]) -> list[LicenseSource]:
     """Group-scoped robots.txt licences replace global ones; everything else stays."""
     has_group = any(s.ref.via == "robots" and s.ref.scope == "group" for s in sources)
@@ -101,7 +111,7 @@ def _unlicensed(source: LicenseSource, why: str, element: str | None = None) -> 
         source=ref.url,
         raw=source.error or why,
         rule=rule,
-        line=ref.line,
+        line=_line_in_source(ref),
         element=element or ref.element,
     )
     return [
@@ -132,7 +142,7 @@ def _usage_statement(
 
     def evidence(raw: str, rule: str) -> Evidence:
         return Evidence(
-            signal=Signal.RSL, source=url, raw=raw, rule=rule, line=source.ref.line, element=terms.element
+            signal=Signal.RSL, source=url, raw=raw, rule=rule, line=_line_in_source(source.ref), element=terms.element
         )
 
     if ruling.permitted is None:
@@ -190,7 +200,7 @@ def _gates(source: LicenseSource, terms: Terms, grants: Grants) -> list[Gate]:
                     source=source.ref.url,
                     raw=f'server="{server}"',
                     rule=reason,
-                    line=source.ref.line,
+                    line=_line_in_source(source.ref),
                     element=terms.element,
                 ),
             )

@@ -525,6 +525,7 @@ def test_statements_for_worked_example_28() -> None:
     assert train.evidence.source == LICENCE_URL
     assert train.evidence.element == '<content url="/">'
     assert train.evidence.raw == "ai-train"
+    assert train.evidence.where() == f'{LICENCE_URL} <content url="/">'
     # ai-input costs EUR 0.002 per use, and this operator pays nothing
     rag = only(stmts, Usage.AI_INPUT)
     assert rag.effect is Effect.DENY
@@ -630,7 +631,9 @@ def test_unfetchable_licence_makes_ai_usages_unlicensed_but_not_search() -> None
             "licence https://news.example/license.xml declared in robots.txt line 3 "
             "could not be fetched or read: 404; content unlicensed"
         )
-        assert st_.evidence.line == 3
+        # line 3 is robots.txt's, not the licence's: it is named in the rule only
+        assert st_.evidence.line is None
+        assert st_.evidence.where() == "https://news.example/license.xml"
 
 
 def test_unparseable_licence_makes_content_unlicensed() -> None:
