@@ -87,7 +87,8 @@ _DEFAULT_EVIDENCE: dict[tuple[Usage, Effect], Evidence] = {
 _GRANT_OBLIGATIONS = frozenset({ObligationKind.LICENSE_TOKEN, ObligationKind.PAYMENT})
 
 _CACHE_SIZE = 4096
-_combine_cache: OrderedDict[tuple[object, ...], tuple[object, tuple[UsageDecision, ...]]] = OrderedDict()
+_combine_cache: OrderedDict[tuple[object, ...], tuple[tuple[object, ...], Verdict]] = OrderedDict()
+_NOT_COVERED: tuple[bool, ...] = (False,) * len(ALL_USAGES)
 
 
 def _describe(st: Statement) -> str:
@@ -172,44 +173,95 @@ def combine(
     grants: Grants,
     defaults: Mapping[Usage, Effect] = DEFAULT_EFFECTS,
     exclude_selectors: Sequence[str] = (),
+    common_obligations: Sequence[Obligation] = (),
 ) -> Verdict:
-    """Combine gates and statements into a Verdict (the rules in the module docstring)."""
-    host = (urlsplit(url).hostname or "").lower()
+    """Combine gates and statements into a Verdict (the rules in the module docstring).
+
+    ``common_obligations`` attach to every allowed usage (a Pay Per Crawl
+    charge applies to the response as a whole) without acting as a grant:
+    paying for a crawl does not buy rights the publisher has reserved.
+
+    Everything but the URL depends only on which signal objects apply, so the
+    verdict is memoised on their identities (readers hand out the same frozen
+    object for the same matching rule); the cache entry keeps those objects
+    alive, so an id can never be reused for a different object while cached.
+    """
+    covered: tuple[bool, ...]
+    if grants.licensed:
+        host = (urlsplit(url).hostname or "").lower()
+        covered = tuple(grants.covers(host, u) for u in ALL_USAGES)
+    else:
+        covered = _NOT_COVERED
+    key: tuple[object, ...] | None = None
+    if defaults is DEFAULT_EFFECTS and not common_obligations:
+        key = (
+            user_agent,
+            tuple(purposes),
+            covered,
+            tuple(exclude_selectors),
+            *map(id, gates),
+            None,
+            *map(id, statements),
+        )
+        hit = _combine_cache.get(key)
+        if hit is not None:
+            _combine_cache.move_to_end(key)
+            return _with_url(hit[1], url)
+    verdict = _build(
+        url, user_agent, purposes, gates, statements, covered, defaults, exclude_selectors, common_obligations
+    )
+    if key is not None:
+        _combine_cache[key] = ((*gates, *statements), verdict)
+        if len(_combine_cache) > _CACHE_SIZE:
+            _combine_cache.popitem(last=False)
+    return verdict
+
+
+def _with_url(template: Verdict, url: str) -> Verdict:
+    """A shallow copy of a memoised verdict for another URL (what model_copy does, minus its overhead)."""
+    new = Verdict.__new__(Verdict)
+    state = template.__dict__.copy()
+    state["url"] = url
+    object.__setattr__(new, "__dict__", state)
+    object.__setattr__(new, "__pydantic_fields_set__", template.__pydantic_fields_set__)
+    object.__setattr__(new, "__pydantic_extra__", None)
+    object.__setattr__(new, "__pydantic_private__", None)
+    return new
+
+
+def _build(
+    url: str,
+    user_agent: str,
+    purposes: Sequence[Usage],
+    gates: Sequence[Gate],
+    statements: Sequence[Statement],
+    covered: tuple[bool, ...],
+    defaults: Mapping[Usage, Effect],
+    exclude_selectors: Sequence[str],
+    common_obligations: Sequence[Obligation],
+) -> Verdict:
     decisions: tuple[UsageDecision, ...]
     if gates:
         decisions = tuple(_gated(u, gates) for u in ALL_USAGES)
     else:
-        key: tuple[object, ...] | None = None
-        if defaults is DEFAULT_EFFECTS:
-            covered_key = tuple(grants.covers(host, u) for u in ALL_USAGES)
-            key = (covered_key, *map(id, statements))
-            hit = _combine_cache.get(key)
-            if hit is not None:
-                _combine_cache.move_to_end(key)
-                decisions = hit[1]
-            else:
-                decisions = tuple(
-                    _decide_usage(u, statements, covered_key[i], defaults[u])
-                    for i, u in enumerate(ALL_USAGES)
-                )
-                # Keep the statements alive with the entry so their ids stay unique.
-                _combine_cache[key] = (tuple(statements), decisions)
-                if len(_combine_cache) > _CACHE_SIZE:
-                    _combine_cache.popitem(last=False)
-        else:
-            decisions = tuple(
-                _decide_usage(u, statements, grants.covers(host, u), defaults[u]) for u in ALL_USAGES
-            )
+        decisions = tuple(
+            _decide_usage(u, statements, covered[i], defaults[u]) for i, u in enumerate(ALL_USAGES)
+        )
+    if common_obligations and not gates:
+        decisions = tuple(
+            d.model_copy(update={"obligations": tuple(dict.fromkeys((*d.obligations, *common_obligations)))})
+            if d.allowed
+            else d
+            for d in decisions
+        )
     usages = {d.usage: d for d in decisions}
     if gates:
         fetch = FetchDecision(allowed=False, reason=gates[0].reason, decided_by=gates[0].evidence)
     else:
         permitted = [p for p in purposes if usages[p].allowed]
         if permitted or not purposes:
-            fetch = FetchDecision(
-                allowed=True,
-                reason="allowed for " + ", ".join(p.value for p in permitted) if permitted else "no gate",
-            )
+            reason = "allowed for " + ", ".join(p.value for p in permitted) if permitted else "no gate"
+            fetch = FetchDecision(allowed=True, reason=reason)
         else:
             first = usages[purposes[0]]
             fetch = FetchDecision(
@@ -219,7 +271,7 @@ def combine(
                 decided_by=first.decided_by,
             )
     evidence = tuple(dict.fromkeys([*(g.evidence for g in gates), *(s.evidence for s in statements)]))
-    return Verdict.model_construct(
+    return Verdict(
         url=url,
         user_agent=user_agent,
         purposes=tuple(purposes),
@@ -257,6 +309,7 @@ def evaluate(
     gates: list[Gate] = []
     statements: list[Statement] = []
     exclude: list[str] = []
+    common: list[Obligation] = []
 
     if robots is not None:
         gate = robots.gate(url, user_agent)
@@ -292,6 +345,7 @@ def evaluate(
         access = access_from_response(status, lines, url=url, grants=grants)
         gates.extend(access.gates)
         statements.extend(access.statements)
+        common.extend(access.obligations)
         statements.extend(robots_directives(lines, doc, user_agent, source_url=url).statements())
         statements.extend(content_usage_header_statements(lines, url))
         statements.extend(content_signal_header_statements(lines, url))
@@ -316,6 +370,7 @@ def evaluate(
         grants=grants,
         defaults=defaults,
         exclude_selectors=exclude,
+        common_obligations=common,
     )
 
 
