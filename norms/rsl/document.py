@@ -335,22 +335,23 @@ class Terms(BaseModel):
             return Ruling(
                 usage=usage, permitted=None, reason="no readable licence in scope", raw=""
             )
-        top: int | None = None
-        prohibitors: list[RslLicense] = []
-        for lic in readable:
-            pro = lic.prohibit_level(usage)
-            per = lic.permit_level(usage)
-            for level in (pro, per):
-                if level is not None and (top is None or level > top):
-                    top = level
-        prohibitors = [lic for lic in readable if lic.prohibit_level(usage) == top]
-        if top is not None and prohibitors:
-            return Ruling(
-                usage=usage,
-                permitted=False,
-                reason=f"{usage.value} is prohibited by the licence",
-                raw=prohibitors[0].raw_prohibits.get("usage", ""),
-            )
+        # The most specific level at which any licence in scope names the usage.
+        levels = [
+            level
+            for lic in readable
+            for level in (lic.prohibit_level(usage), lic.permit_level(usage))
+            if level is not None
+        ]
+        if levels:
+            top = max(levels)
+            prohibitors = [lic for lic in readable if lic.prohibit_level(usage) == top]
+            if prohibitors:
+                return Ruling(
+                    usage=usage,
+                    permitted=False,
+                    reason=f"{usage.value} is prohibited by the licence",
+                    raw=prohibitors[0].raw_prohibits.get("usage", ""),
+                )
         for rule_type, value in (("user", user), ("geo", geo)):
             if value is None:
                 continue

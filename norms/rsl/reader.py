@@ -130,6 +130,7 @@ class _Reader:
             elif local not in allowed:
                 self.fault(f"<{local}> is not allowed inside <{name}>")
             else:
+                self.attrs(child, local)  # report unknown attributes once, whatever is read later
                 out.append((local, child))
         return out
 

@@ -726,3 +726,17 @@ def test_permission_evidence_quotes_the_permits_text() -> None:
     assert search.evidence.raw == "search ai-index"
     assert search.evidence.rule == "search permitted by licence <license> #1"
     assert search.obligations == ()
+
+
+def test_unknown_attribute_on_any_element_is_a_non_conformity() -> None:
+    doc = parse_rsl(
+        rsl(
+            '<content url="/"><license><permits type="usage">all</permits></license>'
+            '<terms lang="en">https://a.example/terms</terms><alternate href="x"/></content>'
+        )
+    )
+    assert doc.nonconformities == [
+        "unknown attribute 'lang' on <terms>",
+        "unknown attribute 'href' on <alternate>",
+    ]
+    assert doc.contents[0].alternates == ()
