@@ -218,3 +218,45 @@ def test_rss_item_with_a_broken_licence_still_reports_it() -> None:
 
 def test_feed_without_rsl() -> None:
     assert discover_from_rss('<rss version="2.0"><channel><item><title>x</title></item></channel></rss>', FEED) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=1024))
+def test_rss_on_arbitrary_bytes_gives_licences_or_signal_error(body: bytes) -> None:
+    try:
+        found = discover_from_rss(body, FEED)
+    except SignalError:
+        return
+    assert isinstance(found, list)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                '<rss version="2.0" xmlns:rsl="https://rslstandard.org/rsl">', "</rss>", "<channel>",
+                "</channel>", "<item>", "</item>", '<rsl:content url="/a">', '<rsl:content url="">',
+                '<rsl:content url="https://x.example/">', "</rsl:content>", "<rsl:license>",
+                "</rsl:license>", '<rsl:permits type="usage">all</rsl:permits>', "<link>/b</link>",
+                "<rsl:bogus/>",
+            ]
+        ),
+        max_size=25,
+    )
+)
+def test_rss_like_markup_gives_licences_or_signal_error(parts: list[str]) -> None:
+    try:
+        found = discover_from_rss("".join(parts), FEED)
+    except SignalError:
+        return
+    for asset, src in found:
+        assert asset.startswith("https://pod.example/")
+        assert (src.document is None) == (src.error is not None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=1024))
+def test_html_discovery_never_raises(body: bytes) -> None:
+    for ref in discover_from_html(body, PAGE):
+        assert ref.via in ("html-link", "html-inline")
