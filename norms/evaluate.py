@@ -94,7 +94,8 @@ _NOT_COVERED: tuple[bool, ...] = (False,) * len(ALL_USAGES)
 def _describe(st: Statement) -> str:
     ev = st.evidence
     derived = " (derived)" if st.derived else ""
-    return f"{ev.signal.value} {st.effect.value}s {st.usage.value}{derived}: {ev.raw!r} at {ev.where()} — {ev.rule}"
+    verb = "allows" if st.effect is Effect.ALLOW else "denies"
+    return f"{ev.signal.value} {verb} {st.usage.value}{derived}: {ev.raw!r} at {ev.where()} — {ev.rule}"
 
 
 def _deny_rank(st: Statement) -> int:
