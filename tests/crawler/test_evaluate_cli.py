@@ -50,7 +50,7 @@ def test_json_verdicts_per_agent(tmp_path, capsys):
 
 
 def test_table_names_the_deciding_signal(tmp_path, capsys):
-    robots, lic, _ = _files(tmp_path)
+    robots, _lic, _ = _files(tmp_path)
     assert main(["evaluate", "https://news.example/private/a", "--robots", str(robots)]) == 0
     out = capsys.readouterr().out
     assert "fairfetch" in out and "no" in out
