@@ -71,7 +71,7 @@ def test_graph_arrays_string_false_and_selector_lists_and_broken_jsonld():
 def test_microdata_work_and_haspart():
     r = detect_paywall(page("paywall_microdata.html"), URL)
     assert r.strength == "markup" and r.selectors == [".locked"] and r.text_present
-    assert r.evidence[0].element.endswith("in hasPart")
+    assert (r.evidence[0].element or "").endswith("in hasPart")
 
 
 def test_rdfa_property_is_read_like_microdata():
