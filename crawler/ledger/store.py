@@ -50,7 +50,9 @@ MAX_SIGNAL_BODY = 1024 * 1024
 # SQLite waits this long for the write lock before giving up.
 SQLITE_BUSY_TIMEOUT_S = 30.0
 
-_SNAPSHOT_RETRIES = 5
+_SNAPSHOT_RETRIES = 20
+# Any constant works; it only has to be the same in every process creating the tables.
+_PG_SCHEMA_LOCK = 0x66616972
 _BATCH = 500
 
 CRAWLS = Crawl.__table__  # type: ignore[attr-defined]
@@ -115,10 +117,11 @@ def _sqlite_engine(url: sa.URL) -> Engine:
         # Let SQLAlchemy's "begin" event below issue BEGIN, not the driver.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # busy_timeout first: switching to WAL needs a lock another process may hold.
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
         if not in_memory:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -168,7 +171,7 @@ class Ledger:
                 if missing:
                     raise LedgerError(f"{self._safe_url()} holds no fairfetch ledger (missing tables: {', '.join(sorted(missing))})")
                 return
-            SQLModel.metadata.create_all(self._engine, tables=[t.__table__ for t in TABLES])  # type: ignore[union-attr]
+            self._create_tables()
         except LedgerError:
             self._engine.dispose()
             raise
@@ -177,6 +180,20 @@ class Ledger:
             raise LedgerError(f"cannot open the ledger at {self._safe_url()}: {exc.__class__.__name__}: {_first_line(exc)}") from exc
 
     # -- plumbing ---------------------------------------------------------
+
+    def _create_tables(self) -> None:
+        """CREATE TABLE IF NOT EXISTS, safe when several crawler processes start at once.
+
+        PostgreSQL's catalog checks race between sessions ("duplicate key
+        value violates unique constraint pg_type_typname_nsp_index"), so the
+        creators queue on a transaction-scoped advisory lock; SQLite's
+        ``BEGIN IMMEDIATE`` already serialises them.
+        """
+        tables = [t.__table__ for t in TABLES]  # type: ignore[union-attr]
+        with self._engine.begin() as conn:
+            if self._engine.dialect.name == "postgresql":
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_SCHEMA_LOCK)))
+            SQLModel.metadata.create_all(conn, tables=tables)
 
     def _safe_url(self) -> str:
         try:

@@ -38,8 +38,7 @@ from crawler.ledger import (
     evidence_from_verdict,
     obligations_from_verdict,
 )
-from crawler.ledger.records import storable_text, url_key
-from crawler.ledger.store import PAGES
+from crawler.ledger.records import storable_text
 from norms.model import Effect, Evidence, Obligation, ObligationKind, Signal, Usage
 from norms.verdict import FetchDecision, UsageDecision, Verdict
 
@@ -494,22 +493,6 @@ def test_export_is_ordered_by_url_and_filtered_by_crawl(ledger: Ledger) -> None:
         ledger.record_page(page(url, crawl_id="crawl-2" if i % 2 else CRAWL, fetch=None))
     assert [p["url"] for p in ledger.export()] == sorted(urls)
     assert [p["url"] for p in ledger.export(crawl_id="crawl-2")] == sorted(urls[1::2])
-
-
-def test_export_streams_past_one_batch_and_resolves_every_snapshot(ledger: Ledger) -> None:
-    sids = [robots(ledger, ROBOTS + str(i).encode(), at=T0 + timedelta(minutes=i)) for i in range(3)]
-    n = 1100  # more than two batches of 500
-    with ledger.engine.begin() as conn:  # bulk setup; record_page itself is covered above
-        conn.execute(PAGES.insert(), [
-            {"url": f"https://a.example/{i:05d}", "url_key": url_key(f"https://a.example/{i:05d}"), "host": "a.example",
-             "crawl_id": CRAWL, "fetched_at": T0, "first_seen_at": T0, "metadata": {}, "decisions": {}, "evidence": [],
-             "obligations": [], "signal_ids": [sids[i % 3]], "user_agent": "fairfetch", "purposes": []}
-            for i in range(n)
-        ])
-    exported = list(ledger.export())
-    assert len(exported) == n
-    assert [p["url"] for p in exported] == [f"https://a.example/{i:05d}" for i in range(n)]
-    assert all(p["signals"][0]["id"] == sids[i % 3] for i, p in enumerate(exported))
 
 
 # -- the portable (non-native upsert) path --------------------------------------------------

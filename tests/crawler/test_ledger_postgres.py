@@ -19,6 +19,8 @@ import pytest
 import sqlalchemy as sa
 
 from crawler.ledger import Ledger, LedgerError
+from crawler.ledger.records import url_key
+from crawler.ledger.store import PAGES
 from tests.crawler.test_ledger import CRAWL, REPO, ROBOTS, T0, fetch, page, robots, start
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.services)]
@@ -197,7 +199,8 @@ def _run_fixture_users(tmp_path: Path, ci: bool) -> str:
     (tmp_path / "test_users.py").write_text(_FIXTURE_USERS)
     env = {k: v for k, v in os.environ.items() if k != "CI"}
     # Port 9 (discard) is never a database: both services look down.
-    env.update(PYTHONPATH=str(REPO), FAIRFETCH_TEST_PG_PORT="9", FAIRFETCH_TEST_REDIS_PORT="9")
+    env.update(PYTHONPATH=str(REPO), FAIRFETCH_TEST_PG_PORT="9", FAIRFETCH_TEST_REDIS_PORT="9",
+               PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     if ci:
         env["CI"] = "true"
     done = subprocess.run(
@@ -215,3 +218,25 @@ def test_unreachable_services_skip_locally_and_fail_under_ci(tmp_path: Path) -> 
     ci = _run_fixture_users(tmp_path, ci=True)
     assert "3 errors" in ci and "skipped" not in ci, ci
     assert "PostgreSQL is not reachable" in ci and "Redis is not reachable" in ci and "CI=true" in ci
+
+
+def test_processes_starting_together_create_the_tables_once(db_url: str) -> None:
+    _race(db_url, lambda led, _i: led.counts()["pages"], threads=6, rounds=1)
+    with Ledger(db_url) as led:
+        assert led.counts()["pages"] == 0
+
+
+def test_export_streams_many_pages_in_url_order(ledger: Ledger) -> None:
+    sids = [robots(ledger, ROBOTS + str(i).encode(), at=T0 + timedelta(minutes=i)) for i in range(3)]
+    n = 1100  # more than two batches
+    rows = [
+        {"url": f"https://a.example/{i:05d}", "url_key": url_key(f"https://a.example/{i:05d}"), "host": "a.example",
+         "crawl_id": CRAWL, "fetched_at": T0, "first_seen_at": T0, "metadata": {}, "decisions": {}, "evidence": [],
+         "obligations": [], "signal_ids": [sids[i % 3]], "user_agent": "fairfetch", "purposes": []}
+        for i in reversed(range(n))
+    ]
+    with ledger.engine.begin() as conn:  # bulk setup; record_page itself is covered above
+        conn.execute(PAGES.insert(), rows)
+    exported = list(ledger.export())
+    assert [p["url"] for p in exported] == [f"https://a.example/{i:05d}" for i in range(n)]
+    assert all(p["signals"][0]["id"] == sids[i % 3] for i, p in enumerate(exported))
