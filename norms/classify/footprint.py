@@ -34,6 +34,7 @@ _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 _HEX = re.compile(r"^[0-9a-f]{8,}$", re.I)
 _ID = re.compile(r"^[A-Za-z0-9_-]{6,}$")
 _SEP = re.compile(r"[-_.+~%]")
+_WORD_NUMBER = re.compile(r"^[A-Za-z]+\d{1,4}$")  # "section3", "page2026": a name, not an id
 ID_PLACEHOLDERS = ("{n}", "{uuid}", "{hex}", "{id}", "{v}")
 
 
@@ -49,7 +50,7 @@ def _segment(seg: str) -> str:
     has_digit = any(c.isdigit() for c in seg)
     if _SEP.search(seg) and (len(seg) >= 12 or has_digit):
         return "{slug}"
-    if has_digit and _ID.match(seg) and any(c.isalpha() for c in seg):
+    if has_digit and _ID.match(seg) and any(c.isalpha() for c in seg) and not _WORD_NUMBER.match(seg):
         return "{id}"
     return seg.lower()
 
@@ -80,9 +81,12 @@ def _decompress(data: bytes) -> bytes:
     if data[:2] != b"\x1f\x8b":
         return data[:MAX_BYTES]
     try:
-        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data, MAX_BYTES)
+        out = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data, MAX_BYTES)
     except zlib.error as exc:
         raise SignalError(f"sitemap is gzip-compressed but cannot be decompressed ({exc})") from None
+    if not out:
+        raise SignalError("sitemap is gzip-compressed but cannot be decompressed (no data)")
+    return out
 
 
 def sitemap_stats(xml: bytes | str, *, url: str) -> SitemapStats:

@@ -78,7 +78,11 @@ def _is_site_root(url: Any, site: str) -> bool:
     path = parts.path.strip("/")
     if path and not (len(path) == 2 and path.isalpha()):
         return False
-    return bool(parts.hostname) and registrable_domain(parts.hostname or "") == site
+    host = (parts.hostname or "").lower()
+    if not host:
+        return False
+    # hosts outside the PSL (``.example``, intranet names) are their own unit; ignore a "www."
+    return registrable_domain(host) == site or host.removeprefix("www.") == site.removeprefix("www.")
 
 
 def _made_by_user(node: dict[str, Any], site: str) -> bool:
