@@ -141,6 +141,11 @@ class ShapedAnswer(BaseModel):
         """Citations grouped by the offset where their marker goes, one marker per number."""
         at: dict[int, list[Citation]] = {}
         for c in self.citations:
+            if c.role == "quote" and any(
+                o.number == c.number and o.role != "quote" and o.start <= c.start and c.end <= o.end
+                for o in self.citations
+            ):
+                continue  # the enclosing claim's marker already names this source
             group = at.setdefault(c.end, [])
             if all(g.number != c.number for g in group):
                 group.append(c)

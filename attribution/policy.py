@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from norms.model import SignalError
+
 SourceClass = Literal["canonical", "aggregator", "community", "unknown"]
 
 # Limit profiles. "community-closed" is a community platform whose content
@@ -21,8 +23,15 @@ SourceClass = Literal["canonical", "aggregator", "community", "unknown"]
 LimitProfile = Literal["canonical", "aggregator", "community", "community-closed", "unknown"]
 
 
-class PolicyError(ValueError):
+class PolicyError(SignalError):
     """A policy file could not be read. The message says why, in plain words."""
+
+
+def _is_file(name: str) -> bool:
+    try:
+        return Path(name).is_file()
+    except (OSError, ValueError):  # over-long or NUL-containing names are TOML text, not paths
+        return False
 
 
 class Limits(BaseModel):
@@ -180,15 +189,20 @@ class Policy(BaseModel):
         return any(token in low for token in self.open_licences)
 
     @classmethod
-    def from_toml(cls, path_or_text: str | Path) -> Policy:
+    def from_toml(cls, path_or_text: str | bytes | Path) -> Policy:
         """Read a policy from a TOML file or TOML text; unset keys keep their defaults.
 
         A ``Path`` or a one-line string naming an existing file is read as a
         file; anything else is parsed as TOML text. ``[limits.<class>]`` tables
         replace only the keys they set.
         """
+        if isinstance(path_or_text, bytes):
+            try:
+                path_or_text = path_or_text.decode("utf-8")
+            except UnicodeDecodeError:
+                raise PolicyError("policy is not UTF-8 text") from None
         if isinstance(path_or_text, Path) or (
-            "\n" not in path_or_text and "=" not in path_or_text and Path(path_or_text).is_file()
+            "\n" not in path_or_text and "=" not in path_or_text and _is_file(path_or_text)
         ):
             path = Path(path_or_text)
             try:

@@ -23,13 +23,13 @@ from pydantic import (
 from attribution.index import SourceIndex
 from attribution.links import SourceLinks, derived_links, merge_links
 from attribution.policy import SourceClass
-from norms.model import Obligation, ObligationKind, Usage
+from norms.model import Obligation, ObligationKind, SignalError, Usage
 
 if TYPE_CHECKING:
     from norms.verdict import Verdict
 
 
-class SourceError(ValueError):
+class SourceError(SignalError):
     """A source could not be built from the given data. The message says why."""
 
 
