@@ -118,6 +118,28 @@ class RobotsDirectives(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
 
+    def union(self, other: RobotsDirectives) -> RobotsDirectives:
+        """Both sets of restrictions at once: e.g. the initial HTML and the rendered DOM.
+
+        The Robots-Tag draft requires the union for crawlers that run scripts,
+        so a script that removes a ``noindex`` meta cannot lift it.
+        """
+        limits = [n for n in (self.max_snippet, other.max_snippet) if n is not None]
+        dates = [d for d in (self.unavailable_after, other.unavailable_after) if d is not None]
+        return RobotsDirectives(
+            noindex=self.noindex or other.noindex,
+            nofollow=self.nofollow or other.nofollow,
+            nosnippet=self.nosnippet or other.nosnippet,
+            max_snippet=min(limits) if limits else None,
+            noarchive=self.noarchive or other.noarchive,
+            nocache=self.nocache or other.nocache,
+            noai=self.noai or other.noai,
+            noimageai=self.noimageai or other.noimageai,
+            unavailable_after=min(dates) if dates else None,
+            evidence=[*self.evidence, *(e for e in other.evidence if e not in self.evidence)],
+            warnings=[*self.warnings, *other.warnings],
+        )
+
     def _first(self, rule_prefix: str) -> Evidence:
         for ev in self.evidence:
             if ev.rule.startswith(rule_prefix):

@@ -277,3 +277,15 @@ def test_arbitrary_header_and_meta_text_never_raises(lines, meta_content):
 @given(st.binary(max_size=300))
 def test_arbitrary_html_bytes_never_raise(body):
     robots_directives(None, body, "fairfetch", source_url=URL).statements()
+
+
+def test_union_of_initial_html_and_rendered_dom():
+    # A script removed the noindex meta and added a max-snippet: both restrictions stay.
+    initial = rd(html='<html><head><meta name="robots" content="noindex, max-snippet:30"></head></html>')
+    rendered = rd(html='<html><head><meta name="robots" content="max-snippet:10, noai"></head></html>')
+    both = initial.union(rendered)
+    assert both.noindex and both.noai and both.max_snippet == 10
+    assert len(both.evidence) == len(initial.evidence) + len(rendered.evidence)
+    assert (Usage.SEARCH, Effect.DENY, False) in effects(both)
+    limits = {o.limit for s in both.statements() for o in s.obligations}
+    assert limits == {10}
