@@ -348,15 +348,19 @@ def _vendor_evidence(doc: HtmlDoc, url: str) -> list[Evidence]:
     if root is None:
         return out
     values: dict[str, list[object]] = {}
-    seen: set[tuple[str, str]] = set()
+    joined: dict[str, str] = {}
     for vendor, attr, needles in _ATTR_MARKERS:
         if attr not in values:
             found = _ATTR_XPATHS[attr](root)
             values[attr] = found if isinstance(found, list) else []
+            # One lowercased blob per attribute: a substring test in C before any Python loop.
+            joined[attr] = "\n".join(str(v) for v in values[attr]).lower()
+        blob = joined[attr]
+        if not values[attr] or not any(n in blob for n in needles):
+            continue
         for value in values[attr]:
             text = str(value).lower()
-            if any(n in text for n in needles) and (vendor, attr) not in seen:
-                seen.add((vendor, attr))
+            if any(n in text for n in needles):
                 parent = getattr(value, "getparent", lambda: None)()
                 tag = parent.tag if isinstance(parent, etree._Element) else "element"
                 line = parent.sourceline if isinstance(parent, etree._Element) else None

@@ -262,9 +262,9 @@ def test_typical_100kb_page_is_read_in_a_few_milliseconds():
     doc = parse_html(html)
     detect_paywall(doc, URL)
     runs = 20
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: a busy CI machine does not make the test flaky
     for _ in range(runs):
         detect_paywall(doc, URL)
         robots_directives([("X-Robots-Tag", "noai")], doc, "fairfetch", source_url=URL)
-    per_page = (time.perf_counter() - start) / runs
-    assert per_page < 0.025  # generous bound for CI; typically ~2-4 ms
+    per_page = (time.process_time() - start) / runs
+    assert per_page < 0.02  # generous bound; typically 2-3 ms
