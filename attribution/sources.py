@@ -241,7 +241,10 @@ class Source(BaseModel):
         """
         from crawler.ledger import Ledger  # the crawler is optional for library users
 
-        page = Ledger(db_url).page(url)
+        # Opened read-only: a mistyped path must not conjure an empty ledger.
+        # ``LedgerError`` (unreadable database) propagates with its own message.
+        with Ledger(db_url, create=False) as ledger:
+            page = ledger.page(url)
         if page is None:
             raise SourceNotFound(f"the ledger at {db_url} has no page for {url}; crawl it first")
         return cls.from_ledger_page(page)
@@ -255,11 +258,9 @@ class Source(BaseModel):
             usages = item.get("usages")
             if usages is None or str(Usage.AI_INPUT) in usages:
                 obligations.append({k: v for k, v in item.items() if k != "usages"})
-        modified = (
-            metadata.get("last_modified")
-            or metadata.get("date_modified")
-            or metadata.get("modified")
-            or metadata.get("date")
+        # The extractor's ``date`` is the page's most recent date (updated, else published).
+        modified = _date_or_none(
+            metadata.get("last_modified") or metadata.get("date_modified") or metadata.get("date")
         )
         data: dict[str, Any] = {
             "url": page.get("canonical_url") or page.get("url"),
@@ -267,14 +268,28 @@ class Source(BaseModel):
             "text": page.get("text") or "",
             "source_class": page.get("source_class"),
             "platform": page.get("platform"),
-            "publisher": metadata.get("sitename") or metadata.get("publisher"),
+            "publisher": metadata.get("site_name") or metadata.get("sitename"),
             "license": metadata.get("license"),
+            "license_url": metadata.get("license_url"),
             "obligations": obligations,
             "decisions": page.get("decisions") or {},
             "last_modified": modified,
             "retrieved_at": page.get("fetched_at"),
         }
         return cls.from_dict(data)
+
+
+def _date_or_none(value: Any) -> datetime | None:
+    """A stored date, or None when it cannot be read (an odd date must not lose the page)."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _explain(exc: ValidationError, url: Any) -> str:
