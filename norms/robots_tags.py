@@ -221,8 +221,7 @@ class _Collector:
             )
 
         if name in ("noindex", "nofollow", "nosnippet", "noarchive", "nocache", "noai", "noimageai"):
-            if not getattr(d, name):
-                setattr(d, name, True)
+            setattr(d, name, True)
             record(name)
         elif name == "none":
             d.noindex = d.nofollow = True
@@ -249,15 +248,7 @@ class _Collector:
                 d.noindex = True
                 record(f"noindex: unavailable_after {when.isoformat()} has passed")
             else:
-                d.evidence.append(
-                    Evidence(
-                        signal=signal,
-                        source=self.source,
-                        element=element,
-                        raw=raw,
-                        rule=f"unavailable_after {when.isoformat()}: noindex from then on ({scope})",
-                    )
-                )
+                record(f"unavailable_after {when.isoformat()}: noindex from then on")
 
 
 def _split_items(value: str) -> Iterator[str]:
