@@ -31,7 +31,7 @@ def error_kind(exc: BaseException) -> str:
         return DNS
     if "max size" in text or "maxsize" in text or "larger than download" in text:
         return OVERSIZED
-    if isinstance(exc, CancelledError):
+    if isinstance(exc, CancelledError) or type(exc).__name__ == "DownloadCancelledError":
         # Scrapy cancels a download that outgrows DOWNLOAD_MAXSIZE.
         return OVERSIZED
     if isinstance(exc, net_error.ConnectError | net_error.ConnectionLost | net_error.ConnectionDone):

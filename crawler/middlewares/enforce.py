@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
 
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 
-from crawler.faults import http_error_kind
+from crawler.faults import REDIRECT_LOOP, http_error_kind
 from crawler.ledger import FetchRecord
 from crawler.ledger.records import utc_now
 from crawler.middlewares.politeness import apply_floor, origin_floor
@@ -244,6 +245,19 @@ class RedirectLogMiddleware:
         location = response.headers.get(b"Location")
         if 300 <= response.status < 400 and location:
             target = location.decode("latin-1").strip()
+            absolute = urljoin(request.url, target)
+            chain = [*request.meta.get("redirect_urls", []), request.url]
+            if absolute in chain:
+                # A loop: the scheduler would silently drop the repeat as a
+                # duplicate, so say here what happened.
+                reason = f"{REDIRECT_LOOP}: {' -> '.join([*chain, absolute])}"[:500]
+                self.session.ledger.record_fetch(
+                    FetchRecord(crawl_id=self.session.crawl_id, url=request.url, at=utc_now(),
+                                outcome="error", reason=reason, status=response.status)
+                )
+                self.session.summary.errors[REDIRECT_LOOP] += 1
+                request.meta[RECORDED_META] = True
+                raise Recorded(reason)
             self.session.ledger.record_fetch(
                 FetchRecord(
                     crawl_id=self.session.crawl_id,

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 # Delays are measured by Scrapy when a request leaves the slot queue; the server
 # sees it a connection set-up later. The margin keeps the spacing the server
 # observes at or above what it asked for.
-ARRIVAL_MARGIN = 0.1
+ARRIVAL_MARGIN = 0.25
 MAX_FLOOR = 120.0  # a Crawl-delay of a day would stall the crawl: cap it and log it
 
 

@@ -199,7 +199,13 @@ class FairSpider(scrapy.Spider):
                     if self._may_follow(link, depth + 1):
                         yield from self._visit(link, depth + 1)
                 return
-        yield scrapy.Request(url, callback=self.parse, errback=self.failed, meta={"depth": depth})
+        yield scrapy.Request(
+            url,
+            callback=self.parse,
+            errback=self.failed,
+            # Gate answers reach the spider, to be stored metadata-only with their evidence.
+            meta={"depth": depth, "handle_httpstatus_list": list(GATE_STATUSES)},
+        )
 
     def _may_follow(self, url: str, depth: int) -> bool:
         s = self.session
