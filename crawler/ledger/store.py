@@ -165,6 +165,7 @@ class Ledger:
         self._engine = _make_engine(db_url)
         self._native_upsert = self._engine.dialect.name in ("sqlite", "postgresql")
         self._known_crawls: set[str] = set()
+        self._statements: dict[tuple[Any, ...], Any] = {}
         try:
             if not create:
                 missing = {t.__tablename__ for t in TABLES} - set(sa.inspect(self._engine).get_table_names())
@@ -234,8 +235,12 @@ class Ledger:
     def _insert_ignore(self, conn: Connection, table: sa.Table, values: dict[str, Any], keys: Sequence[str]) -> bool:
         """Insert unless a row with the same ``keys`` exists; True if inserted."""
         if self._native_upsert:
-            stmt = self._insert(table).values(**values).on_conflict_do_nothing(index_elements=list(keys))
-            return bool(conn.execute(stmt).rowcount)
+            cache_key = ("ignore", table.name, tuple(keys))
+            stmt = self._statements.get(cache_key)
+            if stmt is None:
+                stmt = self._insert(table).on_conflict_do_nothing(index_elements=list(keys))
+                self._statements[cache_key] = stmt
+            return bool(conn.execute(stmt, values).rowcount)
         if self._exists(conn, table, values, keys):
             return False
         try:
@@ -261,16 +266,22 @@ class Ledger:
 
         ``only_if`` (SQL over the existing row and ``excluded``) and
         ``only_if_py`` (the same test on the existing row, for the portable
-        path) guard the update.
+        path) guard the update. The native statement is built once per
+        table (one guard per table) and reused with new parameters: building
+        it costs more than running it.
         """
         if self._native_upsert:
-            stmt = self._insert(table).values(**values)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=list(keys),
-                set_={c: stmt.excluded[c] for c in update},
-                where=only_if(stmt.excluded) if only_if is not None else None,
-            )
-            conn.execute(stmt)
+            cache_key = ("upsert", table.name, tuple(keys), tuple(update), only_if is not None)
+            stmt = self._statements.get(cache_key)
+            if stmt is None:
+                insert = self._insert(table)
+                stmt = insert.on_conflict_do_update(
+                    index_elements=list(keys),
+                    set_={c: insert.excluded[c] for c in update},
+                    where=only_if(insert.excluded) if only_if is not None else None,
+                )
+                self._statements[cache_key] = stmt
+            conn.execute(stmt, values)
             return
         where = sa.and_(*(table.c[k] == values[k] for k in keys))
         existing = conn.execute(sa.select(table).where(where)).mappings().first()
