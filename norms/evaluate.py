@@ -86,6 +86,9 @@ _DEFAULT_EVIDENCE: dict[tuple[Usage, Effect], Evidence] = {
 # permission is a grant and lifts preference-level denials for its usage.
 _GRANT_OBLIGATIONS = frozenset({ObligationKind.LICENSE_TOKEN, ObligationKind.PAYMENT})
 
+# Obligations that only narrow a use (which parts, how long a quote) without granting it.
+_QUALIFIERS = frozenset({ObligationKind.EXCLUDE_PARTS, ObligationKind.SNIPPET_LIMIT})
+
 _CACHE_SIZE = 4096
 _combine_cache: OrderedDict[tuple[object, ...], tuple[tuple[object, ...], Verdict]] = OrderedDict()
 _NOT_COVERED: tuple[bool, ...] = (False,) * len(ALL_USAGES)
@@ -129,12 +132,16 @@ def _decide_usage(
         )
     allows = [s for s in mine if s.effect is Effect.ALLOW]
     obligations: tuple[Obligation, ...] = tuple(dict.fromkeys(o for s in allows for o in s.obligations))
+    # A statement that only qualifies how content may be used (drop these parts,
+    # quote at most n characters) is not a permission: it conditions whatever
+    # else decides, including the default.
+    permissions = [s for s in allows if not _only_qualifies(s)]
     overridden = [s for s in mine if s.effect is Effect.DENY]
     reasons = [_describe(s) for s in allows]
     reasons += [f"overridden by a grant: {_describe(s)}" for s in overridden]
-    if allows or covered:
-        decided_by = allows[0].evidence if allows else None
-        if covered and not allows:
+    if permissions or covered:
+        decided_by = permissions[0].evidence if permissions else None
+        if covered and not permissions:
             reasons.append(f"operator grant covers {usage.value}")
         return UsageDecision(
             usage=usage,
@@ -145,13 +152,19 @@ def _decide_usage(
             evidence=evidence,
         )
     ev = _DEFAULT_EVIDENCE[(usage, default)]
+    allowed = default is Effect.ALLOW
     return UsageDecision(
         usage=usage,
         effect=default,
-        reasons=(ev.rule,),
+        obligations=obligations if allowed else (),
+        reasons=(ev.rule, *reasons) if allowed else (ev.rule,),
         decided_by=ev,
         evidence=evidence,
     )
+
+
+def _only_qualifies(st: Statement) -> bool:
+    return bool(st.obligations) and all(o.kind in _QUALIFIERS for o in st.obligations)
 
 
 def _gated(usage: Usage, gates: Sequence[Gate]) -> UsageDecision:

@@ -254,3 +254,12 @@ def test_memoised_combination_is_url_independent_but_keeps_the_url():
     assert a.url.endswith("/a") and b.url.endswith("/b")
     assert a.usages[Usage.AI_TRAIN].effect is Effect.DENY
     assert not evaluate("https://news.example/x/1", robots=rb).fetch.allowed
+
+
+def test_qualifying_statements_do_not_grant_training():
+    """noimageai / hasPart paywalls narrow a use; they are not a permission to train."""
+    v = evaluate("https://news.example/a", status=200, headers={"X-Robots-Tag": "noimageai"}, html="<p>x</p>")
+    assert not v.allowed(Usage.AI_TRAIN)
+    assert v.usages[Usage.AI_TRAIN].decided_by.signal is Signal.DEFAULT
+    assert v.allowed(Usage.AI_INPUT)
+    assert ObligationKind.EXCLUDE_PARTS in {o.kind for o in v.obligations(Usage.AI_INPUT)}
