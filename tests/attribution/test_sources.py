@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from attribution import Policy, PolicyError, Source, SourceError, SourceNotFound, instructions, shape
+from attribution import (
+    Policy,
+    PolicyError,
+    Source,
+    SourceError,
+    SourceNotFound,
+    instructions,
+    shape,
+)
 from norms import evaluate
 from norms.model import SignalError
 
@@ -26,7 +35,7 @@ def test_from_dict_accepts_booleans_and_ledger_style_decisions() -> None:
 
 
 def test_from_dict_reports_bad_input_in_plain_words() -> None:
-    with pytest.raises(SourceError, match="source https://a.example/ is not valid: source_class"):
+    with pytest.raises(SourceError, match=re.escape("source https://a.example/ is not valid: source_class")):
         Source.from_dict({"url": "https://a.example/", "source_class": "blog"})
     with pytest.raises(SourceError, match="url"):
         Source.from_dict({"title": "no url"})
@@ -95,7 +104,7 @@ def test_from_ledger_reads_a_stored_page_and_reports_a_missing_one(tmp_path: Pat
     assert src.source_class == "community" and src.allowed("ai-input")
     assert src.last_modified == datetime(2026, 11, 20, tzinfo=UTC)
     assert src.retrieved_at == datetime(2026, 11, 21, 10, tzinfo=UTC)
-    with pytest.raises(SourceNotFound, match="has no page for https://nowhere.example/"):
+    with pytest.raises(SourceNotFound, match=re.escape("has no page for https://nowhere.example/")):
         Source.from_ledger(db, "https://nowhere.example/")
 
 
