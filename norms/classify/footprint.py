@@ -34,8 +34,9 @@ _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 _HEX = re.compile(r"^[0-9a-f]{8,}$", re.I)
 _ID = re.compile(r"^[A-Za-z0-9_-]{6,}$")
 _SEP = re.compile(r"[-_.+~%]")
+_DIGIT_RUN = re.compile(r"\d{3,}")
 _WORD_NUMBER = re.compile(r"^[A-Za-z]+\d{1,4}$")  # "section3", "page2026": a name, not an id
-ID_PLACEHOLDERS = ("{n}", "{uuid}", "{hex}", "{id}", "{v}")
+ID_PLACEHOLDERS = ("{n}", "{uuid}", "{hex}", "{id}", "{sid}", "{v}")
 
 
 def _segment(seg: str) -> str:
@@ -48,8 +49,12 @@ def _segment(seg: str) -> str:
     if _HEX.match(seg) and any(c.isdigit() for c in seg):
         return "{hex}"
     has_digit = any(c.isdigit() for c in seg)
-    if _SEP.search(seg) and (len(seg) >= 12 or has_digit):
-        return "{slug}"
+    if _SEP.search(seg):
+        # "ShowUserReviews-g2001-d1001-r100100.html", "why-tests-matter-3f9a1c2b7d4e": a slug carrying an id
+        if _DIGIT_RUN.search(seg) or any(_HEX.match(tok) and any(c.isdigit() for c in tok) for tok in _SEP.split(seg)):
+            return "{sid}"
+        if len(seg) >= 12 or has_digit:
+            return "{slug}"
     if has_digit and _ID.match(seg) and any(c.isalpha() for c in seg) and not _WORD_NUMBER.match(seg):
         return "{id}"
     return seg.lower()
@@ -58,6 +63,7 @@ def _segment(seg: str) -> str:
 def url_template(url: str) -> str:
     """The shape of ``url``: ids, hex, uuids and slugs replaced by placeholders, query values by ``{v}``.
 
+    ``{sid}`` is a slug that carries an id (a run of 3+ digits or a hex token).
     ``/questions/231767/what-does-yield-do`` -> ``/questions/{n}/{slug}``;
     ``/watch?v=dQw4w9WgXcQ`` -> ``/watch?v={v}``.
     """

@@ -1,9 +1,13 @@
 """``HostProfile``: one host's class from several sampled pages and its sitemaps.
 
 A single page can mislead (a company's careers page may carry a forum
-widget); the host class is the mean of the pages' page-level points plus the
-host-level facts (registry, Public Suffix List, sitemap footprint) counted
-once, decided with the same margin rule as a page.
+widget), and a sample can be dominated by thin pages (a review site's
+sitemap is mostly bare review permalinks). So a page-level marker counts at
+its full weight when it fires on at least ``FULL_SHARE`` (30%, the share the
+attribution notes use for ``rel=ugc``) of the sampled pages, and in
+proportion below that. Host-level facts (registry, Public Suffix List,
+sitemap footprint) count once. The decision uses the same margin rule as a
+page.
 """
 
 from __future__ import annotations
@@ -22,11 +26,14 @@ from norms.classify.model import (
 from norms.classify.registry import Registry, load_registry
 from norms.classify.scoring import HOST_MARKERS, decide, host_evidence, score
 
+FULL_SHARE = 0.3
+
 
 class HostProfile:
     """Accumulates ``Classification`` results and sitemap stats of one host."""
 
-    __slots__ = ("_classes", "_page_points", "_pages", "_platforms", "_registry", "_samples", "_sitemaps", "host")
+    __slots__ = ("_classes", "_hits", "_page_points", "_pages", "_platforms", "_registry", "_samples", "_sitemaps",
+                 "host")
 
     def __init__(self, host: str, *, registry: Registry | None = None) -> None:
         self.host = host.strip().lower().rstrip(".")
@@ -35,6 +42,7 @@ class HostProfile:
         self._registry = registry if registry is not None else load_registry()
         self._pages = 0
         self._page_points: dict[tuple[str, SourceClass], float] = defaultdict(float)
+        self._hits: Counter[tuple[str, SourceClass]] = Counter()
         self._samples: dict[tuple[str, SourceClass], ClassEvidence] = {}
         self._classes: Counter[SourceClass] = Counter()
         self._platforms: Counter[str] = Counter()
@@ -54,6 +62,7 @@ class HostProfile:
                 continue
             key = (ev.marker, ev.source_class)
             self._page_points[key] += ev.weight
+            self._hits[key] += 1
             self._samples.setdefault(key, ev)
 
     def add_sitemap(self, stats: SitemapStats) -> None:
@@ -69,13 +78,15 @@ class HostProfile:
         evidence += footprint_evidence(self._sitemaps)
         n = max(self._pages, 1)
         for (marker, cls), total in sorted(self._page_points.items()):
-            sample = self._samples[(marker, cls)]
+            hits = self._hits[(marker, cls)]
+            share = hits / n
+            weight = total / hits * min(1.0, share / FULL_SHARE)
             evidence.append(
                 ClassEvidence(
                     marker=marker,
-                    where=f"{self._pages} sampled page(s)",
-                    raw=sample.raw,
-                    weight=round(total / n, 3),
+                    where=f"{hits} of {self._pages} sampled page(s)",
+                    raw=self._samples[(marker, cls)].raw,
+                    weight=round(weight, 3),
                     source_class=cls,
                 )
             )

@@ -213,6 +213,8 @@ def test_url_templates() -> None:
     assert url_template("https://x.example/o/123e4567-e89b-12d3-a456-426614174000") == "/o/{uuid}"
     assert url_template("https://x.example/About/Team") == "/about/team"
     assert url_template("https://x.example/v/aB3dE5fG") == "/v/{id}"
+    assert url_template("https://x.example/ShowUserReviews-g2001-d1001-r100100.html") == "/{sid}"
+    assert url_template("https://x.example/a/why-tests-matter-3f9a1c2b7d4e") == "/a/{sid}"
 
 
 def test_urlset_stats() -> None:
@@ -283,16 +285,23 @@ def test_host_profile_averages_pages_and_counts_host_facts_once() -> None:
     profile = HostProfile("tube.example", registry=EMPTY)
     watch = classify_page("https://tube.example/watch?v=q8Rz2LmX7aB", page("lookalike-tube.html"), registry=EMPTY)
     about = classify_page("https://tube.example/about", b"<html><body>About TubeShare</body></html>", registry=EMPTY)
-    for c in (watch, watch, about):
+    for c in (watch, about, about, about, about, about, about, about, about, about):
         profile.add(c)
     profile.add_sitemap(sitemap_stats(index(60), url="https://tube.example/sitemap.xml"))
     result = profile.result()
-    assert profile.pages == 3
+    assert profile.pages == 10
     m = markers(result)
-    assert m["hosted-video"] == pytest.approx(2 * 2 / 3, abs=1e-3)
-    assert m["first-party-quiet"] == pytest.approx(1 / 3, abs=1e-3)
+    # on 1 of 10 pages: a third of its weight (full weight from 30% of pages on)
+    assert m["hosted-video"] == pytest.approx(2 * 0.1 / 0.3, abs=1e-3)
+    assert m["first-party-quiet"] == 1
     assert m["large-footprint"] == 1
-    assert result.host_class is SourceClass.AGGREGATOR and result.source_class is SourceClass.AGGREGATOR
+    assert result.host_class is SourceClass.UNKNOWN  # 1 + 0.67 + 0.33 + 0.33 aggregator vs 1 canonical
+    for c in (watch, watch, watch):  # now 4 of 13 pages
+        profile.add(c)
+    result = profile.result()
+    assert markers(result)["hosted-video"] == 2
+    assert result.host_class is SourceClass.AGGREGATOR
+    assert result.source_class is SourceClass.AGGREGATOR
     assert result.url == "https://tube.example/"
 
 

@@ -75,3 +75,43 @@ def test_accuracy_is_total() -> None:
         if _run(c, Registry.empty()).source_class.value != c["expected"]["source_class"]
     ]
     assert wrong == []
+
+
+# -- the shared fixture web (fixtures/web): hosts built for the crawler's end-to-end tests ----------
+
+FIXTURE_WEB_HOSTS = ("wiki.example", "forum.example", "reviews.example", "www.fixture-agency.gov", "airport.example")
+
+
+def _fixture_web_profile(host: str, registry: Registry) -> Any:
+    """Classify a fixture-web host as the crawler does: every stored page into a HostProfile, plus its sitemap."""
+    from fixtures.web.catalog import build_sites
+    from fixtures.web.model import Request
+    from norms.classify import HostProfile
+    from norms.robots import parse_robots
+
+    site = build_sites()[host]
+
+    def get(path: str) -> bytes:
+        reply = site.respond(Request(method="GET", host=host, path=path))
+        assert reply.status == 200, path
+        return reply.body
+
+    profile = HostProfile(host, registry=registry)
+    for path in site.expected["stored_paths"]:
+        profile.add(classify_page(f"http://{host}{path}", get(path), registry=registry))
+    robots = parse_robots(get("/robots.txt"), source_url=f"http://{host}/robots.txt")
+    for sitemap_url in robots.sitemaps[:1]:
+        stats = sitemap_stats(get(sitemap_url.split(host, 1)[1]), url=sitemap_url)
+        profile.add_sitemap(stats)
+        if stats.kind == "sitemapindex" and stats.children:
+            child = stats.children[0]
+            profile.add_sitemap(sitemap_stats(get(child.split(host, 1)[1]), url=child))
+    return site.expected["source_class"], profile.result()
+
+
+@pytest.mark.parametrize("host", FIXTURE_WEB_HOSTS)
+@pytest.mark.parametrize("registry_name", ["bundled", "empty"])
+def test_fixture_web_hosts_get_their_expected_class(host: str, registry_name: str) -> None:
+    registry = load_registry() if registry_name == "bundled" else Registry.empty()
+    expected, result = _fixture_web_profile(host, registry)
+    assert result.host_class.value == expected, [f"{e.marker}:{e.weight}" for e in result.evidence]
