@@ -28,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
-from crawler.ledger.export import fetch_dict, page_dict, snapshot_dict
+from crawler.ledger.export import fetch_dict, iso, page_dict, snapshot_dict
 from crawler.ledger.models import TABLES, Crawl, FetchLog, Host, Origin, Page, SignalSnapshot
 from crawler.ledger.records import (
     FetchRecord,
@@ -362,12 +362,11 @@ class Ledger:
                 raise LedgerError(f"unknown crawl {crawl_id!r}: nothing to finish")
 
     def crawl(self, crawl_id: str) -> dict[str, Any] | None:
+        """The crawl's row (user agent, purposes, seeds, settings, runs, stats), times in ISO 8601."""
         with self._read() as conn:
             row = conn.execute(sa.select(CRAWLS).where(CRAWLS.c.id == crawl_id)).mappings().first()
         if row is None:
             return None
-        from crawler.ledger.export import iso
-
         out = dict(row)
         for name in ("started_at", "last_started_at", "finished_at"):
             out[name] = iso(out[name])
@@ -504,10 +503,9 @@ class Ledger:
         An older fetch never overwrites a newer one: replaying a page after a
         resume with an earlier ``fetched_at`` leaves the row as it is.
         """
-        now_key = url_key(page.url)
         values = {
             "url": page.url,
-            "url_key": now_key,
+            "url_key": url_key(page.url),
             "canonical_url": page.canonical_url,
             "host": host_of(page.url)[:300],
             "crawl_id": page.crawl_id,

@@ -45,6 +45,8 @@ from norms.verdict import FetchDecision, UsageDecision, Verdict
 REPO = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 CRAWL = "crawl-1"
+# Any character, including what no database stores as is: NUL and lone surrogates.
+MESSY = st.one_of(st.characters(), st.characters(categories=["Cs"]), st.just("\x00"))
 ROBOTS = b"User-agent: *\nDisallow: /private\n"
 
 
@@ -519,9 +521,9 @@ def test_portable_upsert_path_has_the_same_semantics(ledger: Ledger) -> None:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    text=st.one_of(st.none(), st.text(max_size=200)),
-    title=st.text(max_size=50),
-    reason=st.text(max_size=50),
+    text=st.one_of(st.none(), st.text(MESSY, max_size=200)),
+    title=st.text(MESSY, max_size=50),
+    reason=st.text(MESSY, max_size=50),
     status=st.one_of(st.none(), st.integers(min_value=100, max_value=599)),
 )
 def test_arbitrary_text_round_trips_or_is_repaired(ledger: Ledger, text: str | None, title: str, reason: str,

@@ -11,17 +11,19 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from crawler.ledger import Ledger, LedgerError
-from crawler.ledger.records import url_key
+from crawler.ledger.records import storable_text, url_key
 from crawler.ledger.store import PAGES
-from tests.crawler.test_ledger import CRAWL, REPO, ROBOTS, T0, fetch, page, robots, start
+from tests.crawler.test_ledger import CRAWL, MESSY, REPO, ROBOTS, T0, fetch, page, robots, start
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.services)]
 
@@ -240,3 +242,19 @@ def test_export_streams_many_pages_in_url_order(ledger: Ledger) -> None:
     exported = list(ledger.export())
     assert [p["url"] for p in exported] == [f"https://a.example/{i:05d}" for i in range(n)]
     assert all(p["signals"][0]["id"] == sids[i % 3] for i, p in enumerate(exported))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.one_of(st.none(), st.text(MESSY, max_size=300)), key=st.text(MESSY, max_size=20),
+       reason=st.text(MESSY, max_size=40))
+def test_any_text_is_stored_or_repaired_on_every_backend(ledger: Ledger, text: str | None, key: str,
+                                                          reason: str) -> None:
+    url = "https://a.example/prop"
+    ledger.record_page(page(url, text=text, metadata={key: [text, reason]}, fetched_at=datetime.now(UTC),
+                            fetch=fetch(url, outcome="error", reason=reason, status=None)))
+    got = ledger.page(url)
+    assert got is not None
+    fixed = None if text is None else storable_text(text)
+    assert got["text"] == fixed
+    assert got["metadata"] == {storable_text(key): [fixed, storable_text(reason)]}
+    assert storable_text(reason) in [f["reason"] for f in got["fetch_log"]]
