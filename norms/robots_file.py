@@ -1,0 +1,389 @@
+"""Reading a robots.txt body into groups and records, keeping every line number.
+
+This is the I/O-free first half of ``norms.robots``: bytes in, a ``ParsedRobots``
+out (groups with their agents, rules and group-scoped records; the global
+records; warnings). Choosing a group and matching URLs is ``norms.robots``'s
+job. The reading rules are documented in ``norms.robots``'s module docstring.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from norms.aipref import ContentUsageReading, read_content_usage
+from norms.content_signal import read_content_signal
+
+ROBOTS_MAX_BYTES = 512_000
+MAX_WARNINGS = 50
+
+# Record kinds.
+_UA, _ALLOW, _DISALLOW, _SITEMAP, _DELAY, _RATE, _LICENSE, _CSIG, _CUSE, _KNOWN = range(10)
+
+_FIELDS: dict[str, int] = {
+    "user-agent": _UA,
+    "useragent": _UA,
+    "user agent": _UA,
+    "allow": _ALLOW,
+    "disallow": _DISALLOW,
+    # Misspellings protego (and Google's parser) accept.
+    "dissallow": _DISALLOW,
+    "dissalow": _DISALLOW,
+    "disalow": _DISALLOW,
+    "diasllow": _DISALLOW,
+    "disallaw": _DISALLOW,
+    "sitemap": _SITEMAP,
+    "sitemaps": _SITEMAP,
+    "site-map": _SITEMAP,
+    "crawl-delay": _DELAY,
+    "crawl delay": _DELAY,
+    "request-rate": _RATE,
+    "request rate": _RATE,
+    "license": _LICENSE,
+    "content-signal": _CSIG,
+    "content-usage": _CUSE,
+    # Known records we deliberately do not act on.
+    "host": _KNOWN,
+    "clean-param": _KNOWN,
+    "visit-time": _KNOWN,
+    "noindex": _KNOWN,
+    "nofollow": _KNOWN,
+    "noarchive": _KNOWN,
+}
+
+_MOJIBAKE_BOM = "\u00ef\u00bb\u00bf"
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LEADING_TOKEN = re.compile(r"[a-z_-]+")
+_RATE_VALUE = re.compile(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*(?:\s.*)?$", re.IGNORECASE)
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_MOJIBAKE_BOM = "\u00ef\u00bb\u00bf"
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LEADING_TOKEN = re.compile(r"[a-z_-]+")
+_RATE_VALUE = re.compile(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*(?:\s.*)?$", re.IGNORECASE)
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+# --------------------------------------------------------------------------- records
+
+@dataclass(frozen=True, slots=True)
+class RequestRate:
+    """``Request-rate: 10/1m`` -> ``RequestRate(requests=10, seconds=60.0)``."""
+
+    requests: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class SitemapRef:
+    """A ``Sitemap:`` line: global wherever it appears in the file."""
+
+    url: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class ContentSignalRule:
+    """A ``Content-Signal: [path] pairs`` line; ``scope`` is ``group`` or ``global``."""
+
+    path: str | None
+    signals: dict[str, bool]
+    line: int
+    raw: str
+    scope: str = "group"
+
+
+@dataclass(frozen=True, slots=True)
+class ContentUsageRule:
+    """A ``Content-Usage: [path] pref`` line (AIPREF); ``prefs`` as ``norms.aipref`` reads them."""
+
+    path: str | None
+    prefs: dict[str, bool]
+    line: int
+    raw: str
+    exceptions: dict[str, str] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+class Group:
+    """One RFC 9309 group: its ``User-agent`` values and everything scoped to it, in file order."""
+
+    __slots__ = ("agents", "delays", "licenses", "rates", "rules", "signals", "usages")
+
+    def __init__(self) -> None:
+        self.agents: list[str] = []
+        # (allow, pattern, line, raw): RobotsRule objects are built only for
+        # the groups a crawler selects, which keeps reading a big file cheap.
+        self.rules: list[tuple[bool, str, int, str]] = []
+        self.licenses: list[tuple[str, int]] = []
+        self.signals: list[ContentSignalRule] = []
+        self.usages: list[tuple[ContentUsageRule, ContentUsageReading]] = []
+        self.delays: list[float] = []
+        self.rates: list[RequestRate] = []
+
+
+class _Warnings(list[str]):
+    """A warning list that stops growing at MAX_WARNINGS and counts the rest."""
+
+    dropped = 0
+
+    def add(self, text: str) -> None:
+        if len(self) < MAX_WARNINGS:
+            self.append(text)
+        else:
+            self.dropped += 1
+
+    def close(self) -> list[str]:
+        out = list(self)
+        if self.dropped:
+            out.append(f"{self.dropped} more warnings not shown")
+        return out
+
+
+def _decode(body: bytes | str, warnings: _Warnings) -> str:
+    """Apply the 500 KiB limit on whole lines, drop a BOM, decode (UTF-8, else Latin-1)."""
+    data = body.encode("utf-8", "replace") if isinstance(body, str) else bytes(body)
+    if len(data) > ROBOTS_MAX_BYTES:
+        cut = data[:ROBOTS_MAX_BYTES]
+        if data[ROBOTS_MAX_BYTES : ROBOTS_MAX_BYTES + 1] not in (b"\n", b"\r"):
+            end = max(cut.rfind(b"\n"), cut.rfind(b"\r"))
+            cut = cut[: end + 1] if end >= 0 else b""
+        warnings.add(
+            f"robots.txt is {len(data)} bytes; only the complete lines within the first "
+            f"{ROBOTS_MAX_BYTES} bytes were read (RFC 9309 2.5)"
+        )
+        data = cut
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        warnings.add(f"robots.txt is not UTF-8 (byte {exc.start}); read as Latin-1")
+        text = data.decode("latin-1")
+    if text.startswith(_MOJIBAKE_BOM):
+        # A BOM that went through a Latin-1 decode on its way to the server
+        # (seen on cnnturk.com and hindustantimes.com): left in place it would
+        # hide the first User-agent line and with it the whole first group.
+        warnings.add("robots.txt starts with a BOM mangled into 'ï»¿'; skipped")
+        text = text[len(_MOJIBAKE_BOM) :]
+    return text
+
+
+def _split_field(line: str) -> tuple[int, str, str] | None:
+    """``(kind, field, value)`` of a comment-free, stripped, non-empty line, or None."""
+    name, colon, value = line.partition(":")
+    if colon:
+        key = name.strip().lower()
+        kind = _FIELDS.get(key)
+        if kind is not None:
+            return kind, key, value.strip()
+        if key and not any(c.isspace() for c in key):
+            return -1, key, value.strip()
+    # No usable colon: accept "Field value" for a known field, as protego does.
+    for size in (2, 1):
+        parts = line.split(None, size)
+        if len(parts) < size:
+            continue
+        key = " ".join(parts[:size]).lower()
+        kind = _FIELDS.get(key)
+        if kind is not None:
+            return kind, key, parts[size].strip() if len(parts) > size else ""
+    return None
+
+
+def _url_path(value: str) -> str:
+    """``https://host/a?b`` -> ``/a?b`` (the part RFC 9309 rules match against)."""
+    rest = value.split("://", 1)[1]
+    cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    path = rest[cut:]
+    return path if path.startswith("/") else "/" + path
+
+
+def _split_path(value: str) -> tuple[str | None, str]:
+    """``"/blog/ ai-train=no"`` -> ``("/blog/", "ai-train=no")``; no leading ``/`` -> no path."""
+    if not value.startswith("/"):
+        return None, value
+    parts = value.split(None, 1)
+    return parts[0], parts[1].strip() if len(parts) > 1 else ""
+
+
+def _parse_rate(value: str) -> RequestRate | None:
+    m = _RATE_VALUE.match(value)
+    if not m:
+        return None
+    requests = int(m.group(1))
+    seconds = float(m.group(2)) * _UNIT_SECONDS[m.group(3).lower()]
+    if requests <= 0 or seconds <= 0:
+        return None
+    return RequestRate(requests=requests, seconds=seconds)
+
+
+class ParsedRobots:
+    """A read robots.txt: groups, which groups name which token, global records, warnings.
+
+    ``tokens`` maps each lowercased ``User-agent`` value and its leading
+    ``[a-z_-]+`` run to the groups naming it; ``star`` lists the ``*`` groups.
+    """
+
+    __slots__ = (
+        "global_licenses",
+        "global_signals",
+        "groups",
+        "sitemaps",
+        "star",
+        "tokens",
+        "warnings",
+    )
+
+    def __init__(self) -> None:
+        self.groups: list[Group] = []
+        self.tokens: dict[str, list[int]] = {}
+        self.star: list[int] = []
+        self.sitemaps: list[SitemapRef] = []
+        self.global_licenses: list[tuple[str, int]] = []
+        self.global_signals: list[ContentSignalRule] = []
+        self.warnings = _Warnings()
+
+
+def read_robots(body: bytes | str) -> ParsedRobots:
+    """Read a robots.txt body line by line; what cannot be read becomes a warning, never an error."""
+    out = ParsedRobots()
+    warn = out.warnings.add
+    text = _decode(body, out.warnings)
+    group: Group | None = None
+    in_rules = False
+    for number, raw_line in enumerate(_LINE_BREAK.split(text), 1):
+        hash_at = raw_line.find("#")
+        line = (raw_line[:hash_at] if hash_at >= 0 else raw_line).strip()
+        if not line:
+            continue
+        # Fast path for "Field: value" with a known field, inlined: this loop
+        # is the whole cost of reading a 500 KiB file.
+        name, colon, value = line.partition(":")
+        key = name.rstrip().lower()
+        kind = _FIELDS.get(key) if colon else None
+        if kind is not None:
+            value = value.strip()
+        else:
+            parsed = _split_field(line)
+            if parsed is None:
+                warn(f"line {number}: not a 'field: value' line; skipped")
+                continue
+            kind, key, value = parsed
+        if kind in (_DISALLOW, _ALLOW):
+            if group is None:
+                warn(f"line {number}: {line!r} comes before any User-agent line; ignored (RFC 9309 2.1)")
+                continue
+            in_rules = True
+            if value[:1] == "/" or value[:1] == "*" or not value:
+                group.rules.append((kind == _ALLOW, value, number, line))
+                continue
+            pattern = value
+            if value.lower().startswith(("http://", "https://")):
+                # "Disallow: https://site/path" means the path; protego matches
+                # it against "/https://site/path", i.e. never.
+                pattern = _url_path(value)
+                warn(f"line {number}: rule written as a full URL; its path {pattern!r} is used")
+            else:
+                warn(f"line {number}: path {value!r} does not start with '/' or '*'; it can never match")
+            group.rules.append((kind == _ALLOW, pattern, number, line))
+        elif kind == _UA:
+            if group is None or in_rules:
+                group = Group()
+                out.groups.append(group)
+                in_rules = False
+            index = len(out.groups) - 1
+            agent = value.lower()
+            if not agent:
+                warn(f"line {number}: User-agent without a value names no crawler")
+                continue
+            group.agents.append(value)
+            if agent == "*":
+                if not out.star or out.star[-1] != index:
+                    out.star.append(index)
+                continue
+            names = {agent}
+            lead = _LEADING_TOKEN.match(agent)
+            if lead:
+                names.add(lead.group())
+            for name in names:
+                slots = out.tokens.setdefault(name, [])
+                if not slots or slots[-1] != index:
+                    slots.append(index)
+        elif kind == _SITEMAP:
+            if value:
+                out.sitemaps.append(SitemapRef(value, number))
+            else:
+                warn(f"line {number}: Sitemap without a URL; ignored")
+        elif kind == _LICENSE:
+            if not value:
+                warn(f"line {number}: License without a URL; ignored")
+            elif group is None:
+                out.global_licenses.append((value, number))
+            else:
+                # Worth a note: publishers often append License after the last
+                # group meaning "for everyone", but RFC 9309 puts it in that group.
+                warn(
+                    f"line {number}: License inside a User-agent group applies only to the "
+                    "crawlers that group selects"
+                )
+                group.licenses.append((value, number))
+        elif kind == _CSIG:
+            in_rules = in_rules or group is not None
+            path, pairs = _split_path(value)
+            reading = read_content_signal(pairs)
+            for w in reading.warnings:
+                warn(f"line {number}: Content-Signal {w}")
+            if not reading.pairs:
+                warn(f"line {number}: Content-Signal {value!r} holds no key=value pair; skipped")
+                continue
+            scope = "group" if group is not None else "global"
+            rule = ContentSignalRule(path, reading.signals, number, value, scope)
+            if group is None:
+                warn(
+                    f"line {number}: Content-Signal outside any User-agent group; "
+                    "used as a fallback for crawlers whose group has none"
+                )
+                out.global_signals.append(rule)
+            else:
+                group.signals.append(rule)
+        elif kind == _CUSE:
+            if group is None:
+                warn(f"line {number}: Content-Usage outside any User-agent group; ignored")
+                continue
+            in_rules = True
+            path, pref = _split_path(value)
+            if not pref:
+                warn(f"line {number}: Content-Usage {value!r} holds no preference; skipped")
+                continue
+            usage = read_content_usage(pref)
+            for w in usage.warnings:
+                warn(f"line {number}: Content-Usage {w}")
+            if not usage.valid:
+                continue
+            group.usages.append(
+                (ContentUsageRule(path, usage.prefs, number, value, usage.exceptions), usage)
+            )
+        elif kind == _DELAY:
+            if group is None:
+                warn(f"line {number}: Crawl-delay outside any User-agent group; ignored")
+                continue
+            try:
+                delay = float(value)
+            except ValueError:
+                delay = -1.0
+            if not math.isfinite(delay) or delay < 0:
+                warn(f"line {number}: Crawl-delay {value!r} is not a number of seconds; ignored")
+                continue
+            group.delays.append(delay)
+        elif kind == _RATE:
+            rate = _parse_rate(value)
+            if group is None or rate is None:
+                warn(f"line {number}: Request-rate {value!r} ignored (outside a group or not n/period)")
+                continue
+            group.rates.append(rate)
+        elif kind == -1:
+            warn(f"line {number}: unknown record {key!r}; ignored")
+    return out
