@@ -38,7 +38,8 @@ Groups (RFC 9309 2.1, 2.2.1)
     * Selection for a product token (case-insensitive): a group applies when
       one of its ``User-agent`` values, lowercased, equals the token, or its
       leading ``[A-Za-z_-]+`` run does (``Googlebot/2.1`` and ``Brightbot
-      1.0`` name ``googlebot`` and ``brightbot``). Every applicable group is
+      1.0`` name ``googlebot`` and ``brightbot``). A caller passing
+      ``fairfetch/1.0`` is read the same way when the full value names no group. Every applicable group is
       merged; only when none applies are the ``*`` groups used (merged too);
       a named group replaces ``*`` entirely. protego instead matches the
       group's value as a substring of the query at a token boundary and keeps
@@ -78,6 +79,7 @@ from typing import Literal
 from norms.aipref import describe_exceptions
 from norms.model import Evidence, Gate, LicenseRef, Signal, SignalError, Statement
 from norms.robots_file import (
+    LEADING_TOKEN,
     ROBOTS_MAX_BYTES,
     ContentSignalRule,
     ContentUsageRule,
@@ -178,6 +180,13 @@ class _Selection:
 
     def __init__(self, parsed: ParsedRobots, token: str, source: str) -> None:
         named = parsed.tokens.get(token)
+        if not named:
+            # Called with "fairfetch/1.0" rather than the bare product token:
+            # the same leading-token reading as for the file's own values.
+            lead = LEADING_TOKEN.match(token)
+            if lead and lead.group() != token:
+                token = lead.group()
+                named = parsed.tokens.get(token)
         chosen = named if named else parsed.star
         self.token = token
         self.label: str | None = token if named else ("*" if chosen else None)

@@ -54,12 +54,8 @@ _FIELDS: dict[str, int] = {
 
 _MOJIBAKE_BOM = "\u00ef\u00bb\u00bf"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_LEADING_TOKEN = re.compile(r"[a-z_-]+")
-_RATE_VALUE = re.compile(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*(?:\s.*)?$", re.IGNORECASE)
-_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-_MOJIBAKE_BOM = "\u00ef\u00bb\u00bf"
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_LEADING_TOKEN = re.compile(r"[a-z_-]+")
+# The leading product-token run of a User-agent value ("googlebot" in "googlebot/2.1").
+LEADING_TOKEN = re.compile(r"[a-z_-]+")
 _RATE_VALUE = re.compile(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*(?:\s.*)?$", re.IGNORECASE)
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -305,7 +301,7 @@ def read_robots(body: bytes | str) -> ParsedRobots:
                     out.star.append(index)
                 continue
             names = {agent}
-            lead = _LEADING_TOKEN.match(agent)
+            lead = LEADING_TOKEN.match(agent)
             if lead:
                 names.add(lead.group())
             for name in names:

@@ -753,3 +753,42 @@ def test_a_rule_written_as_a_full_url_uses_its_path() -> None:
     assert m.rule is not None and m.rule.pattern == "/social-subs"
     assert m.rule.raw == "Disallow: https://news.example/social-subs"
     assert any("full URL" in w for w in r.warnings)
+
+
+def test_a_caller_passing_a_versioned_token_still_finds_its_group() -> None:
+    r = robots("User-agent: *\nAllow: /\n\nUser-agent: fairfetch\nDisallow: /\n")
+    assert not allowed(r, "/x", "fairfetch/1.0")
+    assert r.group_for("FairFetch/1.0") == "fairfetch"
+    # ... but an exact value in the file wins over the shortened reading.
+    r2 = robots("User-agent: fairfetch/1.0\nDisallow: /a/\n\nUser-agent: fairfetch\nDisallow: /b/\n")
+    assert not allowed(r2, "/a/x", "fairfetch/1.0")
+    assert allowed(r2, "/b/x", "fairfetch/1.0")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=1000))
+def test_arbitrary_text_always_gives_a_robots_txt(text: str) -> None:
+    r = parse_robots(text)
+    r.match(BASE + "/x", "fairfetch")
+    r.statements(BASE + "/x", "fairfetch")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(st.none(), st.integers(min_value=-10, max_value=1000)),
+    st.one_of(st.none(), st.binary(max_size=300)),
+    st.integers(min_value=-2, max_value=20),
+    st.one_of(st.none(), st.text(max_size=20)),
+)
+def test_fetch_outcomes_are_a_robots_txt_or_a_signal_error(
+    status: int | None, body: bytes | None, redirects: int, error: str | None
+) -> None:
+    try:
+        r = robots_from_fetch(status=status, body=body, redirects=redirects, error=error)
+    except SignalError:
+        return
+    assert r.outcome in ("parsed", "unavailable", "unreachable")
+    assert r.reason
+    assert r.allowed(BASE + "/robots.txt", "fairfetch")
+    if r.outcome == "unreachable":
+        assert r.gate(BASE + "/x", "fairfetch") is not None
