@@ -22,21 +22,31 @@ OTHER = "other"
 
 def error_kind(exc: BaseException) -> str:
     """One word for what went wrong with a download."""
+    from scrapy import exceptions as scrapy_errors
+
     text = str(exc).lower()
     if isinstance(exc, IgnoreRequest) and "redirect" in text:
         return REDIRECT_LOOP
-    if isinstance(exc, net_error.TimeoutError | net_error.TCPTimedOutError) or "timed out" in text or "timeout" in text:
+    if (
+        isinstance(exc, scrapy_errors.DownloadTimeoutError | net_error.TimeoutError | net_error.TCPTimedOutError)
+        or "timed out" in text
+        or "took longer than" in text
+    ):
         return TIMEOUT
-    if isinstance(exc, net_error.DNSLookupError):
+    if isinstance(exc, scrapy_errors.CannotResolveHostError | net_error.DNSLookupError):
         return DNS
-    if "max size" in text or "maxsize" in text or "larger than download" in text:
+    # Scrapy cancels a download that outgrows DOWNLOAD_MAXSIZE (announced or while streaming).
+    if isinstance(exc, scrapy_errors.DownloadCancelledError | CancelledError) or "max size" in text:
         return OVERSIZED
-    if isinstance(exc, CancelledError) or type(exc).__name__ == "DownloadCancelledError":
-        # Scrapy cancels a download that outgrows DOWNLOAD_MAXSIZE.
-        return OVERSIZED
-    if isinstance(exc, net_error.ConnectError | net_error.ConnectionLost | net_error.ConnectionDone):
+    if isinstance(
+        exc,
+        scrapy_errors.DownloadConnectionRefusedError
+        | net_error.ConnectError
+        | net_error.ConnectionLost
+        | net_error.ConnectionDone,
+    ):
         return CONNECTION
-    if isinstance(exc, ResponseFailed | ResponseNeverReceived):
+    if isinstance(exc, scrapy_errors.ResponseDataLossError | ResponseFailed | ResponseNeverReceived):
         return PROTOCOL
     return OTHER
 

@@ -54,6 +54,8 @@ def register(subparsers: Any) -> None:
                    help="an RSL licence token held for a licence server (repeatable)")
     p.add_argument("--no-extract", action="store_true", help="store decisions and metadata, not the text")
     p.add_argument("--concurrency", type=int, default=16, metavar="N", help="requests in flight (default 16)")
+    p.add_argument("--delay", type=float, default=0.0, metavar="SECONDS",
+                   help="at least this long between two requests to one origin (robots.txt may ask for more)")
     p.add_argument("--robots-timeout", type=float, default=10.0, metavar="SECONDS",
                    help="give up on robots.txt after this long (then nothing on that origin is fetched)")
     p.add_argument("--verbose", action="store_true", help="Scrapy's log on stderr")
@@ -72,6 +74,8 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
             raise ValueError(f"--{name.replace('_', '-')} must not be negative")
     if args.concurrency < 1:
         raise ValueError("--concurrency must be at least 1")
+    if args.delay < 0:
+        raise ValueError("--delay must not be negative")
     if args.robots_timeout <= 0:
         raise ValueError("--robots-timeout must be positive")
     token = args.user_agent.strip()
@@ -102,6 +106,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "FAIRFETCH_ROBOTS_TIMEOUT": args.robots_timeout,
         "DEPTH_LIMIT": args.depth,
         "CONCURRENT_REQUESTS": args.concurrency,
+        "DOWNLOAD_DELAY": args.delay,
         "LOG_LEVEL": "INFO" if args.verbose else "WARNING",
     }
     return settings

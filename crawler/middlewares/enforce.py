@@ -117,7 +117,8 @@ class EnforceMiddleware:
         if request.meta.get(PAID_META):
             from norms.access import pay_per_crawl_headers
 
-            price = request.meta[PAID_META]
+            quoted = request.meta[PAID_META]
+            price = quoted if isinstance(quoted, tuple) else None
             for name, value in pay_per_crawl_headers(price, self.session.grants).items():
                 request.headers[name] = value
         return None
@@ -182,23 +183,18 @@ class EnforceMiddleware:
 
         grants = self.session.grants
         raw = (response.headers.get(b"crawler-price") or b"").decode("latin-1").strip()
-        price = None
-        if raw:
-            try:
-                price = parse_price(raw)
-            except ValueError:
-                price = None
+        price = parse_price(raw) if raw else None
         if grants.max_price is None:
             self._refuse(request, "HTTP 402 payment required and no price ceiling (--max-price) set",
                          "payment", 402)
         if request.meta.get(PAID_META):
             self._refuse(request, f"HTTP 402 even with our price ceiling ({raw or 'no price quoted'})",
                          "payment", 402)
-        if price is not None and not grants.accepts_price(price.amount, price.currency):
+        if price is not None and not grants.accepts_price(*price):
             self._refuse(request, f"HTTP 402: price {raw} above the ceiling", "payment", 402)
         self._log(request, "fetched",
                   f"HTTP 402 payment required ({raw or 'no price quoted'}): re-requested within the ceiling", 402)
-        return request.replace(dont_filter=True, meta={**request.meta, PAID_META: price or raw or True})
+        return request.replace(dont_filter=True, meta={**request.meta, PAID_META: price or True})
 
     # --- failures ----------------------------------------------------------------
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Iterator
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
@@ -48,7 +47,6 @@ from crawler.middlewares.enforce import (
 )
 from crawler.session import CrawlSession, session_for
 from norms.html import parse_html
-from norms.model import Obligation, ObligationKind
 from norms.verdict import Verdict
 
 logger = logging.getLogger(__name__)
@@ -94,30 +92,6 @@ def page_links(html: str | bytes, base_url: str) -> list[str]:
         if len(out) >= MAX_LINKS_PER_PAGE:
             break
     return out
-
-
-def charged_obligation(response: Response) -> Obligation | None:
-    """Pay Per Crawl: the ``crawler-charged`` amount we were billed, as a payment obligation."""
-    raw = (response.headers.get(b"crawler-charged") or b"").decode("latin-1").strip()
-    if not raw:
-        return None
-    parts = raw.split()
-    amount: Decimal | None = None
-    currency: str | None = None
-    try:
-        if len(parts) == 2:
-            currency, amount = parts[0].upper(), Decimal(parts[1])
-        elif len(parts) == 1:
-            amount = Decimal(parts[0])
-    except InvalidOperation:
-        amount = None
-    return Obligation(
-        kind=ObligationKind.PAYMENT,
-        detail=f"charged by the publisher (crawler-charged: {raw})",
-        url=response.url,
-        amount=amount,
-        currency=currency,
-    )
 
 
 class FairSpider(scrapy.Spider):
@@ -241,10 +215,8 @@ class FairSpider(scrapy.Spider):
         if redirects:
             metadata["redirected_from"] = list(redirects)
         metadata["links"] = links
+        # A Pay Per Crawl charge (crawler-charged) is among them: norms.access reads it.
         obligations = obligations_from_verdict(verdict)
-        charged = charged_obligation(response)
-        if charged is not None:
-            obligations.append({**charged.model_dump(mode="json"), "usage": "fetch"})
         if permitted:
             outcome, reason = "fetched", verdict.fetch.reason
         else:

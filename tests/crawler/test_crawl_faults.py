@@ -1,0 +1,168 @@
+"""Faults the crawl must survive and name: hanging hosts, 5xx storms, loops, oversized bodies, bombs.
+
+Plus the operator-facing edges of ``fairfetch crawl``: usage errors exit 2,
+402 is paid only within the ceiling, the crawl runs as ``scrapy crawl fair`` too.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crawler.cli import main
+from crawler.session import build_grants, crawl_id_for, parse_max_price
+from fixtures.web import FixtureWeb
+from norms.model import SignalError
+from tests.crawler.crawlrun import REPO, crawl_env, run_crawl
+
+
+@pytest.fixture(scope="module")
+def web() -> Iterator[FixtureWeb]:
+    with FixtureWeb(hang_seconds=60) as w:
+        yield w
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+
+
+# --- usage errors: exit 2, plain message, nothing crawled ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["crawl", "ftp://open.example/"],
+        ["crawl", "not a url"],
+        ["crawl", "http://open.example/", "--max-price", "a lot"],
+        ["crawl", "http://open.example/", "--max-price", "USD -1"],
+        ["crawl", "http://open.example/", "--license-token", "no-equals-sign"],
+        ["crawl", "http://open.example/", "--depth", "-1"],
+        ["crawl", "http://open.example/", "--concurrency", "0"],
+        ["crawl", "http://open.example/", "--user-agent", "two words"],
+    ],
+)
+def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    assert "error:" in capsys.readouterr().err
+
+
+def test_unknown_purpose_is_a_usage_error() -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["crawl", "http://open.example/", "--purpose", "world-domination"])
+    assert exc.value.code == 2
+
+
+def test_price_ceiling_parsing() -> None:
+    assert parse_max_price("USD 0.05") == (parse_max_price("0.05")[0], "USD")
+    assert parse_max_price(None) == (None, "USD")
+    grants = build_grants("eur 1.50", {"https://lic.example/": "tok"})
+    assert str(grants.max_price) == "1.50" and grants.currency == "EUR"
+    for bad in ("USD", "USD NaN", "USD 1 2", "1 USD"):
+        with pytest.raises(SignalError):
+            parse_max_price(bad)
+
+
+def test_crawl_id_is_persisted_in_the_jobdir(tmp_path: Path) -> None:
+    first, resumed = crawl_id_for(str(tmp_path / "job"), None)
+    assert not resumed
+    again, resumed = crawl_id_for(str(tmp_path / "job"), "ignored")
+    assert (again, resumed) == (first, True)
+    assert crawl_id_for(None, "given") == ("given", False)
+
+
+# --- faults -------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_hanging_host_does_not_stall_the_crawl(web: FixtureWeb, db: str) -> None:
+    web.reset_log()
+    run = run_crawl(web, ["http://hang.example/", "http://open.example/"], db, "--robots-timeout", "2")
+    assert run.returncode == 0, run.stderr[-2000:]
+    # The hang lasts 60 s; the crawl gives robots.txt 2 s and moves on.
+    assert run.seconds < 25, run.seconds
+    assert run.summary["stored"] >= 4
+    assert {r.path for r in web.requests_for("hang.example")} == {"/robots.txt"}
+    rows = run.ledger().fetch_log()
+    hang = [r for r in rows if r["url"] == "http://hang.example/"]
+    assert [r["outcome"] for r in hang] == ["refused"]
+    snapshots = run.ledger().signal_history("robots.txt", "http://hang.example/robots.txt")
+    assert snapshots and "timeout" in (snapshots[-1]["error"] or "")
+
+
+@pytest.mark.slow
+def test_storm_loops_and_oversized_bodies_are_errors_in_the_summary(web: FixtureWeb, db: str) -> None:
+    web.reset_log()
+    run = run_crawl(web, ["http://storm.example/", "http://gates.example/"], db)
+    assert run.returncode == 0, run.stderr[-2000:]
+    kinds = run.summary["errors_by_kind"]
+    assert kinds.get("oversized") == 2
+    assert kinds.get("redirect-loop", 0) >= 2
+    assert kinds.get("http-500", 0) >= 3 and kinds.get("http-503", 0) >= 3
+    assert run.summary["errors"] == sum(kinds.values())
+    # RETRY_TIMES = 1: a failing page is asked twice, never hammered.
+    storm = Counter(r.path for r in web.requests_for("storm.example"))
+    for path in web.site("storm.example").expected["error_paths"]:
+        assert storm[path] == 2, (path, storm[path])
+    # the crawl went on: the healthy pages are stored
+    assert run.summary["stored"] >= len(web.site("storm.example").expected["stored_paths"])
+
+
+@pytest.mark.slow
+def test_xml_bomb_licence_is_survived_and_means_unlicensed(web: FixtureWeb, db: str) -> None:
+    run = run_crawl(web, ["http://rsl-bomb.example/", "http://malformed-robots.example/"], db)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.seconds < 30
+    rows = [r for r in run.ledger().fetch_log() if r["url"].startswith("http://rsl-bomb.example/")]
+    assert rows and all(r["outcome"] == "refused" for r in rows)
+    assert any("rsl" in r["reason"].lower() for r in rows)
+    assert run.summary["stored"] >= 2  # malformed-robots.example: still crawled
+
+
+@pytest.mark.slow
+def test_402_is_paid_once_within_the_ceiling_and_recorded(web: FixtureWeb, db: str) -> None:
+    web.reset_log()
+    run = run_crawl(web, ["http://pay.example/"], db, "--max-price", "USD 0.05")
+    assert run.returncode == 0, run.stderr[-2000:]
+    site = web.site("pay.example")
+    ledger = run.ledger()
+    for path in site.expected["charged_paths"]:
+        sent = [r for r in web.requests_for("pay.example") if r.path == path]
+        assert [r.status for r in sent] == [402, 200]
+        assert "crawler-max-price" in {k.lower() for k in sent[1].headers}
+        page = ledger.page(f"http://pay.example{path}")
+        assert page is not None and page["text"]
+        paid = [o for o in page["obligations"] if o["kind"] == "payment"]
+        assert paid and paid[0]["amount"] == "0.01" and paid[0]["currency"] == "USD"
+
+
+@pytest.mark.slow
+def test_402_above_the_ceiling_is_refused(web: FixtureWeb, db: str) -> None:
+    web.reset_log()
+    run = run_crawl(web, ["http://pay.example/articles/comet-season"], db, "--max-price", "USD 0.001")
+    assert run.returncode == 0
+    sent = [r for r in web.requests_for("pay.example") if r.path == "/articles/comet-season"]
+    assert len(sent) == 1  # quoted price above the ceiling: not re-requested
+    assert run.ledger().page("http://pay.example/articles/comet-season") is None
+    assert run.summary["refused_by_reason"]
+
+
+@pytest.mark.slow
+def test_scrapy_crawl_fair_runs_the_same_crawl(web: FixtureWeb, db: str) -> None:
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "scrapy"), "crawl", "fair", "-a", "seeds=http://open.example/",
+         "-s", f"FAIRFETCH_DB={db}", "-s", "LOG_LEVEL=WARNING"],
+        cwd=REPO / "crawler", env=crawl_env(web), capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    from crawler.ledger import Ledger
+
+    counts = Ledger(db).counts()
+    assert counts["pages"] == len(web.site("open.example").expected["stored_paths"])
+    assert counts["stored"] == counts["pages"]
