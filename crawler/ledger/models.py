@@ -28,9 +28,11 @@ def _utc() -> sa.DateTime:
 
 
 def _json_column(name: str | None = None, *, nullable: bool = False) -> Any:
+    # none_as_null: a Python None is SQL NULL, not the JSON literal null.
+    kind = sa.JSON(none_as_null=nullable)
     if name is None:
-        return sa.Column(sa.JSON, nullable=nullable)
-    return sa.Column(name, sa.JSON, nullable=nullable)
+        return sa.Column(kind, nullable=nullable)
+    return sa.Column(name, kind, nullable=nullable)
 
 
 class Crawl(SQLModel, table=True):

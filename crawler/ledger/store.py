@@ -238,9 +238,14 @@ class Ledger:
             cache_key = ("ignore", table.name, tuple(keys))
             stmt = self._statements.get(cache_key)
             if stmt is None:
-                stmt = self._insert(table).on_conflict_do_nothing(index_elements=list(keys))
+                # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT.
+                stmt = (
+                    self._insert(table)
+                    .on_conflict_do_nothing(index_elements=list(keys))
+                    .returning(table.c[keys[0]])
+                )
                 self._statements[cache_key] = stmt
-            return bool(conn.execute(stmt, values).rowcount)
+            return conn.execute(stmt, values).first() is not None
         if self._exists(conn, table, values, keys):
             return False
         try:
@@ -316,7 +321,11 @@ class Ledger:
     def start_crawl(
         self, crawl_id: str, *, user_agent: str, purposes: list[str], seeds: list[str], settings: dict[str, Any]
     ) -> None:
-        """Register a crawl, or note that it resumed (same id): ``runs`` goes up, ``finished_at`` is cleared."""
+        """Register a crawl, or note that it resumed (same id): ``runs`` goes up, ``finished_at`` is cleared.
+
+        Several workers of one scaled-out crawl may all call this with the same
+        id; each start is counted in ``runs``.
+        """
         crawl_id = _check_length("crawl id", storable_text(crawl_id), 200)
         now = utc_now()
         values = {
@@ -332,10 +341,9 @@ class Ledger:
             "stats": None,
         }
         with self._write() as conn:
-            existing = conn.execute(sa.select(CRAWLS.c.runs).where(CRAWLS.c.id == crawl_id)).first()
-            if existing is None:
-                self._insert_ignore(conn, CRAWLS, values, ["id"])
-            else:
+            # Insert first: of several workers starting the same crawl at once one
+            # inserts, the others find the row and count their run on it.
+            if not self._insert_ignore(conn, CRAWLS, values, ["id"]):
                 conn.execute(
                     sa.update(CRAWLS)
                     .where(CRAWLS.c.id == crawl_id)

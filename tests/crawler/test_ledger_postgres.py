@@ -258,3 +258,21 @@ def test_any_text_is_stored_or_repaired_on_every_backend(ledger: Ledger, text: s
     assert got["text"] == fixed
     assert got["metadata"] == {storable_text(key): [fixed, storable_text(reason)]}
     assert storable_text(reason) in [f["reason"] for f in got["fetch_log"]]
+
+
+def test_workers_starting_one_crawl_together_each_count_a_run(db_url: str) -> None:
+    _race(db_url, lambda led, _i: start(led, "shared"), threads=4, rounds=3)
+    with Ledger(db_url) as led:
+        crawl = led.crawl("shared")
+        assert crawl is not None and crawl["runs"] == 12
+        assert led.counts()["crawls"] == 1
+
+
+def test_finishing_records_stats_and_an_unknown_crawl_is_refused(ledger: Ledger) -> None:
+    with ledger.engine.connect() as conn:  # not finished yet: SQL NULL, not the JSON literal null
+        assert conn.execute(sa.text("SELECT count(*) FROM crawls WHERE stats IS NULL")).scalar_one() == 1
+    ledger.finish_crawl(CRAWL, {"pages": 2})
+    crawl = ledger.crawl(CRAWL)
+    assert crawl is not None and crawl["stats"] == {"pages": 2} and crawl["finished_at"] is not None
+    with pytest.raises(LedgerError, match="unknown crawl"):
+        ledger.finish_crawl("never-started", {})
