@@ -141,15 +141,23 @@ class _Warnings(list[str]):
 def _decode(body: bytes | str, warnings: _Warnings) -> str:
     """Apply the 500 KiB limit on whole lines, drop a BOM, decode (UTF-8, else Latin-1)."""
     data = body.encode("utf-8", "replace") if isinstance(body, str) else bytes(body)
-    if len(data) > ROBOTS_MAX_BYTES:
+    # A body of exactly the limit may be a download cut at the limit (the
+    # crawler caps it there), so its last line counts as complete only if a
+    # line break ends it: a cut "Allow: /public-x" must not become "Allow: /p".
+    if len(data) >= ROBOTS_MAX_BYTES:
         cut = data[:ROBOTS_MAX_BYTES]
-        if data[ROBOTS_MAX_BYTES : ROBOTS_MAX_BYTES + 1] not in (b"\n", b"\r"):
+        ends_line = cut.endswith((b"\n", b"\r")) or data[ROBOTS_MAX_BYTES : ROBOTS_MAX_BYTES + 1] in (
+            b"\n",
+            b"\r",
+        )
+        if not ends_line:
             end = max(cut.rfind(b"\n"), cut.rfind(b"\r"))
             cut = cut[: end + 1] if end >= 0 else b""
-        warnings.add(
-            f"robots.txt is {len(data)} bytes; only the complete lines within the first "
-            f"{ROBOTS_MAX_BYTES} bytes were read (RFC 9309 2.5)"
-        )
+        if len(cut) < len(data):
+            warnings.add(
+                f"robots.txt reached {ROBOTS_MAX_BYTES} bytes; only the complete lines within "
+                "them were read (RFC 9309 2.5)"
+            )
         data = cut
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]

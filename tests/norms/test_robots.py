@@ -792,3 +792,28 @@ def test_fetch_outcomes_are_a_robots_txt_or_a_signal_error(
     assert r.allowed(BASE + "/robots.txt", "fairfetch")
     if r.outcome == "unreachable":
         assert r.gate(BASE + "/x", "fairfetch") is not None
+
+
+def test_a_body_cut_exactly_at_the_limit_loses_its_partial_last_line() -> None:
+    # The crawler caps downloads at ROBOTS_MAX_BYTES: "Allow: /public-area/" cut
+    # to "Allow: /p" must not allow more than the publisher wrote.
+    head = _sized(["User-agent: *\n", "Disallow: /\n"], ROBOTS_MAX_BYTES - len(b"\nAllow: /p"))
+    data = head + b"\nAllow: /p"
+    assert len(data) == ROBOTS_MAX_BYTES
+    r = robots(data)
+    assert not allowed(r, "/public-area/x")
+    assert any("512000" in w for w in r.warnings)
+    # One byte shorter, the body cannot have been cut: its last line counts.
+    shorter = robots(head.replace(b"x", b"", 1) + b"\nAllow: /p")
+    assert not allowed(shorter, "/other")  # the group is intact
+    assert allowed(shorter, "/public-area/x")
+    assert not any("512000" in w for w in shorter.warnings)
+
+
+def test_a_body_of_exactly_the_limit_ending_in_a_line_break_is_read_whole() -> None:
+    head = _sized(["User-agent: *\n", "Disallow: /\n"], ROBOTS_MAX_BYTES - len(b"Allow: /p\n"))
+    data = head[:-1] + b"\n" + b"Allow: /p\n"
+    assert len(data) == ROBOTS_MAX_BYTES
+    r = robots(data)
+    assert allowed(r, "/public-area/x")
+    assert not any("512000" in w for w in r.warnings)
