@@ -9,6 +9,8 @@ each decision:
 Reading the file
     * At most ``ROBOTS_MAX_BYTES`` (500 KiB, RFC 9309 2.5) are read; a
       partial last line at the cut is dropped, every complete line is used.
+      A body of exactly that size whose last line has no line break counts
+      as cut too (the crawler caps downloads at the limit).
     * A UTF-8 BOM is skipped. Lines end at CR, LF or CRLF only (not at the
       other characters ``str.splitlines`` knows), so line numbers are the
       publisher's. A file that is not UTF-8 is read as Latin-1 (RFC 9309
@@ -38,13 +40,14 @@ Groups (RFC 9309 2.1, 2.2.1)
     * Selection for a product token (case-insensitive): a group applies when
       one of its ``User-agent`` values, lowercased, equals the token, or its
       leading ``[A-Za-z_-]+`` run does (``Googlebot/2.1`` and ``Brightbot
-      1.0`` name ``googlebot`` and ``brightbot``). A caller passing
-      ``fairfetch/1.0`` is read the same way when the full value names no group. Every applicable group is
-      merged; only when none applies are the ``*`` groups used (merged too);
-      a named group replaces ``*`` entirely. protego instead matches the
-      group's value as a substring of the query at a token boundary and keeps
-      only the best-scoring group, so ``User-agent: Google`` would apply to
-      ``Google-Extended`` and same-token groups spelled differently are not merged.
+      1.0`` name ``googlebot`` and ``brightbot``); a caller passing
+      ``fairfetch/1.0`` is read the same way when the full value names no
+      group. Every applicable group is merged; only when none applies are
+      the ``*`` groups used (merged too); a named group replaces ``*``
+      entirely. protego instead matches the group's value as a substring of
+      the query at a token boundary and keeps only the best-scoring group, so
+      ``User-agent: Google`` would apply to ``Google-Extended`` and
+      ``Googlebot`` / ``Googlebot/2.1`` groups are not merged.
 
 Rules (RFC 9309 2.2.2)
     * Longest normalised pattern wins; an Allow wins an equal-length tie; no
@@ -55,7 +58,10 @@ Records outside the RFC
     * ``Crawl-delay`` and ``Request-rate`` are group-scoped; when merged
       groups disagree the most polite value (longest delay, lowest rate) is used.
     * ``License`` (RSL, signals.md 2.1): lines inside the selected groups
-      replace the global ones (lines before the first group).
+      replace the global ones (lines before the first group). A License line
+      after a group's rules belongs to that group, as RFC 9309 grouping
+      says, even when it sits at the end of the file (theguardian.com); a
+      warning points such lines out.
     * ``Content-Signal`` (signals.md 4) and ``Content-Usage`` (AIPREF
       attach, signals.md 3.3) are group-scoped and may start with a path.
       Content-Signal lines before the first group are a global fallback used
@@ -67,6 +73,9 @@ Records outside the RFC
       matches; rules of identical length combine most-restrictively. A line
       whose value cannot be read at all is skipped (RFC 9309 2.3.1.5), so it
       shadows nothing. Disallowed URLs carry no preferences.
+
+Fetch outcomes (RFC 9309 2.3.1) are mapped by ``robots_from_fetch``; its
+docstring lists the choices (429 and more than five redirects disallow all).
 """
 
 from __future__ import annotations
