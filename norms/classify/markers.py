@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from lxml import etree
+
 from norms.classify.structured import StructuredFacts, note_microdata, read_structured
 from norms.domains import registrable_domain
 from norms.html import HtmlDoc
@@ -190,71 +192,101 @@ def _abs(base: str, href: str) -> str:
         return href
 
 
+# Markers read the tree through a few compiled XPath queries: lxml evaluates them in C and
+# builds Python objects for the hits alone, which keeps a 100 KB page within the per-page budget.
+_HREFS = etree.XPath("//a/@href", smart_strings=False)
+_UGC_COUNT = etree.XPath("count(//a[contains(concat(' ', normalize-space(@rel), ' '), ' ugc ')])")
+_LICENSE_HREFS = etree.XPath("//a[contains(concat(' ', normalize-space(@rel), ' '), ' license ')]/@href",
+                             smart_strings=False)
+_MICRODATA = etree.XPath(
+    "//*[@itemtype] | //*[@itemprop='aggregateRating' or @itemprop='dateModified'] | //*[@id='footer-info-lastmod']"
+)
+_MW_TOOL = etree.XPath("//li[@id='ca-history' or @id='t-permalink' or @id='ca-talk']/a[@href]")
+_ANCHOR_WITH_HREF = etree.XPath("//a[@href=$href]")
+
+
+def _split_absolute(href: str) -> tuple[str, str]:
+    """(lowercase host, path?query) of an absolute or scheme-relative href, without urlsplit's cost."""
+    rest = href.split("//", 1)[1]
+    cut = len(rest)
+    for ch in "/?#":
+        i = rest.find(ch)
+        if i != -1 and i < cut:
+            cut = i
+    host = rest[:cut].rpartition("@")[2]
+    host = host[: host.find("]") + 1] if host.startswith("[") else host.partition(":")[0]
+    path = rest[cut:].partition("#")[0]
+    if path.startswith("?"):
+        path = "/" + path
+    return host.lower(), path or "/"
+
+
 def _walk_tree(doc: HtmlDoc, pm: PageMarkers, url: str, site: str) -> None:
-    assert doc.root is not None
+    root = doc.root
+    assert root is not None
+    facts = pm.structured
+    for el in _MICRODATA(root):
+        if el.get("id") == "footer-info-lastmod":
+            pm.footer_lastmod = _text_of(el) or None
+        note_microdata(el, facts, site)
+    for el in _MW_TOOL(root):
+        parent_id = el.getparent().get("id")
+        href = _abs(url, el.get("href").strip())
+        if parent_id == "ca-history":
+            pm.history_links += 1
+            pm.history_href = pm.history_href or href
+        elif parent_id == "t-permalink":
+            pm.revision_permalink = pm.revision_permalink or href
+        elif "redlink=1" not in href:
+            pm.talk_href = pm.talk_href or href
+    pm.ugc_links = int(_UGC_COUNT(root))
+    licensed = _LICENSE_HREFS(root)
+    if licensed and not pm.license_rel and licensed[0].strip():
+        pm.license_url, pm.license_rel = _abs(url, licensed[0].strip()), True
+
     profiles: set[str] = set()
     externals: set[str] = set()
-    facts = pm.structured
-    for el in doc.root.iter():
-        tag = el.tag
-        if not isinstance(tag, str):
+    page_path = urlsplit(url).path or "/"
+    base_dir = page_path[: page_path.rfind("/") + 1]
+    for raw in dict.fromkeys(_HREFS(root)):  # each distinct href once, in document order
+        href = raw.strip()
+        if not href or href[0] == "#" or href.startswith(("javascript:", "mailto:", "tel:")):
             continue
-        if el.get("itemtype") is not None or el.get("itemprop") is not None:
-            note_microdata(el, facts, site)
-        el_id = el.get("id")
-        if el_id == "footer-info-lastmod":
-            pm.footer_lastmod = _text_of(el) or None
-        if tag != "a":
-            continue
-        href = (el.get("href") or "").strip()
-        if not href or href.startswith(("#", "javascript:", "mailto:")):
-            continue
-        rel = (el.get("rel") or "").lower().split()
-        if "ugc" in rel:
-            pm.ugc_links += 1
-        parent = el.getparent()
-        parent_id = parent.get("id") if parent is not None else None
-        if parent_id == "ca-history" or HISTORY_HREF.search(href):
+        if ("history" in href or "revisions" in href) and HISTORY_HREF.search(href):
             pm.history_links += 1
             if pm.history_href is None:
                 pm.history_href = _abs(url, href)
-        elif parent_id == "t-permalink" and pm.revision_permalink is None:
-            pm.revision_permalink = _abs(url, href)
-        elif parent_id == "ca-talk" and pm.talk_href is None and "redlink=1" not in href:
-            pm.talk_href = _abs(url, href)
         if href.startswith(("http://", "https://", "//")):
-            try:
-                target = urlsplit(href if not href.startswith("//") else "https:" + href)
-                thost = (target.hostname or "").lower()
-            except ValueError:
-                continue
+            thost, path = _split_absolute(href)
             tsite = registrable_domain(thost) if thost else ""
             if tsite and tsite != site:
-                externals.add(tsite)
-                _note_external(pm, el, href, tsite, rel)
+                if tsite not in externals:
+                    externals.add(tsite)
+                    if tsite in ENGINE_HOMES or tsite in LICENSE_HOSTS:
+                        _note_external(pm, root, raw, tsite)
                 continue
-            path = target.path + ("?" + target.query if target.query else "")
-        elif href.startswith("/"):
-            path = href
+        elif href[0] == "/":
+            path = href.partition("#")[0]
+        elif href[0] == ".":
+            path = _abs(url, href).partition("#")[0]
+            path = path[path.find("/", path.find("//") + 2):] if "//" in path else path
         else:
-            path = urlsplit(_abs(url, href)).path
-            query = href.partition("?")[2]
-            path = path + ("?" + query if query else "")
+            path = base_dir + href.partition("#")[0]
         if PROFILE_PATH.search(path):
-            profiles.add(path.split("#", 1)[0].rstrip("/").lower())
-        if "license" in rel and not pm.license_rel:
-            pm.license_url, pm.license_rel = _abs(url, href), True
+            profiles.add(path.rstrip("/").lower())
     pm.profile_links = len(profiles)
     pm.external_domains = len(externals)
 
 
-def _note_external(pm: PageMarkers, el: Any, href: str, tsite: str, rel: list[str]) -> None:
-    if "license" in rel and not pm.license_rel:
-        pm.license_url, pm.license_rel = href, True
-    elif pm.license_url is None and tsite in LICENSE_HOSTS and license_name(href):
+def _note_external(pm: PageMarkers, root: Any, raw: str, tsite: str) -> None:
+    """A link to a licence or to an engine's home site ("Powered by phpBB"): rare, so the element is looked up."""
+    href = raw.strip()
+    if pm.license_url is None and tsite in LICENSE_HOSTS and license_name(href):
         pm.license_url = href
     home = ENGINE_HOMES.get(tsite)
-    if home and not any(e.key == home[0] for e in pm.engines):
+    if not home or any(e.key == home[0] for e in pm.engines):
+        return
+    for el in _ANCHOR_WITH_HREF(root, href=raw):
         parent = el.getparent()
         context = " ".join(
             [_text_of(el), " ".join(i.get("alt") or "" for i in el.iter("img")),
@@ -262,3 +294,4 @@ def _note_external(pm: PageMarkers, el: Any, href: str, tsite: str, rel: list[st
         ).lower()
         if "powered" in context:
             pm.engines.append(EngineHit(home[0], home[1], href, f"'powered by' link line {el.sourceline}"))
+            return
