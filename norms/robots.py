@@ -333,7 +333,9 @@ class RobotsTxt:
         status: int | None = None,
         warnings: list[str] | None = None,
         parsed: ParsedRobots | None = None,
+        cause: str | None = None,
     ) -> None:
+        """``cause`` is what the evidence of an unreachable file quotes (``HTTP 503``, ``timeout``)."""
         self.source_url = source_url
         self.outcome: Outcome = outcome
         self.reason = reason
@@ -350,7 +352,7 @@ class RobotsTxt:
                 evidence=Evidence(
                     signal=Signal.ROBOTS,
                     source=self._source,
-                    raw=f"HTTP {status}" if status is not None else reason,
+                    raw=cause or (f"HTTP {status}" if status is not None else reason),
                     rule="RFC 9309 2.3.1.4: an unreachable robots.txt means complete disallow",
                 ),
             )
@@ -528,7 +530,12 @@ def robots_from_fetch(
         raise SignalError("robots_from_fetch needs a status or an error describing the failure")
 
     def make(
-        outcome: Outcome, reason: str, *, warnings: list[str] | None = None, parsed: ParsedRobots | None = None
+        outcome: Outcome,
+        reason: str,
+        *,
+        warnings: list[str] | None = None,
+        parsed: ParsedRobots | None = None,
+        cause: str | None = None,
     ) -> RobotsTxt:
         return RobotsTxt(
             outcome=outcome,
@@ -537,6 +544,7 @@ def robots_from_fetch(
             status=status,
             warnings=warnings,
             parsed=parsed,
+            cause=cause,
         )
 
     if redirects > MAX_REDIRECTS:
@@ -544,16 +552,18 @@ def robots_from_fetch(
             "unreachable",
             f"robots.txt redirected {redirects} times (more than {MAX_REDIRECTS}): treated as "
             "unreachable, complete disallow (RFC 9309 2.3.1.2 permits allow-all; we protect the publisher)",
+            cause=f"{redirects} redirects",
         )
     if error is not None:
         got = f"answered {status} but failed" if status is not None else "could not be fetched"
         return make(
             "unreachable",
             f"robots.txt {got} ({error}): complete disallow (RFC 9309 2.3.1.4)",
+            cause=f"HTTP {status}, {error}" if status is not None else error,
         )
     assert status is not None
     if 200 <= status < 300:
-        data = body or b""
+        data = body.encode("utf-8", "replace") if isinstance(body, str) else bytes(body or b"")
         if _HTML_START.match(data[3:] if data.startswith(b"\xef\xbb\xbf") else data):
             return make(
                 "unavailable",
@@ -567,6 +577,7 @@ def robots_from_fetch(
             "unreachable",
             f"robots.txt answered {status} and the redirect was not followed: treated as "
             "unreachable, complete disallow",
+            cause=f"HTTP {status}, redirect not followed",
         )
     if status == 429:
         return make(

@@ -491,6 +491,8 @@ def test_six_redirects_mean_complete_disallow() -> None:
     assert r.outcome == "unreachable"
     assert not allowed(r, "/x")
     assert "more than 5" in r.reason
+    gate = r.gate(BASE + "/x", "fairfetch")
+    assert gate is not None and gate.evidence.raw == "6 redirects"
     assert robots_from_fetch(status=None, redirects=6).outcome == "unreachable"
 
 
@@ -505,6 +507,11 @@ def test_bad_fetch_descriptions_are_signal_errors() -> None:
         robots_from_fetch(status=42)
     with pytest.raises(SignalError, match="negative"):
         robots_from_fetch(status=200, redirects=-1)
+
+
+def test_error_after_a_status_quotes_both() -> None:
+    gate = robots_from_fetch(status=200, error="connection reset").gate(BASE + "/x", "fairfetch")
+    assert gate is not None and gate.evidence.raw == "HTTP 200, connection reset"
 
 
 def test_2xx_with_no_body_is_an_empty_file() -> None:
