@@ -594,9 +594,12 @@ class Ledger:
             self._upsert(conn, HOSTS, values, ["host"], ["source_class", "platform", "evidence", "classified_at"])
 
     def host_class(self, host: str) -> dict[str, Any] | None:
+        """The recorded classification of ``host`` (source_class, platform, evidence, classified_at)."""
         with self._read() as conn:
             row = conn.execute(sa.select(HOSTS).where(HOSTS.c.host == host.strip().lower().rstrip("."))).mappings().first()
-        return None if row is None else dict(row)
+        if row is None:
+            return None
+        return {**row, "classified_at": iso(row["classified_at"])}
 
     # -- reads ------------------------------------------------------------
 

@@ -484,6 +484,7 @@ def test_host_class_fills_pages_that_have_none(ledger: Ledger) -> None:
     ledger.set_host_class("a.example", "blog", "wordpress", [])
     host = ledger.host_class("a.example")
     assert host is not None and host["source_class"] == "blog" and host["platform"] == "wordpress"
+    assert host["evidence"] == [] and datetime.fromisoformat(host["classified_at"]).tzinfo is not None
     again = ledger.page("https://A.example/x")
     assert again is not None and again["source_class"] == "blog" and again["platform"] == "wordpress"
 
