@@ -24,7 +24,7 @@ demo: $(STAMP)
 	$(BIN)/python -m crawler.demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check norms crawler attribution tests
+	$(BIN)/ruff check norms crawler attribution tests fixtures
 	$(BIN)/mypy
 
 services:
