@@ -76,7 +76,7 @@ def _wildcard_regex(text: str) -> str:
     anchored = text.endswith("$")
     if anchored:
         text = text[:-1]
-    parts = [p for p in text.split("*")]
+    parts = text.split("*")
     head, rest = parts[0], [p for p in parts[1:-1] if p]
     last = parts[-1] if len(parts) > 1 else ""
     out = [re.escape(head)]
