@@ -67,9 +67,10 @@ ENGINE_HOMES: dict[str, tuple[str, str]] = {
 }
 
 # Paths of user-profile pages: /u/x, /users/1/x, /members/x, /@x, user?id=x, MediaWiki User:x,
-# phpBB memberlist.php?mode=viewprofile&u=1, vBulletin member.php?u=1.
+# phpBB memberlist.php?mode=viewprofile&u=1, vBulletin member.php?u=1. Not /author/ or /people/:
+# those are a publisher's own staff pages.
 PROFILE_PATH = re.compile(
-    r"^/(?:u|user|users|member|members|profile|profiles|people|channel|c|author|authors)/[^/?#]+"
+    r"^/(?:u|user|users|member|members|profile|profiles|channel|c)/[^/?#]+"
     r"|^/@[^/?#]+|^/user\?id=|/User:[^/?#]+|/(?:memberlist|member|profile)\.php\?[^#]*\bu(?:ser)?(?:id)?=",
     re.I,
 )
@@ -201,6 +202,7 @@ _LICENSE_HREFS = etree.XPath("//a[contains(concat(' ', normalize-space(@rel), ' 
 _MICRODATA = etree.XPath(
     "//*[@itemtype] | //*[@itemprop='aggregateRating' or @itemprop='dateModified'] | //*[@id='footer-info-lastmod']"
 )
+_MAIN_HREFS = etree.XPath("//main//a/@href | //article//a/@href | //*[@role='main']//a/@href", smart_strings=False)
 _MW_TOOL = etree.XPath("//li[@id='ca-history' or @id='t-permalink' or @id='ca-talk']/a[@href]")
 _ANCHOR_WITH_HREF = etree.XPath("//a[@href=$href]")
 
@@ -275,7 +277,27 @@ def _walk_tree(doc: HtmlDoc, pm: PageMarkers, url: str, site: str) -> None:
         if PROFILE_PATH.search(path):
             profiles.add(path.rstrip("/").lower())
     pm.profile_links = len(profiles)
-    pm.external_domains = len(externals)
+    pm.external_domains = _main_outbound(root, site, externals)
+
+
+def _main_outbound(root: Any, site: str, all_externals: set[str]) -> int:
+    """Distinct other sites linked from the main content (``main``/``article``), or the whole page without one.
+
+    Share buttons, footers and ad networks link dozens of sites from any page;
+    only the main content says whether the page is a directory of others' content.
+    """
+    main = _MAIN_HREFS(root)
+    if not main:
+        return len(all_externals)
+    found: set[str] = set()
+    for raw in main:
+        href = raw.strip()
+        if href.startswith(("http://", "https://", "//")):
+            thost = _split_absolute(href)[0]
+            tsite = registrable_domain(thost) if thost else ""
+            if tsite and tsite != site:
+                found.add(tsite)
+    return len(found)
 
 
 def _note_external(pm: PageMarkers, root: Any, raw: str, tsite: str) -> None:

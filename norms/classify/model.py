@@ -62,8 +62,11 @@ class DerivedLinks(BaseModel):
     """Links and facts an answer needs to attribute a page properly.
 
     Every field is optional: ``DerivedLinks()`` means nothing could be derived.
-    ``attribution`` is the credit text the platform asks for, with the page's
-    links already filled in.
+    ``last_modified`` is the page's last-edit time: schema.org ``dateModified``
+    or ``article:modified_time`` as written, MediaWiki's English footer and
+    the HTTP ``Last-Modified`` header converted to ISO 8601 (``Z`` when the
+    source says UTC), anything else verbatim. ``attribution`` is the credit
+    text the platform asks for, with the page's links already filled in.
     """
 
     model_config = ConfigDict(frozen=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 
 from norms.classify.footprint import footprint_evidence
 from norms.classify.links import RouteMatch, derive, match_route, url_values
@@ -15,6 +17,32 @@ from norms.http import HeadersLike, header_lines, header_values
 from norms.model import SignalError
 
 _LASTMOD_PREFIX = re.compile(r"^\s*this page was last (?:edited|modified) on\s*", re.I)
+_FOOTER_DATE = re.compile(r"^(\d{1,2} [A-Za-z]+ \d{4}), at (\d{1,2}:\d{2})(\W{0,3}\(UTC\))?")
+
+
+def _footer_date(text: str | None) -> str | None:
+    """MediaWiki's English footer ("2 October 2026, at 14:07 (UTC)") as ISO 8601; other text verbatim."""
+    if not text:
+        return None
+    stripped = _LASTMOD_PREFIX.sub("", text).strip().rstrip(".")
+    m = _FOOTER_DATE.match(stripped)
+    if m:
+        try:
+            when = datetime.strptime(f"{m.group(1)} {m.group(2)}", "%d %B %Y %H:%M")
+        except ValueError:
+            return stripped or None
+        return when.strftime("%Y-%m-%dT%H:%M") + (":00Z" if m.group(3) else "")
+    return stripped or None
+
+
+def _http_date(values: list[str]) -> str | None:
+    """The first ``Last-Modified`` header as ISO 8601 (verbatim when it is not an HTTP date)."""
+    if not values:
+        return None
+    try:
+        return parsedate_to_datetime(values[0]).isoformat().replace("+00:00", "Z")
+    except (TypeError, ValueError, IndexError):
+        return values[0] or None
 
 
 def classify_page(
@@ -84,8 +112,8 @@ def _html_links(url: str, pm: PageMarkers, last_modified_header: list[str]) -> D
     sd = pm.structured
     is_thread = bool(pm.engine("forum") or sd.has("qapage", "discussionforumposting"))
     discussion = pm.talk_href or ((pm.canonical or url) if is_thread else None)
-    footer = _LASTMOD_PREFIX.sub("", pm.footer_lastmod or "").strip().rstrip(".") or None
-    last_modified = sd.date_modified or pm.meta_modified or footer or (last_modified_header[0] if last_modified_header else None)
+    last_modified = (sd.date_modified or pm.meta_modified or _footer_date(pm.footer_lastmod)
+                     or _http_date(last_modified_header))
     return DerivedLinks(
         permalink=pm.revision_permalink or pm.canonical,
         edit_history_url=history,

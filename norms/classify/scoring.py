@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from norms.classify.markers import PageMarkers, license_name
 from norms.classify.model import SCORED_CLASSES, ClassEvidence, SourceClass
 from norms.classify.registry import Platform, Registry
-from norms.classify.structured import StructuredFacts
+from norms.classify.structured import ARTICLE_TYPES, StructuredFacts
 from norms.domains import private_suffix, public_suffix, registrable_domain
 
 MARGIN = 2.0
@@ -151,8 +151,10 @@ def page_evidence(pm: PageMarkers, url: str) -> list[ClassEvidence]:
                        "GovernmentOrganization"))
     if sd.has("faqpage"):
         out.append(_ev("faq-page", C, 1, _line(sd, "faqpage"), "FAQPage"))
-    if sd.article_with_author and sd.self_identity and not ugc:
-        out.append(_ev("editorial-article", C, 1, "schema.org Article", "article by the site's own publisher"))
+    editorial = sd.editorial or (sd.microdata_publisher and sd.has(*ARTICLE_TYPES))
+    if editorial and not ugc:
+        out.append(_ev("editorial-article", C, 2, "schema.org Article",
+                       "article with author and date, published by this site's organisation"))
     community_software = bool(wiki or forum or pm.wiki_edit_link)
     if not ugc and not aggregator_content and not community_software and not sd.has("comment"):
         out.append(_ev("first-party-quiet", C, 1, "page", "no profiles, comments, reviews or community software"))

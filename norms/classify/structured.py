@@ -52,6 +52,8 @@ class StructuredFacts:
     person_made_code: int = 0
     listing_items: int = 0
     article_with_author: bool = False
+    editorial: bool = False
+    microdata_publisher: bool = False
     date_modified: str | None = None
     invalid_jsonld: int = 0
 
@@ -83,6 +85,30 @@ def _is_site_root(url: Any, site: str) -> bool:
         return False
     # hosts outside the PSL (``.example``, intranet names) are their own unit; ignore a "www."
     return registrable_domain(host) == site or host.removeprefix("www.") == site.removeprefix("www.")
+
+
+ORG_TYPES = frozenset({"organization", "newsmediaorganization", "corporation", "governmentorganization",
+                       "educationalorganization", "ngo", "collegeoruniversity"})
+
+
+def _published_by_site(publisher: Any, site: str) -> bool:
+    """An organisation publisher that is this site: named without a url, or with a url on this site."""
+    for p in publisher if isinstance(publisher, list) else [publisher]:
+        if isinstance(p, dict) and ORG_TYPES.intersection(_type_names(p.get("@type"))):
+            url = p.get("url")
+            if url is None or _on_site(url, site):
+                return True
+    return False
+
+
+def _on_site(url: Any, site: str) -> bool:
+    if not isinstance(url, str) or "://" not in url:
+        return False
+    try:
+        host = (urlsplit(url.strip()).hostname or "").lower()
+    except ValueError:
+        return False
+    return bool(host) and (registrable_domain(host) == site or host.removeprefix("www.") == site.removeprefix("www."))
 
 
 def _made_by_user(node: dict[str, Any], site: str) -> bool:
@@ -144,6 +170,8 @@ class _Walker:
                 f.listing_items += len(items)
         if ARTICLE_TYPES.intersection(names) and node.get("author"):
             f.article_with_author = True
+            if node.get("datePublished") and _published_by_site(node.get("publisher"), self.site):
+                f.editorial = True
         modified = node.get("dateModified")
         if isinstance(modified, str) and modified and (f.date_modified is None or modified > f.date_modified):
             f.date_modified = modified.strip()
@@ -185,9 +213,13 @@ def note_microdata(el: Any, facts: StructuredFacts, site: str) -> None:
             facts.lines.setdefault(name, el.sourceline)
         if "review" in names:
             facts.reviews += 1
+        if "publisher" in (el.get("itemprop") or "").split() and ORG_TYPES.intersection(names):
+            facts.microdata_publisher = True
         if IDENTITY_TYPES.intersection(names):
-            url_el = el.find(".//*[@itemprop='url']")
-            url = None if url_el is None else (url_el.get("href") or url_el.get("content"))
+            url = el.get("itemid")
+            if not url:
+                url_el = el.find(".//*[@itemprop='url']")
+                url = None if url_el is None else (url_el.get("href") or url_el.get("content"))
             if _is_site_root(url, site):
                 facts.self_identity.append((names[0], str(url)))
     prop = el.get("itemprop")

@@ -365,3 +365,50 @@ def test_url_template_never_raises(url: str) -> None:
 def test_sitemap_broken_after_its_first_entries_is_read_up_to_the_break() -> None:
     stats = sitemap_stats(b'<urlset><url><loc>https://a.example/1</loc></url><url><loc>https://a.exa', url="s")
     assert (stats.entries, stats.truncated) == (1, True)
+
+
+def test_editorial_article_needs_an_organisation_publisher_of_this_site() -> None:
+    tpl = ('<html><head><script type="application/ld+json">{"@type":"NewsArticle","author":{"@type":"Person","name":"A"},'
+           '"datePublished":"2026-01-01","publisher":%s}</script></head><body></body></html>')
+    named = classify_page("https://www.paper.example/a", tpl % '{"@type":"Organization","name":"Paper"}', registry=EMPTY)
+    assert markers(named)["editorial-article"] == 2
+    own = tpl % '{"@type":"NewsMediaOrganization","name":"Paper","url":"https://paper.example/"}'
+    assert "editorial-article" in markers(classify_page("https://www.paper.example/a", own, registry=EMPTY))
+    syndicated = tpl % '{"@type":"Organization","name":"Wire","url":"https://wire.example/"}'
+    assert "editorial-article" not in markers(classify_page("https://www.paper.example/a", syndicated, registry=EMPTY))
+    person = tpl % '{"@type":"Person","name":"Blogger"}'
+    assert "editorial-article" not in markers(classify_page("https://www.paper.example/a", person, registry=EMPTY))
+
+
+def test_microdata_publisher_with_itemid_is_identity_and_editorial() -> None:
+    html = ('<html itemscope itemtype="http://schema.org/NewsArticle"><body>'
+            '<span itemprop="author" itemscope itemtype="http://schema.org/Person">A</span>'
+            '<span itemprop="publisher copyrightHolder" itemscope itemtype="http://schema.org/NewsMediaOrganization" '
+            'itemid="https://www.paper.example"></span></body></html>')
+    m = markers(classify_page("https://www.paper.example/2026/story", html, registry=EMPTY))
+    assert m["self-identity"] == 2 and m["editorial-article"] == 2
+
+
+def test_outbound_diversity_counts_main_content_only_when_there_is_one() -> None:
+    footer = "".join(f'<a href="https://share{i}.example{i}.com/">s</a>' for i in range(25))
+    html = f'<html><body><main><p>Story <a href="https://source.example.org/">source</a></p></main><footer>{footer}</footer></body></html>'
+    assert "outbound-diversity" not in markers(classify_page("https://www.paper.example/a", html, registry=EMPTY))
+
+
+@pytest.mark.parametrize(
+    ("footer", "header", "expected"),
+    [
+        ("This page was last edited on 2 October 2026, at 14:07\xa0(UTC).", None, "2026-10-02T14:07:00Z"),
+        ("This page was last modified on 8 April 2012, at 09:05.", None, "2012-04-08T09:05"),
+        ("Diese Seite wurde zuletzt am 2. Oktober 2026 um 14:07 Uhr bearbeitet.", None,
+         "Diese Seite wurde zuletzt am 2. Oktober 2026 um 14:07 Uhr bearbeitet"),
+        (None, "Wed, 01 Oct 2025 10:00:00 GMT", "2025-10-01T10:00:00Z"),
+        (None, "yesterday-ish", "yesterday-ish"),
+    ],
+)
+def test_last_modified_is_iso_when_recognised(footer: str | None, header: str | None, expected: str) -> None:
+    body = (f'<html><head><meta charset="utf-8"></head><body><ul><li id="footer-info-lastmod">{footer}</li></ul>'
+            "</body></html>") if footer else "<html></html>"
+    headers = {"Last-Modified": header} if header else None
+    c = classify_page("https://w.example/wiki/X", body, headers=headers, registry=EMPTY)
+    assert c.links.last_modified == expected
