@@ -29,7 +29,7 @@ class RouteMatch:
             return None
         try:
             return template.format_map(self.values)
-        except (KeyError, IndexError, ValueError):
+        except (KeyError, IndexError, ValueError, AttributeError, TypeError):
             return None
 
 

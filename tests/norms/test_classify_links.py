@@ -232,3 +232,45 @@ def test_links_for_never_raises_on_arbitrary_text(url: str) -> None:
 @given(st.from_regex(r"https://(en\.wikipedia\.org|github\.com|stackoverflow\.com)/[ -~]{0,60}", fullmatch=True))
 def test_links_for_never_raises_on_platform_urls(url: str) -> None:
     assert isinstance(links_for(url), DerivedLinks)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=400), st.sampled_from(["r.json", "r.toml", "r.txt"]))
+def test_load_registry_returns_or_raises_signal_error_on_arbitrary_bytes(data: bytes, name: str) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        try:
+            reg = load_registry(path)
+        except SignalError:
+            return
+        assert isinstance(reg, Registry)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.sampled_from(["name", "source_class", "hosts", "routes", "weight", "license"]),
+                       st.one_of(st.none(), st.integers(), st.text(max_size=10), st.lists(st.text(max_size=5), max_size=3)),
+                       max_size=6))
+def test_any_platform_entry_shape_loads_or_raises_signal_error(entry: dict[str, object]) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "r.json"
+        path.write_text(json.dumps({"platforms": {"fuzzed": entry}}), encoding="utf-8")
+        try:
+            load_registry(path)
+        except SignalError:
+            pass
+
+
+def test_bad_templates_in_an_operator_file_derive_nothing_instead_of_failing(tmp_path: Path) -> None:
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({"platforms": {"odd": {
+        "name": "Odd", "source_class": "community", "hosts": ["odd.example"],
+        "routes": [{"pattern": "^/p/(?P<id>\\d+)", "permalink": "{id.real}", "edit_history": "{0}",
+                    "discussion": "{missing}"}],
+    }}}), encoding="utf-8")
+    links = links_for("https://odd.example/p/7", registry=load_registry(path))
+    assert (links.permalink, links.edit_history_url, links.discussion_url) == (None, None, None)
