@@ -72,6 +72,11 @@ class HostProfile:
     def pages(self) -> int:
         return self._pages
 
+    @property
+    def page_classes(self) -> dict[str, int]:
+        """How many added pages had each ``source_class`` (pages are kept only as these counts)."""
+        return {cls.value: n for cls, n in self._classes.items()}
+
     def result(self) -> Classification:
         """The host-level classification so far (``source_class`` equals ``host_class``)."""
         evidence, key, platform = host_evidence(self.host, self._registry)

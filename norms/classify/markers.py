@@ -103,7 +103,6 @@ class PageMarkers:
     canonical: str | None = None
     footer_lastmod: str | None = None
     meta_modified: str | None = None
-    og_type: str | None = None
     license_url: str | None = None
     license_rel: bool = False
     profile_links: int = 0
@@ -161,8 +160,6 @@ def read_markers(doc: HtmlDoc, url: str, generators: tuple[str, ...] = ()) -> Pa
             pm.engines.append(EngineHit("discourse", "forum", meta.name, f"meta {meta.name} line {meta.line}"))
         elif meta.name in ("article:modified_time", "og:updated_time") and meta.content:
             pm.meta_modified = pm.meta_modified or meta.content
-        elif meta.name == "og:type" and meta.content:
-            pm.og_type = meta.content.lower()
 
     for link in doc.links:
         rel = link.rel

@@ -96,6 +96,8 @@ def page_evidence(pm: PageMarkers, url: str) -> list[ClassEvidence]:
     if cms:
         out.append(_ev("generator-cms", C, 0, cms.where, cms.raw))
 
+    if sd.invalid_jsonld:
+        out.append(_ev("jsonld-invalid", C, 0, "script application/ld+json", f"{sd.invalid_jsonld} block(s) not valid JSON"))
     if sd.has("qapage"):
         out.append(_ev("jsonld-qapage", M, 2, _line(sd, "qapage"), "QAPage"))
     if sd.has("discussionforumposting"):

@@ -33,10 +33,6 @@ IDENTITY_TYPES = frozenset(
     }
 )
 ARTICLE_TYPES = frozenset({"article", "newsarticle", "blogposting", "reportagenewsarticle", "techarticle"})
-LISTED_TYPES = frozenset(
-    {"product", "book", "movie", "hotel", "restaurant", "videoobject", "musicalbum", "localbusiness",
-     "softwareapplication", "event", "creativework", "tvseries", "recipe"}
-)
 
 
 @dataclass(slots=True)
@@ -51,7 +47,6 @@ class StructuredFacts:
     person_made_video: int = 0
     person_made_code: int = 0
     listing_items: int = 0
-    article_with_author: bool = False
     editorial: bool = False
     microdata_publisher: bool = False
     date_modified: str | None = None
@@ -168,10 +163,9 @@ class _Walker:
             items = node.get("itemListElement")
             if isinstance(items, list):
                 f.listing_items += len(items)
-        if ARTICLE_TYPES.intersection(names) and node.get("author"):
-            f.article_with_author = True
-            if node.get("datePublished") and _published_by_site(node.get("publisher"), self.site):
-                f.editorial = True
+        if (ARTICLE_TYPES.intersection(names) and node.get("author") and node.get("datePublished")
+                and _published_by_site(node.get("publisher"), self.site)):
+            f.editorial = True
         modified = node.get("dateModified")
         if isinstance(modified, str) and modified and (f.date_modified is None or modified > f.date_modified):
             f.date_modified = modified.strip()

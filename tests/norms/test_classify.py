@@ -135,6 +135,7 @@ def test_invalid_and_hostile_jsonld_is_ignored() -> None:
     )
     c = classify_page("https://qa2.example/q/1", html, registry=EMPTY)
     assert "jsonld-qapage" in markers(c)
+    assert next(e for e in c.evidence if e.marker == "jsonld-invalid").raw == "2 block(s) not valid JSON"  # the broken one and the too-deep one
 
 
 def test_person_made_video_is_hosted_but_the_owners_own_video_is_not() -> None:
@@ -290,6 +291,7 @@ def test_host_profile_averages_pages_and_counts_host_facts_once() -> None:
     profile.add_sitemap(sitemap_stats(index(60), url="https://tube.example/sitemap.xml"))
     result = profile.result()
     assert profile.pages == 10
+    assert profile.page_classes == {"aggregator": 1, "unknown": 9}
     m = markers(result)
     # on 1 of 10 pages: a third of its weight (full weight from 30% of pages on)
     assert m["hosted-video"] == pytest.approx(2 * 0.1 / 0.3, abs=1e-3)
