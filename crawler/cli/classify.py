@@ -47,8 +47,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "aggregator. Online, robots.txt is obeyed for the 'fairfetch' token."
         ),
         epilog=(
-            "Examples: fairfetch classify https://en.wikipedia.org/wiki/Paris --json\n"
-            "          fairfetch classify --html page.html --url https://wiki.example/wiki/Paris"
+            "Examples: 'fairfetch classify https://en.wikipedia.org/wiki/Paris --json'; "
+            "'fairfetch classify --html page.html --url https://wiki.example/wiki/Paris'. "
+            "Exit codes: 0 classified, 2 usage or fetch error, 3 robots.txt (or an unreachable "
+            "robots.txt) forbids fetching the page."
         ),
     )
     p.add_argument("target", nargs="?", metavar="URL", help="the page to fetch and classify")
@@ -57,9 +59,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--sitemap", type=Path, metavar="FILE", help="a saved sitemap of the host (with --html)")
     p.add_argument("--registry", type=Path, metavar="FILE", help="platform registry (JSON or TOML) merged over the bundled one")
     p.add_argument("--no-sitemap", action="store_true", help="online: do not fetch the host's sitemap")
-    p.add_argument("--timeout", type=float, default=15.0, metavar="SECONDS", help="per-request timeout (default 15)")
+    p.add_argument("--timeout", type=_seconds, default=15.0, metavar="SECONDS", help="per-request timeout (default 15)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 300:
+        raise argparse.ArgumentTypeError("the timeout must be more than 0 and at most 300 seconds")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:

@@ -114,6 +114,13 @@ class Classification(BaseModel):
     as a host is an aggregator. ``scores`` holds the points per scored class;
     ``margin`` is the lead of the winner over the runner-up (below the
     threshold the class is ``unknown``).
+
+    For one page, ``host_class`` is decided from everything that page shows
+    (host facts plus its markers); ``HostProfile`` gives the host's class over
+    several pages. ``source_class`` differs from ``host_class`` only where a
+    registry route says so (a repository page on a code-hosting aggregator).
+    When a page's own class is ``unknown``, fall back to the host's class
+    from ``HostProfile`` - and treat ``unknown`` there like ``aggregator``.
     """
 
     model_config = ConfigDict(frozen=True)

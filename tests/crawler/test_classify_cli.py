@@ -133,3 +133,11 @@ def test_online_http_errors_are_reported(proxied: FixtureWeb, capsys: pytest.Cap
 def test_online_caps_the_page_size(proxied: FixtureWeb, capsys: pytest.CaptureFixture[str]) -> None:
     data = run_json(capsys, "http://gates.example/huge", "--no-sitemap")
     assert any("cut at" in n for n in data["notes"])
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "abc", "1000"])
+def test_timeout_must_be_sane(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["classify", "https://a.example/", "--timeout", value])
+    assert exc.value.code == 2
+    assert "seconds" in capsys.readouterr().err
