@@ -31,7 +31,7 @@ from attribution.text import STOPWORDS
 
 # Positions looked at per pair when locating the matching region: a very
 # frequent pair adds nothing to the location but would cost time.
-_REGION_CAP = 64
+_REGION_CAP = 8
 
 
 @dataclass(slots=True)
@@ -59,77 +59,155 @@ class Match:
     runs: list[Run] = field(default_factory=list)
 
 
-def informative_pairs(words: list[str]) -> int:
-    return sum(1 for a, b in itertools.pairwise(words) if not (a in STOPWORDS and b in STOPWORDS))
+class Sentence:
+    """A sentence prepared once for comparison with every source: its word pairs and their weight."""
+
+    __slots__ = ("informative", "n", "numbers", "offset", "pairs", "useful", "words")
+
+    def __init__(self, words: list[str], offset: int) -> None:
+        self.words = words
+        self.offset = offset
+        self.n = len(words)
+        self.pairs = list(itertools.pairwise(words))
+        self.useful = [not (a in STOPWORDS and b in STOPWORDS) for a, b in self.pairs]
+        self.informative = sum(self.useful)
+        self.numbers = frozenset(w for w in words if w.isdigit())
 
 
 def match_sentence(
-    words: list[str],
-    offset: int,
+    sent: Sentence,
     index: SourceIndex,
     source: int,
     *,
     min_run_words: int,
-    numbers: frozenset[str],
+    threshold: float,
+    check_numbers: bool = True,
 ) -> Match | None:
-    """Compare a sentence (normalised ``words`` starting at answer word ``offset``) with one source.
+    """Compare a prepared sentence with one source.
 
-    Returns ``None`` when the source shares no pair with the sentence.
+    Returns ``None`` unless the source supports (or contradicts) the sentence
+    at ``threshold`` or shares a verbatim run of ``min_run_words`` words with
+    it: weaker overlap is ordinary shared vocabulary and costs no more work.
     """
-    n = len(words)
-    if n < 2 or not index.words:
+    if sent.n < 2 or not index.words:
         return None
-    bigrams = index.bigrams
-    informative = 0
-    matched = 0
-    votes: dict[int, int] = {}
-    anchors: list[tuple[int, int]] = []
+    get = index.bigrams.get
+    return match_found(
+        sent,
+        [get(pair) for pair in sent.pairs],
+        index,
+        source,
+        min_run_words=min_run_words,
+        threshold=threshold,
+        check_numbers=check_numbers,
+    )
+
+
+def match_found(
+    sent: Sentence,
+    found: list[list[int] | None],
+    index: SourceIndex,
+    source: int,
+    *,
+    min_run_words: int,
+    threshold: float,
+    check_numbers: bool = True,
+) -> Match | None:
+    """``match_sentence`` given the source positions of each of the sentence's pairs.
+
+    Lets a caller look every pair of a whole answer up in one pass per source
+    and hand each sentence its slice.
+    """
+    hits = len(found) - found.count(None)
+    if not hits:
+        return None
+    matched = sum(1 for f, u in zip(found, sent.useful, strict=True) if f and u)
+    # A run of m words needs m - 1 matched pairs; skip the scan when there are fewer.
+    runs = _runs(found, sent.offset, min_run_words) if hits >= min_run_words - 1 else []
+    score = matched / sent.informative if sent.informative else 0.0
+    if score < threshold and not runs:
+        return None
+    region = _region(found, sent.useful, sent.n, len(index.words)) if score >= threshold else None
+    conflict = False
+    if check_numbers and sent.numbers and region is not None:
+        conflict = _numbers_conflict(sent.numbers, index.words, region, sent.n)
+    return Match(source, score, region, conflict, _best_runs(runs))
+
+
+def _runs(found: list[list[int] | None], offset: int, min_run_words: int) -> list[Run]:
+    """Verbatim runs of at least ``min_run_words`` words.
+
+    Only stretches of consecutive sentence pairs that all occur somewhere in
+    the source can hold a run, so chaining positions is limited to those
+    (rare outside real copies), keeping the common case one lookup per pair.
+    """
     runs: list[Run] = []
+    need = min_run_words - 1
+    n = len(found)
+    i = 0
+    while i < n:
+        if found[i] is None:
+            i += 1
+            continue
+        j = i
+        while j < n and found[j] is not None:
+            j += 1
+        if j - i >= need:
+            _chain(found, i, j, offset, min_run_words, runs)
+        i = j
+    return runs
+
+
+def _chain(
+    found: list[list[int] | None],
+    lo: int,
+    hi: int,
+    offset: int,
+    min_run_words: int,
+    runs: list[Run],
+) -> None:
+    """Runs inside the stretch of matched pairs ``lo..hi-1`` (positions at consecutive offsets)."""
     prev: dict[int, int] = {}
-    for i in range(n - 1):
-        a, b = words[i], words[i + 1]
-        useful = not (a in STOPWORDS and b in STOPWORDS)
-        if useful:
-            informative += 1
-        positions = bigrams.get((a, b))
-        cur: dict[int, int] = {}
-        if positions:
-            if useful:
-                matched += 1
-                # Vote for where the sentence sits in the source (position - word index).
-                for p in positions[:_REGION_CAP]:
-                    bucket = (p - i) // max(n, 8)
-                    votes[bucket] = votes.get(bucket, 0) + 1
-                    anchors.append((p, p - i))
-            get = prev.get
-            for p in positions:
-                cur[p] = get(p - 1, 0) + 1
+    for i in range(lo, hi):
+        get = prev.get
+        cur = {p: get(p - 1, 0) + 1 for p in found[i] or ()}
         for p, length in prev.items():
             if p + 1 not in cur and length + 1 >= min_run_words:
                 runs.append(Run(offset + i - length, offset + i, p - length + 1, p + 1))
         prev = cur
     for p, length in prev.items():
         if length + 1 >= min_run_words:
-            last = n - 1
-            runs.append(Run(offset + last - length, offset + last, p - length + 1, p + 1))
-    if matched == 0 and not runs:
+            runs.append(Run(offset + hi - length, offset + hi, p - length + 1, p + 1))
+
+
+def _region(
+    found: list[list[int] | None], useful: list[bool], n: int, size: int
+) -> tuple[int, int] | None:
+    """Where the sentence sits in the source: the alignment offset (source
+    position - sentence position) most informative pairs agree on, give or
+    take half a sentence for inserted or dropped words."""
+    width = max(n, 8)
+    votes: dict[int, int] = {}
+    anchors: list[tuple[int, int]] = []
+    # Rare pairs locate the sentence; a pair found all over the source does not.
+    rare = any(
+        positions and u and len(positions) <= _REGION_CAP
+        for positions, u in zip(found, useful, strict=True)
+    )
+    for i, (positions, u) in enumerate(zip(found, useful, strict=True)):
+        if not positions or not u or (rare and len(positions) > _REGION_CAP):
+            continue
+        for p in positions[:_REGION_CAP]:
+            bucket = (p - i) // width
+            votes[bucket] = votes.get(bucket, 0) + 1
+            anchors.append((p, p - i))
+    if not votes:
         return None
-    score = matched / informative if informative else 0.0
-    region = None
-    if votes:
-        # The sentence's location in the source: the alignment offset (source
-        # position - sentence position) most pairs agree on, give or take half
-        # a sentence for inserted or dropped words.
-        width = max(n, 8)
-        best = max(votes, key=lambda k: (votes[k], -k))
-        offsets = sorted(d for _, d in anchors if d // width == best)
-        centre = offsets[len(offsets) // 2]
-        near = [p for p, d in anchors if abs(d - centre) <= n // 2 + 2]
-        region = (min(near), min(max(near) + 1, len(index.words) - 1))
-    conflict = False
-    if numbers and region is not None:
-        conflict = _numbers_conflict(numbers, index.words, region, n)
-    return Match(source, score, region, conflict, _best_runs(runs))
+    best = max(votes, key=lambda k: (votes[k], -k))
+    offsets = sorted(d for _, d in anchors if d // width == best)
+    centre = offsets[len(offsets) // 2]
+    near = [p for p, d in anchors if abs(d - centre) <= n // 2 + 2]
+    return min(near), min(max(near) + 1, size - 1)
 
 
 def _numbers_conflict(

@@ -16,6 +16,7 @@ Pipeline (each step records its changes as ``Action`` entries):
 
 from __future__ import annotations
 
+import itertools
 import re
 from bisect import bisect_left
 from collections.abc import Sequence
@@ -25,7 +26,7 @@ from typing import Any
 
 from attribution.answer import Action, Citation, DroppedSource, ShapedAnswer, SourceUsage
 from attribution.kinds import QueryKind
-from attribution.matching import Match, Run, match_sentence
+from attribution.matching import Match, Run, Sentence, match_found, match_sentence
 from attribution.policy import Limits, Policy
 from attribution.sources import Source
 from attribution.text import is_code_block, split_sentences, tokenize
@@ -180,6 +181,8 @@ class _Shaper:
         self.words, self.starts, self.ends = tokenize(answer)
         self.quotes: dict[int, int] = {}
         self.quoted_words: dict[int, int] = {}
+        # Verbatim runs kept in the output, per source: (words, characters, first, last source word).
+        self.kept: dict[int, list[tuple[int, int, int, int]]] = {}
         self.pointer_needed: dict[int, str] = {}
 
     # --- analysis ----------------------------------------------------------
@@ -201,9 +204,7 @@ class _Shaper:
             citations=citations,
             actions=self.actions,
             dropped_sources=dropped,
-            usage=measure_usage(
-                text, self.sources, self.policy, only=self._used_sources(citations)
-            ),
+            usage=self._usage(text, citations),
         )
 
     def _drop_denied(self) -> list[DroppedSource]:
@@ -221,22 +222,31 @@ class _Shaper:
 
     def _analyse(self) -> list[_Sentence]:
         threshold = self.policy.support_threshold
-        profiles = [self._limits(s) for s in self.sources]
-        out = []
+        min_runs = [self._limits(s).min_run_words for s in self.sources]
+        indexes = [s.index for s in self.sources]
+        sentences = []
         for start, end in split_sentences(self.answer):
             t0 = bisect_left(self.starts, start)
             t1 = bisect_left(self.starts, end)
-            sent = _Sentence(start, end, t0, t1)
-            words = self.words[t0:t1]
-            numbers = frozenset(w for w in words if w.isdigit())
-            for i, src in enumerate(self.sources):
-                m = match_sentence(
-                    words,
-                    t0,
-                    src.index,
-                    i,
-                    min_run_words=profiles[i].min_run_words,
-                    numbers=numbers,
+            sentences.append((_Sentence(start, end, t0, t1), Sentence(self.words[t0:t1], t0)))
+        # Every pair of the answer is looked up once per source; each sentence
+        # takes its slice (pairs that straddle two sentences are never used).
+        pairs = list(itertools.pairwise(self.words))
+        found_by_source: list[list[list[int] | None]] = []
+        for index in indexes:
+            get = index.bigrams.get
+            found_by_source.append([get(pair) for pair in pairs])
+        out = []
+        for sent, prepared in sentences:
+            if prepared.n < 2:
+                out.append(sent)
+                continue
+            for i, index in enumerate(indexes):
+                found = found_by_source[i][sent.t0 : sent.t1 - 1]
+                if found.count(None) == len(found):
+                    continue
+                m = match_found(
+                    prepared, found, index, i, min_run_words=min_runs[i], threshold=threshold
                 )
                 if m is None:
                     continue
@@ -261,21 +271,27 @@ class _Shaper:
         return out
 
     def _marks_dispute(self, m: Match) -> bool:
+        """Does the source flag a dispute at its top (banners) or in the paragraph it supports from?"""
         src = self.sources[m.source]
         if src.disputed:
             return True
+        positions = src.marker_positions(self.policy.dispute_markers)
+        if not positions:
+            return False
+        if positions[0] < _HEAD_WINDOW:
+            return True
+        if m.region is None:
+            return False
+        # The paragraph around the matching region (at most _DISPUTE_WINDOW either side).
         text = src.text
-        chunks = [text[:_HEAD_WINDOW]]
-        if m.region is not None:
-            # The paragraph around the matching region (at most _DISPUTE_WINDOW either side).
-            a, b = src.index.char_span(*m.region)
-            lo = max(0, a - _DISPUTE_WINDOW)
-            hi = b + _DISPUTE_WINDOW
-            lo = max(lo, text.rfind("\n\n", lo, a) + 1)
-            cut = text.find("\n\n", b, hi)
-            chunks.append(text[lo : cut if cut != -1 else hi])
-        hay = " ".join(chunks).casefold()
-        return any(marker in hay for marker in self.policy.dispute_markers)
+        a, b = src.index.char_span(*m.region)
+        lo = max(0, a - _DISPUTE_WINDOW)
+        hi = b + _DISPUTE_WINDOW
+        lo = max(lo, text.rfind("\n\n", lo, a) + 1)
+        cut = text.find("\n\n", b, hi)
+        hi = cut if cut != -1 else hi
+        k = bisect_left(positions, lo)
+        return k < len(positions) and positions[k] < hi
 
     def _limits(self, s: Source) -> Limits:
         profile: str = s.source_class
@@ -445,6 +461,7 @@ class _Shaper:
             if keep == run.words:
                 self.quotes[m.source] = self.quotes.get(m.source, 0) + 1
                 self.quoted_words[m.source] = self.quoted_words.get(m.source, 0) + keep
+                self.kept.setdefault(m.source, []).append((keep, b - a, run.s_first, run.s_last))
                 continue
             name = self._label(m.source)
             if keep <= 0:
@@ -484,6 +501,9 @@ class _Shaper:
             pos = b
             self.quotes[m.source] = self.quotes.get(m.source, 0) + 1
             self.quoted_words[m.source] = self.quoted_words.get(m.source, 0) + keep
+            self.kept.setdefault(m.source, []).append(
+                (keep, kept_end - a, run.s_first, run.s_first + keep - 1)
+            )
             self.pointer_needed.setdefault(m.source, "full")
             self.actions.append(
                 Action(
@@ -673,8 +693,8 @@ class _Shaper:
         w = word.group()
         if w.lower() in _LOWER_OPENERS:
             return True
-        pattern = re.compile(rf"(?<!\w){re.escape(w.lower())}(?!\w)")
-        return any(pattern.search(self.sources[m.source].text) for m in sent.supporters)
+        needle = f" {w.lower()} "
+        return any(needle in self.sources[m.source].text for m in sent.supporters)
 
     def _add_body(
         self,
@@ -841,8 +861,34 @@ class _Shaper:
             )
         return result
 
-    def _used_sources(self, citations: list[Citation]) -> list[int]:
-        return sorted({c.source_index for c in citations} | {i for i in self.quotes})
+    def _usage(self, text: str, citations: list[Citation]) -> list[SourceUsage]:
+        """Verbatim measures of the output, from the runs the shaper kept (see ``SourceUsage``).
+
+        Runs are counted when their sentence is composed; a sentence left out
+        afterwards can only make the true figures smaller.
+        """
+        answer_words = max(1, len(tokenize(text)[0]))
+        result = []
+        for i in sorted({c.source_index for c in citations} | set(self.kept)):
+            src = self.sources[i]
+            kept = self.kept.get(i, [])
+            size = len(src.index)
+            covered: set[int] = set()
+            for _, _, first, last in kept:
+                covered.update(range(first, last + 1))
+            longest = max(((w, c) for w, c, _, _ in kept), default=(0, 0))
+            result.append(
+                SourceUsage(
+                    url=src.url,
+                    source_words=size,
+                    longest_run_words=longest[0],
+                    longest_run_chars=longest[1],
+                    quotes=len(kept),
+                    copied_share=round(sum(w for w, _, _, _ in kept) / answer_words, 4),
+                    reproduced_share=round(len(covered) / size, 4) if size else 0.0,
+                )
+            )
+        return result
 
 
 def _class_rank(s: Source) -> int:
@@ -852,7 +898,11 @@ def _class_rank(s: Source) -> int:
 def _non_overlapping(copies: list[tuple[Match, Run]]) -> list[tuple[Match, Run]]:
     """Longest verbatim runs first; a stretch of the answer is charged to one source only."""
     kept: list[tuple[Match, Run]] = []
-    for m, r in sorted(copies, key=lambda mr: (-mr[1].words, mr[1].a_first, mr[0].source)):
+    # Ties go to a source that supports the sentence rather than one that contradicts it.
+    for m, r in sorted(
+        copies,
+        key=lambda mr: (-mr[1].words, mr[0].conflict, -mr[0].score, mr[1].a_first, mr[0].source),
+    ):
         if all(r.a_last < k.a_first or r.a_first > k.a_last for _, k in kept):
             kept.append((m, r))
     return sorted(kept, key=lambda mr: mr[1].a_first)
@@ -868,12 +918,16 @@ def measure_usage(
     """Verbatim-copy measures of ``text`` against each source (see ``SourceUsage``)."""
     pol = policy or DEFAULT_POLICY
     words, starts, ends = tokenize(text)
+    whole = Sentence(words, 0)
     result = []
     indices = range(len(sources)) if only is None else only
     for i in indices:
         src = sources[i]
         min_run = pol.limits_for(src.source_class).min_run_words
-        m = match_sentence(words, 0, src.index, i, min_run_words=min_run, numbers=frozenset())
+        # A threshold above 1 skips support scoring: only verbatim runs are measured.
+        m = match_sentence(
+            whole, src.index, i, min_run_words=min_run, threshold=2.0, check_numbers=False
+        )
         runs = m.runs if m else []
         covered: set[int] = set()
         answer_words = 0

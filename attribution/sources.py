@@ -7,14 +7,16 @@ only ever asks about ``ai-input``: using a page to ground an answer.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -70,9 +72,6 @@ class Source(BaseModel):
     permalink: str | None = None
     edit_history_url: str | None = None
     discussion_url: str | None = None
-
-    _index: SourceIndex | None = PrivateAttr(default=None)
-    _links: SourceLinks | None = PrivateAttr(default=None)
 
     @model_validator(mode="before")
     @classmethod
@@ -139,28 +138,54 @@ class Source(BaseModel):
 
     # --- derived data (cached; the model is frozen) ------------------------
 
-    @property
+    # cached_property stores in the instance dict without going through the
+    # frozen model's __setattr__, and is not a field (not dumped, not compared).
+    @cached_property
     def index(self) -> SourceIndex:
-        """The word index of ``text``, built on first use."""
-        if self._index is None:
-            self._index = SourceIndex(self.text)
-        return self._index
+        """The word index of ``text``, built on first use and kept."""
+        return SourceIndex(self.text)
 
-    @property
+    @cached_property
     def links(self) -> SourceLinks:
         """Permalink, history, discussion, licence and credit text for this source."""
-        if self._links is None:
-            explicit = SourceLinks(
-                permalink=self.permalink,
-                edit_history_url=self.edit_history_url,
-                discussion_url=self.discussion_url,
-                last_modified=self.last_modified.date().isoformat() if self.last_modified else None,
-                license=self.license,
-                license_url=self.license_url,
-                attribution=self.attribution,
+        explicit = SourceLinks(
+            permalink=self.permalink,
+            edit_history_url=self.edit_history_url,
+            discussion_url=self.discussion_url,
+            last_modified=self.last_modified.date().isoformat() if self.last_modified else None,
+            license=self.license,
+            license_url=self.license_url,
+            attribution=self.attribution,
+        )
+        return merge_links(explicit, derived_links(self.url, self.platform))
+
+    @cached_property
+    def _marker_cache(self) -> dict[tuple[str, ...], list[int]]:
+        return {}
+
+    def marker_positions(self, markers: tuple[str, ...]) -> list[int]:
+        """Sorted offsets in ``text`` where any of ``markers`` (casefolded phrases) starts.
+
+        Scanned once per source and marker set, so checking a region for a
+        dispute phrase costs a binary search afterwards.
+        """
+        cache = self._marker_cache
+        found = cache.get(markers)
+        if found is None:
+            pattern = re.compile(
+                "|".join(re.escape(m.casefold()) for m in markers) or "(?!)", re.IGNORECASE
             )
-            self._links = merge_links(explicit, derived_links(self.url, self.platform))
-        return self._links
+            found = cache[markers] = [m.start() for m in pattern.finditer(self.text)]
+        return found
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Source:
+        """A copy; with ``update`` the cached index and links are rebuilt for the new values."""
+        copy = super().model_copy(update=update, deep=deep)
+        if update:
+            copy.__dict__.pop("index", None)
+            copy.__dict__.pop("links", None)
+            copy.__dict__.pop("_marker_cache", None)
+        return copy
 
     # --- constructors ----------------------------------------------------
 

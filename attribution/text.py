@@ -138,20 +138,13 @@ def tokenize(text: str) -> tuple[list[str], list[int], list[int]]:
     ASCII text (the common case) takes a fast path: lowercasing keeps every
     offset, so the regex runs once over the lowered text.
     """
-    words: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
     if text.isascii():
-        for m in WORD.finditer(text.lower()):
-            words.append(m.group())
-            starts.append(m.start())
-            ends.append(m.end())
-        return words, starts, ends
-    for m in WORD.finditer(text):
-        words.append(normalise_word(m.group()))
-        starts.append(m.start())
-        ends.append(m.end())
-    return words, starts, ends
+        found = list(WORD.finditer(text.lower()))
+        words = [m.group() for m in found]
+    else:
+        found = list(WORD.finditer(text))
+        words = [normalise_word(m.group()) for m in found]
+    return words, [m.start() for m in found], [m.end() for m in found]
 
 
 def is_number(word: str) -> bool:
@@ -193,13 +186,12 @@ _ABBREVIATIONS = frozenset(
 
 def _ends_with_abbreviation(text: str, end: int) -> bool:
     """True if the '.' just before ``end`` closes an abbreviation or an initial ("J. R. R.")."""
-    head = text[:end].rstrip("\"'”’)]")
+    head = text[max(0, end - 32) : end].rstrip("\"'”’)]")  # an abbreviation is short
     if not head.endswith("."):
         return False
-    m = re.search(r"([\w.]+)\.$", head)
-    if not m:
+    word = head.rsplit(None, 1)[-1][:-1].lstrip("\"'“‘([").lower()
+    if not word or not word.replace(".", "").isalnum():
         return False
-    word = m.group(1).lower()
     return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
 
 
