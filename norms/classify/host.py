@@ -13,6 +13,7 @@ page.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from urllib.parse import urlsplit
 
 from norms.classify.footprint import footprint_evidence
 from norms.classify.links import url_values
@@ -36,8 +37,14 @@ class HostProfile:
                  "host")
 
     def __init__(self, host: str, *, registry: Registry | None = None) -> None:
-        self.host = host.strip().lower().rstrip(".")
-        if not self.host or "/" in self.host:
+        name = host.strip().lower()
+        if not name or "/" in name or "@" in name:
+            raise ValueError(f"HostProfile needs a bare host name, got {host!r}")
+        try:  # "host:port" and "[::1]:8080" name the host; the port does not matter here
+            self.host = (urlsplit("//" + name).hostname or "").rstrip(".")
+        except ValueError:
+            self.host = ""
+        if not self.host:
             raise ValueError(f"HostProfile needs a bare host name, got {host!r}")
         self._registry = registry if registry is not None else load_registry()
         self._pages = 0

@@ -328,6 +328,11 @@ def test_host_profile_rejects_pages_of_other_hosts() -> None:
         profile.add(classify_page("https://b.example/", b"<html></html>", registry=EMPTY))
     with pytest.raises(ValueError, match="bare host"):
         HostProfile("https://a.example/")
+    with pytest.raises(ValueError, match="bare host"):
+        HostProfile("   ")
+    with_port = HostProfile("A.Example:8080", registry=EMPTY)
+    with_port.add(classify_page("http://a.example:8080/x", b"<html></html>", registry=EMPTY))
+    assert with_port.host == "a.example" and with_port.pages == 1
 
 
 # -- properties --------------------------------------------------------------------------
