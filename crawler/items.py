@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from norms.classify import Classification
+
 
 @dataclass(slots=True)
 class PageItem:
@@ -33,5 +35,5 @@ class PageItem:
     page_role: str | None = None
     platform: str | None = None
     host: str = ""
-    classification: Any = None  # norms.classify Classification, for the host profile
+    classification: Classification | None = None  # for the host profile
     links: list[str] = field(default_factory=list)

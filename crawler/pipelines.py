@@ -10,6 +10,7 @@ from scrapy.utils.defer import _schedule_coro
 from crawler.items import PageItem
 from crawler.ledger import FetchRecord, PageRecord
 from crawler.session import CrawlSession, session_for
+from norms.classify import HostProfile
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -23,7 +24,7 @@ class LedgerPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.session: CrawlSession = session_for(crawler)
-        self.profiles: dict[str, Any] = {}
+        self.profiles: dict[str, HostProfile] = {}
         self._closing = False
 
     @classmethod
@@ -74,23 +75,19 @@ class LedgerPipeline:
         return item
 
     def _profile(self, item: PageItem) -> None:
-        if item.classification is None:
+        if item.classification is None or not item.host:
             return
-        from norms.classify import HostProfile  # type: ignore[attr-defined,unused-ignore]
-
         profile = self.profiles.get(item.host)
         if profile is None:
             profile = self.profiles[item.host] = HostProfile(item.host)
-        profile.add(item.classification)
+        try:
+            profile.add(item.classification)
+        except ValueError as exc:  # a URL the classifier cannot place under its host
+            logger.debug("not counted for %s: %s", item.host, exc)
 
     def close_spider(self) -> None:
+        """Each host's class from all its pages of this crawl (a resumed run adds its own pages)."""
         for host, profile in self.profiles.items():
             result = profile.result()
-            evidence = [e.model_dump(mode="json") for e in getattr(result, "evidence", ())]
-            self.session.ledger.set_host_class(
-                host, _value(getattr(result, "source_class", None)), getattr(result, "platform", None), evidence
-            )
-
-
-def _value(v: Any) -> str | None:
-    return None if v is None else str(getattr(v, "value", v))
+            evidence = [e.model_dump(mode="json") for e in result.evidence]
+            self.session.ledger.set_host_class(host, result.source_class.value, result.platform, evidence)

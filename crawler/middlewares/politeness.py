@@ -3,13 +3,22 @@
 Every request of an origin goes through one Scrapy download slot keyed by the
 origin (``download_slot`` meta). When robots.txt asks for a delay, the slot
 gets a *floor*: ``max(Crawl-delay, Request-rate seconds / requests)`` plus a
-small margin for network jitter, with no random jitter below it.
-AutoThrottle still adapts the delay to the server's latency, but
-:class:`OriginThrottle` never lets it drop below the floor.
+small margin, with no random jitter below it. AutoThrottle still adapts the
+delay to the server's latency, but :class:`OriginThrottle` never lets it drop
+below the floor.
+
+Scrapy counts a slot's delay from when the previous request *left*; a slow
+answer would then eat into the pause the server sees. For floored slots
+:class:`OriginThrottle` restarts the clock when the previous response has
+*arrived*, so the server always gets at least the pause it asked for between
+finishing one answer and receiving the next request. This needs
+``AUTOTHROTTLE_ENABLED`` (on in ``crawler.settings``); without it the floor
+still applies, counted Scrapy's way.
 """
 
 from __future__ import annotations
 
+from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 from scrapy.extensions.throttle import AutoThrottle
@@ -21,10 +30,8 @@ if TYPE_CHECKING:
 
     from norms.robots import RobotsTxt
 
-# Delays are measured by Scrapy when a request leaves the slot queue; the server
-# sees it a connection set-up later. The margin keeps the spacing the server
-# observes at or above what it asked for.
-ARRIVAL_MARGIN = 0.25
+# A little more than asked, for clock granularity and timer slack.
+ARRIVAL_MARGIN = 0.05
 MAX_FLOOR = 120.0  # a Crawl-delay of a day would stall the crawl: cap it and log it
 
 
@@ -71,5 +78,6 @@ class OriginThrottle(AutoThrottle):
         floor = slot_floor(self.crawler, key)
         if floor and key is not None:
             slot = self.crawler.engine.downloader.slots.get(key)
-            if slot is not None and slot.delay < floor:
-                slot.delay = floor
+            if slot is not None:
+                slot.delay = max(slot.delay, floor)
+                slot.lastseen = monotonic()  # the pause starts when the answer is in

@@ -46,6 +46,7 @@ from crawler.middlewares.enforce import (
     scrapy_header_lines,
 )
 from crawler.session import CrawlSession, session_for
+from norms.classify import Classification, classify_page
 from norms.html import parse_html
 from norms.verdict import Verdict
 
@@ -250,12 +251,9 @@ class FairSpider(scrapy.Spider):
             if self._may_follow(link, depth):
                 yield from self._visit(link, depth)
 
-    def _classify(self, url: str, html: str | None, response: Response) -> Any:
+    def _classify(self, url: str, html: str | None, response: Response) -> Classification | None:
+        """What kind of source the page is (canonical, aggregator, community), for attribution."""
         if html is None:
-            return None
-        try:
-            from norms.classify import classify_page  # type: ignore[attr-defined,unused-ignore]
-        except ImportError:  # norms.classify without the page classifier: pages stay unclassified
             return None
         return classify_page(url, html, headers=scrapy_header_lines(response))
 
