@@ -6,15 +6,22 @@ distinct from ``/``) and its ``*``/``$`` matcher. We reuse exactly those
 pieces (``_quote_path``, ``_quote_pattern``, ``_URLPattern``; private names,
 pinned by tests/norms/test_robots.py) and replace only the search, which in
 protego walks every rule in priority order (~100 us per URL on a 500-rule
-file). Our index answers the same question with a handful of dict lookups:
+file). Our index answers the same question in a few C-level calls:
 
-* plain patterns (no ``*``, no ``$``) can only match as a prefix of the path,
-  so the longest one is found by probing ``path[:n]`` for each distinct
-  pattern length ``n``, longest first;
-* ``$``-anchored plain patterns match only the whole path: one lookup;
-* wildcard patterns are bucketed by their literal text before the first
-  ``*`` (probed like plain prefixes), each bucket sorted by priority, and a
-  bucket is abandoned as soon as its rules cannot beat the best match so far.
+* a group of up to 32 rules becomes a single regex alternation, ordered
+  longest first (allow first on ties), so the first alternative that matches
+  is the answer and the whole search runs inside the regex engine;
+* in a larger group, plain patterns (no ``*``, no ``$``) can only match as a
+  prefix of the path, so the longest one is found by probing ``path[:n]`` in
+  a dict for each distinct pattern length ``n``, longest first;
+  ``$``-anchored plain patterns match only the whole path: one more lookup;
+  wildcard patterns form ordered alternations of up to 200 rules, tried only
+  while they can still beat the best match so far.
+
+Wildcards become regexes with atomic groups that reproduce ``_URLPattern``'s
+leftmost, non-backtracking search (see ``_wildcard_regex``), and a
+hypothesis test checks both search strategies against a brute-force walk
+over ``_URLPattern``.
 
 Priority is the octet length of the normalised pattern (RFC 9309 2.2.2: the
 most specific match wins) and an allow beats a disallow of equal length.
@@ -25,7 +32,7 @@ anchored rule and no implicit ``Allow: /dir/$`` for ``Allow: /dir/index.html``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
 from protego._urlpattern import _URLPattern
@@ -95,12 +102,13 @@ class PathIndex(Generic[T]):
     when no rule matches. ``path`` must come from ``normalise_url``.
     """
 
-    __slots__ = ("_exact", "_plain", "_plain_lengths", "_wild", "_wild_chunks")
+    __slots__ = ("_exact", "_plain", "_plain_lengths", "_whole", "_whole_rules", "_wild", "_wild_chunks")
 
-    def __init__(self, rules: Iterable[tuple[str, bool, T]]) -> None:
+    def __init__(self, rules: Iterable[tuple[str, bool, T]], *, whole_regex_limit: int = 32) -> None:
         plain: dict[str, list[T | None]] = {}
         exact: dict[str, list[T | None]] = {}
         wild: list[_Wild[T]] = []
+        every: list[tuple[int, bool, str, T]] = []
         for raw, allow, payload in rules:
             pattern = Pattern(raw)
             text = pattern.text
@@ -108,12 +116,29 @@ class PathIndex(Generic[T]):
                 continue
             slot = 0 if allow else 1
             if "*" in text:
-                wild.append(_Wild(pattern, allow, payload))
+                w = _Wild(pattern, allow, payload)
+                wild.append(w)
+                every.append((pattern.priority, allow, w.regex, payload))
                 continue
-            table, key = (exact, text[:-1]) if text.endswith("$") else (plain, text)
+            if text.endswith("$"):
+                table, key, regex = exact, text[:-1], re.escape(text[:-1]) + "\\Z"
+            else:
+                table, key, regex = plain, text, re.escape(text)
+            every.append((pattern.priority, allow, regex, payload))
             entry = table.setdefault(key, [None, None])
             if entry[slot] is None:
                 entry[slot] = payload
+        # A small group (the usual case) becomes one alternation over all its
+        # rules, longest first and allow before disallow: the first alternative
+        # that matches is the winner, found in a single call into the regex
+        # engine. Large groups use the dict probes below, whose cost does not
+        # grow with the number of rules.
+        self._whole: Callable[[str], re.Match[str] | None] | None = None
+        self._whole_rules: list[tuple[bool, T]] = []
+        if 0 < len(every) <= whole_regex_limit:
+            every.sort(key=lambda r: (r[0], r[1]), reverse=True)
+            self._whole_rules = [(allow, payload) for _, allow, _, payload in every]
+            self._whole = re.compile("|".join(f"({r[2]})" for r in every), re.DOTALL).match
         # Highest priority first, allow before disallow on a tie: the first
         # alternative of the alternation that matches is then the winner.
         wild.sort(key=lambda w: (w.priority, w.allow), reverse=True)
@@ -134,6 +159,10 @@ class PathIndex(Generic[T]):
         return bool(self._plain or self._exact or self._wild)
 
     def best(self, path: str) -> tuple[bool, T] | None:
+        whole = self._whole
+        if whole is not None:
+            m = whole(path)
+            return None if m is None else self._whole_rules[m.lastindex - 1]  # type: ignore[operator]
         best_prio = -1
         best_allow = False
         best_payload: T | None = None

@@ -83,18 +83,54 @@ def best_per_call(run: Callable[[], object], calls: int, rounds: int = 7) -> flo
     return best / calls
 
 
-def compare(ours: Callable[[], object], theirs: Callable[[], object], calls: int) -> tuple[float, float]:
-    """Seconds per call of each, best of interleaved rounds, so both see the same machine load."""
-    ours(), theirs()
-    best_ours = best_theirs = float("inf")
-    for _ in range(15):
-        start = time.perf_counter()
-        ours()
-        best_ours = min(best_ours, time.perf_counter() - start)
-        start = time.perf_counter()
-        theirs()
-        best_theirs = min(best_theirs, time.perf_counter() - start)
-    return best_ours / calls, best_theirs / calls
+def compare(
+    ours: Callable[[list[str]], object], theirs: Callable[[list[str]], object], urls: list[str]
+) -> tuple[float, float]:
+    """Seconds per URL of each side: short interleaved rounds, best round per chunk of URLs.
+
+    Other processes share the machine (CI runners, parallel test suites); a
+    round in which we were descheduled is slow for reasons unrelated to the
+    code, so each chunk of 100 URLs keeps its fastest of 25 rounds, taken
+    alternately for both sides so they see the same conditions.
+    """
+    chunks = [urls[i : i + 100] for i in range(0, len(urls), 100)]
+    total_ours = total_theirs = 0.0
+    for chunk in chunks:
+        ours(chunk), theirs(chunk)
+        best_ours = best_theirs = float("inf")
+        for _ in range(25):
+            start = time.perf_counter()
+            ours(chunk)
+            best_ours = min(best_ours, time.perf_counter() - start)
+            start = time.perf_counter()
+            theirs(chunk)
+            best_theirs = min(best_theirs, time.perf_counter() - start)
+        total_ours += best_ours
+        total_theirs += best_theirs
+    return total_ours / len(urls), total_theirs / len(urls)
+
+
+def protego_check(text: str) -> Callable[[list[str]], object]:
+    p = Protego.parse(text)
+    return lambda urls: [p.can_fetch(u, AGENT) for u in urls]
+
+
+def allowed_check(text: str) -> Callable[[list[str]], object]:
+    r = parse_robots(text)
+    return lambda urls: [r.allowed(u, AGENT) for u in urls]
+
+
+def decision_check(text: str) -> Callable[[list[str]], object]:
+    r = parse_robots(text)
+
+    def run(urls: list[str]) -> list[object]:
+        out: list[object] = []
+        for u in urls:
+            gate = r.gate(u, AGENT)
+            out.append(gate if gate is not None else r.statements(u, AGENT))
+        return out
+
+    return run
 
 
 def protego_run(text: str, urls: list[str]) -> Callable[[], object]:
@@ -135,7 +171,7 @@ def test_bench_protego_can_fetch(benchmark, text: str, urls: list[str]) -> None:
 @pytest.mark.parametrize(("text", "urls"), [(SMALL, SMALL_URLS), (LARGE, LARGE_URLS)], ids=["small", "large"])
 def test_bench_allowed(benchmark, text: str, urls: list[str]) -> None:  # type: ignore[no-untyped-def]
     check_same_answers(text, urls)
-    ours, theirs = compare(allowed_run(text, urls), protego_run(text, urls), len(urls))
+    ours, theirs = compare(allowed_check(text), protego_check(text), urls)
     benchmark.extra_info.update(us_per_url=ours * 1e6, protego_us_per_url=theirs * 1e6)
     benchmark(allowed_run(text, urls))
     assert ours <= MAX_RATIO * theirs, f"allowed {ours * 1e6:.2f} us vs protego {theirs * 1e6:.2f} us"
@@ -145,7 +181,7 @@ def test_bench_allowed(benchmark, text: str, urls: list[str]) -> None:  # type: 
 def test_bench_gate_and_statements(benchmark, text: str, urls: list[str]) -> None:  # type: ignore[no-untyped-def]
     r = check_same_answers(text, urls)
     assert any(r.statements(u, AGENT) for u in urls)  # the preferences are really evaluated
-    ours, theirs = compare(decision_run(text, urls), protego_run(text, urls), len(urls))
+    ours, theirs = compare(decision_check(text), protego_check(text), urls)
     benchmark.extra_info.update(us_per_url=ours * 1e6, protego_us_per_url=theirs * 1e6)
     benchmark(decision_run(text, urls))
     assert ours <= MAX_RATIO * theirs, f"decision {ours * 1e6:.2f} us vs protego {theirs * 1e6:.2f} us"
