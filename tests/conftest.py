@@ -30,13 +30,18 @@ REDIS_PORT = int(os.environ.get("FAIRFETCH_TEST_REDIS_PORT", "6379"))
 def _unavailable(message: str) -> NoReturn:
     """Skip locally; fail under CI, where the services are part of the contract."""
     if os.environ.get("CI") == "true":
-        pytest.fail(f"{message} (CI=true: the services must be running; see .ci/services.sh)", pytrace=False)
+        pytest.fail(
+            f"{message} (CI=true: the services must be running; see .ci/services.sh)", pytrace=False
+        )
     pytest.skip(message)
 
 
 def _require_services_marker(request: pytest.FixtureRequest, fixture: str) -> None:
     if request.node.get_closest_marker("services") is None:
-        pytest.fail(f"a test using the {fixture} fixture must be marked @pytest.mark.services", pytrace=False)
+        pytest.fail(
+            f"a test using the {fixture} fixture must be marked @pytest.mark.services",
+            pytrace=False,
+        )
 
 
 def _pg_admin_connection() -> tuple[psycopg.Connection[Any], str]:
@@ -44,10 +49,17 @@ def _pg_admin_connection() -> tuple[psycopg.Connection[Any], str]:
     for user in PG_USERS:
         try:
             conn = psycopg.connect(
-                host=PG_HOST, port=PG_PORT, dbname=PG_DATABASE, user=user, connect_timeout=3, autocommit=True
+                host=PG_HOST,
+                port=PG_PORT,
+                dbname=PG_DATABASE,
+                user=user,
+                connect_timeout=3,
+                autocommit=True,
             )
         except psycopg.OperationalError as exc:
-            errors.append(f"{user}: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc}")
+            errors.append(
+                f"{user}: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc}"
+            )
             continue
         return conn, user
     _unavailable(f"PostgreSQL is not reachable on {PG_HOST}:{PG_PORT} ({'; '.join(errors)})")

@@ -40,8 +40,12 @@ def register(subparsers: Any) -> None:
 
     export = sub.add_parser("export", help="one JSON object per page, ordered by URL")
     common(export)
-    export.add_argument("--format", choices=["jsonl"], default="jsonl", help="output format (default: jsonl)")
-    export.add_argument("--crawl", metavar="ID", default=None, help="only pages last written by this crawl")
+    export.add_argument(
+        "--format", choices=["jsonl"], default="jsonl", help="output format (default: jsonl)"
+    )
+    export.add_argument(
+        "--crawl", metavar="ID", default=None, help="only pages last written by this crawl"
+    )
     export.set_defaults(func=_export)
 
     show = sub.add_parser("show", help="the provenance of one page")
@@ -96,7 +100,9 @@ def _show(args: argparse.Namespace) -> int:
 
 def _table(title: str | None, columns: list[str], rows: Any) -> None:
     """``print_table`` with values escaped: publisher text like ``[noai]`` is not rich markup."""
-    print_table(title, columns, [tuple("" if v is None else escape(str(v)) for v in row) for row in rows])
+    print_table(
+        title, columns, [tuple("" if v is None else escape(str(v)) for v in row) for row in rows]
+    )
 
 
 def _deciding_reason(decision: dict[str, Any]) -> str:
@@ -144,12 +150,21 @@ def _print_page(page: dict[str, Any]) -> None:
         "Signals in force",
         ["kind", "url", "status", "sha256", "fetched at", "error"],
         [
-            (s["kind"], s["url"], s["status"], (s["sha256"] or "")[:16], s["fetched_at"], s["error"])
+            (
+                s["kind"],
+                s["url"],
+                s["status"],
+                (s["sha256"] or "")[:16],
+                s["fetched_at"],
+                s["error"],
+            )
             for s in page["signals"]
         ],
     )
     if page.get("missing_signal_ids"):
-        console.print(f"signal snapshots missing from the ledger: {page['missing_signal_ids']}", markup=False)
+        console.print(
+            f"signal snapshots missing from the ledger: {page['missing_signal_ids']}", markup=False
+        )
     _table(
         "Obligations",
         ["kind", "detail", "url", "usages"],

@@ -87,8 +87,12 @@ def page_dict(
         "fetched_at": iso(row["fetched_at"]),
         "first_seen_at": iso(row["first_seen_at"]),
         "status": row["status"],
-        "source_class": row["source_class"] if row["source_class"] is not None else (host or {}).get("source_class"),
-        "platform": row["platform"] if row["platform"] is not None else (host or {}).get("platform"),
+        "source_class": row["source_class"]
+        if row["source_class"] is not None
+        else (host or {}).get("source_class"),
+        "platform": row["platform"]
+        if row["platform"] is not None
+        else (host or {}).get("platform"),
         "page_role": row["page_role"],
         "host_class": host_class,
         "user_agent": row["user_agent"],

@@ -96,7 +96,13 @@ class FetchRecord(BaseModel):
     @property
     def key(self) -> str:
         """Idempotency key: sha256 over the fields that do not change when the same event is replayed."""
-        parts = (self.crawl_id, self.url, self.outcome, self.reason, "" if self.status is None else str(self.status))
+        parts = (
+            self.crawl_id,
+            self.url,
+            self.outcome,
+            self.reason,
+            "" if self.status is None else str(self.status),
+        )
         return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 

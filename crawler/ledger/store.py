@@ -94,7 +94,11 @@ def _require_sqlite_file(db_url: str) -> None:
     except sa.exc.ArgumentError as exc:
         raise LedgerError(f"not a database URL: {db_url!r}") from exc
     database = url.database or ""
-    is_file = url.get_backend_name() == "sqlite" and database not in ("", ":memory:") and not database.startswith("file:")
+    is_file = (
+        url.get_backend_name() == "sqlite"
+        and database not in ("", ":memory:")
+        and not database.startswith("file:")
+    )
     if is_file and not Path(database).expanduser().is_file():
         raise LedgerError(f"no ledger at {database} (run a crawl first, or pass --db)")
 
@@ -129,7 +133,9 @@ def _sqlite_engine(url: sa.URL) -> Engine:
     def _on_begin(conn: Connection) -> None:
         # Reads may share the database with a writer (WAL); writes take the
         # lock up front so two writers never deadlock on a lock upgrade.
-        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("ledger_read") else "BEGIN IMMEDIATE")
+        conn.exec_driver_sql(
+            "BEGIN" if conn.get_execution_options().get("ledger_read") else "BEGIN IMMEDIATE"
+        )
 
     return engine
 
@@ -168,9 +174,13 @@ class Ledger:
         self._statements: dict[tuple[Any, ...], Any] = {}
         try:
             if not create:
-                missing = {t.__tablename__ for t in TABLES} - set(sa.inspect(self._engine).get_table_names())
+                missing = {t.__tablename__ for t in TABLES} - set(
+                    sa.inspect(self._engine).get_table_names()
+                )
                 if missing:
-                    raise LedgerError(f"{self._safe_url()} holds no fairfetch ledger (missing tables: {', '.join(sorted(missing))})")
+                    raise LedgerError(
+                        f"{self._safe_url()} holds no fairfetch ledger (missing tables: {', '.join(sorted(missing))})"
+                    )
                 return
             self._create_tables()
         except LedgerError:
@@ -178,7 +188,9 @@ class Ledger:
             raise
         except sa.exc.SQLAlchemyError as exc:
             self._engine.dispose()
-            raise LedgerError(f"cannot open the ledger at {self._safe_url()}: {exc.__class__.__name__}: {_first_line(exc)}") from exc
+            raise LedgerError(
+                f"cannot open the ledger at {self._safe_url()}: {exc.__class__.__name__}: {_first_line(exc)}"
+            ) from exc
 
     # -- plumbing ---------------------------------------------------------
 
@@ -232,7 +244,9 @@ class Ledger:
             return postgresql.insert(table)
         return sqlite.insert(table)
 
-    def _insert_ignore(self, conn: Connection, table: sa.Table, values: dict[str, Any], keys: Sequence[str]) -> bool:
+    def _insert_ignore(
+        self, conn: Connection, table: sa.Table, values: dict[str, Any], keys: Sequence[str]
+    ) -> bool:
         """Insert unless a row with the same ``keys`` exists; True if inserted."""
         if self._native_upsert:
             cache_key = ("ignore", table.name, tuple(keys))
@@ -304,22 +318,35 @@ class Ledger:
         conn.execute(sa.update(table).where(where).values({c: values[c] for c in update}))
 
     @staticmethod
-    def _exists(conn: Connection, table: sa.Table, values: Mapping[Any, Any], keys: Sequence[str]) -> bool:
+    def _exists(
+        conn: Connection, table: sa.Table, values: Mapping[Any, Any], keys: Sequence[str]
+    ) -> bool:
         where = sa.and_(*(table.c[k] == values[k] for k in keys))
-        return conn.execute(sa.select(sa.literal(1)).select_from(table).where(where)).first() is not None
+        return (
+            conn.execute(sa.select(sa.literal(1)).select_from(table).where(where)).first()
+            is not None
+        )
 
     def _require_crawl(self, conn: Connection, crawl_id: str) -> None:
         if crawl_id in self._known_crawls:
             return
         found = conn.execute(sa.select(CRAWLS.c.id).where(CRAWLS.c.id == crawl_id)).first()
         if found is None:
-            raise LedgerError(f"unknown crawl {crawl_id!r}: call start_crawl({crawl_id!r}, ...) first")
+            raise LedgerError(
+                f"unknown crawl {crawl_id!r}: call start_crawl({crawl_id!r}, ...) first"
+            )
         self._known_crawls.add(crawl_id)
 
     # -- crawls -----------------------------------------------------------
 
     def start_crawl(
-        self, crawl_id: str, *, user_agent: str, purposes: list[str], seeds: list[str], settings: dict[str, Any]
+        self,
+        crawl_id: str,
+        *,
+        user_agent: str,
+        purposes: list[str],
+        seeds: list[str],
+        settings: dict[str, Any],
     ) -> None:
         """Register a crawl, or note that it resumed (same id): ``runs`` goes up, ``finished_at`` is cleared.
 
@@ -436,7 +463,8 @@ class Ledger:
                             .where(SNAPSHOTS.c.id == snapshot_id)
                             .values(
                                 last_seen_at=sa.case(
-                                    (SNAPSHOTS.c.last_seen_at < at, at), else_=SNAPSHOTS.c.last_seen_at
+                                    (SNAPSHOTS.c.last_seen_at < at, at),
+                                    else_=SNAPSHOTS.c.last_seen_at,
                                 ),
                                 seen_count=SNAPSHOTS.c.seen_count + 1,
                             )
@@ -471,7 +499,12 @@ class Ledger:
         raise LedgerError(f"could not record the {kind} snapshot of {url}: {_first_line(last_exc)}")
 
     def _touch_origin(self, conn: Connection, origin: str, at: datetime) -> None:
-        values = {"origin": origin, "host": host_of(origin) or origin, "first_seen_at": at, "last_seen_at": at}
+        values = {
+            "origin": origin,
+            "host": host_of(origin) or origin,
+            "first_seen_at": at,
+            "last_seen_at": at,
+        }
         self._upsert(
             conn,
             ORIGINS,
@@ -485,7 +518,11 @@ class Ledger:
     def snapshot(self, snapshot_id: int) -> dict[str, Any] | None:
         """One signal snapshot with its stored body (bytes)."""
         with self._read() as conn:
-            row = conn.execute(sa.select(SNAPSHOTS).where(SNAPSHOTS.c.id == snapshot_id)).mappings().first()
+            row = (
+                conn.execute(sa.select(SNAPSHOTS).where(SNAPSHOTS.c.id == snapshot_id))
+                .mappings()
+                .first()
+            )
         if row is None:
             return None
         out = snapshot_dict(row)
@@ -554,7 +591,9 @@ class Ledger:
         wanted = set(ids)
         if not wanted:
             return
-        found = set(conn.execute(sa.select(SNAPSHOTS.c.id).where(SNAPSHOTS.c.id.in_(wanted))).scalars())
+        found = set(
+            conn.execute(sa.select(SNAPSHOTS.c.id).where(SNAPSHOTS.c.id.in_(wanted))).scalars()
+        )
         missing = sorted(wanted - found)
         if missing:
             raise LedgerError(f"page cites signal snapshots the ledger does not hold: {missing}")
@@ -579,7 +618,11 @@ class Ledger:
         self._insert_ignore(conn, FETCH_LOG, values, ["key"])
 
     def set_host_class(
-        self, host: str, source_class: str | None, platform: str | None, evidence: list[dict[str, Any]]
+        self,
+        host: str,
+        source_class: str | None,
+        platform: str | None,
+        evidence: list[dict[str, Any]],
     ) -> None:
         """Record how a host was classified (replacing an earlier classification)."""
         host = _check_length("host", storable_text(host).strip().lower().rstrip("."), 300)
@@ -591,12 +634,24 @@ class Ledger:
             "classified_at": utc_now(),
         }
         with self._write() as conn:
-            self._upsert(conn, HOSTS, values, ["host"], ["source_class", "platform", "evidence", "classified_at"])
+            self._upsert(
+                conn,
+                HOSTS,
+                values,
+                ["host"],
+                ["source_class", "platform", "evidence", "classified_at"],
+            )
 
     def host_class(self, host: str) -> dict[str, Any] | None:
         """The recorded classification of ``host`` (source_class, platform, evidence, classified_at)."""
         with self._read() as conn:
-            row = conn.execute(sa.select(HOSTS).where(HOSTS.c.host == host.strip().lower().rstrip("."))).mappings().first()
+            row = (
+                conn.execute(
+                    sa.select(HOSTS).where(HOSTS.c.host == host.strip().lower().rstrip("."))
+                )
+                .mappings()
+                .first()
+            )
         if row is None:
             return None
         return {**row, "classified_at": iso(row["classified_at"])}
@@ -605,7 +660,9 @@ class Ledger:
 
     def _page_query(self) -> sa.Select[Any]:
         host_cols = [c.label(f"host__{c.name}") for c in HOSTS.c]
-        return sa.select(PAGES, *host_cols).select_from(PAGES.outerjoin(HOSTS, HOSTS.c.host == PAGES.c.host))
+        return sa.select(PAGES, *host_cols).select_from(
+            PAGES.outerjoin(HOSTS, HOSTS.c.host == PAGES.c.host)
+        )
 
     @staticmethod
     def _split(row: Mapping[Any, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -633,7 +690,9 @@ class Ledger:
             page, host = self._split(row)
             snapshots = self._snapshots(conn, set(page["signal_ids"] or []))
             fetches = conn.execute(
-                sa.select(FETCH_LOG).where(FETCH_LOG.c.url_key == key).order_by(FETCH_LOG.c.at, FETCH_LOG.c.id)
+                sa.select(FETCH_LOG)
+                .where(FETCH_LOG.c.url_key == key)
+                .order_by(FETCH_LOG.c.at, FETCH_LOG.c.id)
             ).mappings()
             out = page_dict(page, host, snapshots)
             out["fetch_log"] = [fetch_dict(f) for f in fetches]
@@ -676,14 +735,18 @@ class Ledger:
         fetch_filter = [FETCH_LOG.c.crawl_id == crawl_id] if crawl_id is not None else []
         count = sa.func.count()
         with self._read() as conn:
-            pages = conn.execute(sa.select(count).select_from(PAGES).where(*page_filter)).scalar_one()
+            pages = conn.execute(
+                sa.select(count).select_from(PAGES).where(*page_filter)
+            ).scalar_one()
             stored = conn.execute(
                 sa.select(count).select_from(PAGES).where(PAGES.c.text.is_not(None), *page_filter)
             ).scalar_one()
             outcomes = {
                 o: n
                 for o, n in conn.execute(
-                    sa.select(FETCH_LOG.c.outcome, count).where(*fetch_filter).group_by(FETCH_LOG.c.outcome)
+                    sa.select(FETCH_LOG.c.outcome, count)
+                    .where(*fetch_filter)
+                    .group_by(FETCH_LOG.c.outcome)
                 )
             }
             refused = {
@@ -701,7 +764,9 @@ class Ledger:
             "pages": pages,
             "stored": stored,
             "fetch_rows": sum(outcomes.values()),
-            "outcomes": {o: outcomes.get(o, 0) for o in ("fetched", "refused", "error", "redirected")},
+            "outcomes": {
+                o: outcomes.get(o, 0) for o in ("fetched", "refused", "error", "redirected")
+            },
             "refused": refused,
             "errors": outcomes.get("error", 0),
             "signal_snapshots": snapshots,

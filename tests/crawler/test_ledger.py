@@ -55,13 +55,26 @@ ROBOTS = b"User-agent: *\nDisallow: /private\n"
 
 def start(ledger: Ledger, crawl_id: str = CRAWL) -> None:
     ledger.start_crawl(
-        crawl_id, user_agent="fairfetch", purposes=["search", "ai-input"], seeds=["https://a.example/"], settings={}
+        crawl_id,
+        user_agent="fairfetch",
+        purposes=["search", "ai-input"],
+        seeds=["https://a.example/"],
+        settings={},
     )
 
 
-def fetch(url: str, *, outcome: str = "fetched", reason: str = "ok", status: int | None = 200, at: datetime = T0,
-          crawl_id: str = CRAWL) -> FetchRecord:
-    return FetchRecord(crawl_id=crawl_id, url=url, at=at, outcome=outcome, reason=reason, status=status)  # type: ignore[arg-type]
+def fetch(
+    url: str,
+    *,
+    outcome: str = "fetched",
+    reason: str = "ok",
+    status: int | None = 200,
+    at: datetime = T0,
+    crawl_id: str = CRAWL,
+) -> FetchRecord:
+    return FetchRecord(
+        crawl_id=crawl_id, url=url, at=at, outcome=outcome, reason=reason, status=status
+    )  # type: ignore[arg-type]
 
 
 def page(url: str, **overrides: Any) -> PageRecord:
@@ -73,14 +86,28 @@ def page(url: str, **overrides: Any) -> PageRecord:
         "status": 200,
         "content_hash": "sha256:abc",
         "text": "Body text of the article.",
-        "metadata": {"title": "A title", "author": "A. Writer", "license": "https://creativecommons.org/licenses/by/4.0/"},
+        "metadata": {
+            "title": "A title",
+            "author": "A. Writer",
+            "license": "https://creativecommons.org/licenses/by/4.0/",
+        },
         "decisions": {
             "search": {"allowed": True, "reasons": ["no signal denies search"], "obligations": []},
-            "ai-train": {"allowed": False, "reasons": ["Content-Signal ai-train=no"], "obligations": []},
+            "ai-train": {
+                "allowed": False,
+                "reasons": ["Content-Signal ai-train=no"],
+                "obligations": [],
+            },
         },
         "evidence": [
-            {"signal": "content-signal", "source": "https://a.example/robots.txt", "raw": "ai-train=no",
-             "rule": "content-signal", "line": 3, "element": None},
+            {
+                "signal": "content-signal",
+                "source": "https://a.example/robots.txt",
+                "raw": "ai-train=no",
+                "rule": "content-signal",
+                "line": 3,
+                "element": None,
+            },
         ],
         "obligations": [],
         "signal_ids": [],
@@ -95,11 +122,24 @@ def page(url: str, **overrides: Any) -> PageRecord:
     return PageRecord(**fields)
 
 
-def robots(ledger: Ledger, body: bytes | None = ROBOTS, *, at: datetime = T0, status: int | None = 200,
-           error: str | None = None, crawl_id: str = CRAWL) -> int:
+def robots(
+    ledger: Ledger,
+    body: bytes | None = ROBOTS,
+    *,
+    at: datetime = T0,
+    status: int | None = 200,
+    error: str | None = None,
+    crawl_id: str = CRAWL,
+) -> int:
     return ledger.record_signal(
-        crawl_id=crawl_id, origin="https://a.example", kind="robots.txt", url="https://a.example/robots.txt",
-        status=status, body=body, error=error, fetched_at=at,
+        crawl_id=crawl_id,
+        origin="https://a.example",
+        kind="robots.txt",
+        url="https://a.example/robots.txt",
+        status=status,
+        body=body,
+        error=error,
+        fetched_at=at,
     )
 
 
@@ -117,7 +157,9 @@ def ledger(tmp_path: Path) -> Any:
 # -- opening ----------------------------------------------------------------
 
 
-def test_default_url_is_a_sqlite_file_in_the_current_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_url_is_a_sqlite_file_in_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert DEFAULT_DB_URL == "sqlite:///fairfetch.sqlite"
     monkeypatch.chdir(tmp_path)
     with Ledger() as led:
@@ -206,7 +248,11 @@ def test_signal_snapshot_keeps_body_hash_and_status(ledger: Ledger) -> None:
     assert snap is not None
     assert snap["body"] == ROBOTS and snap["size"] == len(ROBOTS) and not snap["truncated"]
     assert snap["sha256"] == hashlib.sha256(ROBOTS).hexdigest()
-    assert snap["status"] == 200 and snap["kind"] == "robots.txt" and snap["origin"] == "https://a.example"
+    assert (
+        snap["status"] == 200
+        and snap["kind"] == "robots.txt"
+        and snap["origin"] == "https://a.example"
+    )
     assert snap["fetched_at"] == T0.isoformat() and snap["crawl_id"] == CRAWL
     assert ledger.snapshot(sid + 1000) is None
 
@@ -225,7 +271,10 @@ def test_failed_signal_fetch_is_a_snapshot_too(ledger: Ledger) -> None:
     assert snap is not None and snap["body"] is None and snap["sha256"] is None
     assert snap["error"] == "connection timed out"
     # the same failure again is the same version; recovery is a new one
-    assert robots(ledger, None, status=None, error="connection timed out", at=T0 + timedelta(hours=1)) == sid
+    assert (
+        robots(ledger, None, status=None, error="connection timed out", at=T0 + timedelta(hours=1))
+        == sid
+    )
     assert robots(ledger, at=T0 + timedelta(hours=2)) != sid
 
 
@@ -244,17 +293,34 @@ def test_signal_history_versions_changes_and_touches_repeats(ledger: Ledger) -> 
     assert history[0]["last_seen_at"] == (T0 + timedelta(hours=1)).isoformat()
     # a late report of an older fetch never moves last_seen_at backwards
     robots(ledger, at=T0 - timedelta(days=1))
-    assert ledger.signal_history("robots.txt", "https://a.example/robots.txt")[2]["last_seen_at"] == (
-        T0 + timedelta(hours=3)
-    ).isoformat()
+    assert (
+        ledger.signal_history("robots.txt", "https://a.example/robots.txt")[2]["last_seen_at"]
+        == (T0 + timedelta(hours=3)).isoformat()
+    )
 
 
 def test_same_body_under_another_kind_or_url_is_its_own_history(ledger: Ledger) -> None:
     a = robots(ledger)
-    b = ledger.record_signal(crawl_id=CRAWL, origin="https://a.example", kind="tdmrep", url="https://a.example/robots.txt",
-                             status=200, body=ROBOTS, error=None, fetched_at=T0)
-    c = ledger.record_signal(crawl_id=CRAWL, origin="https://B.example/", kind="robots.txt",
-                             url="https://b.example/robots.txt", status=200, body=ROBOTS, error=None, fetched_at=T0)
+    b = ledger.record_signal(
+        crawl_id=CRAWL,
+        origin="https://a.example",
+        kind="tdmrep",
+        url="https://a.example/robots.txt",
+        status=200,
+        body=ROBOTS,
+        error=None,
+        fetched_at=T0,
+    )
+    c = ledger.record_signal(
+        crawl_id=CRAWL,
+        origin="https://B.example/",
+        kind="robots.txt",
+        url="https://b.example/robots.txt",
+        status=200,
+        body=ROBOTS,
+        error=None,
+        fetched_at=T0,
+    )
     assert len({a, b, c}) == 3
     snap = ledger.snapshot(c)
     assert snap is not None and snap["origin"] == "https://b.example"
@@ -262,12 +328,24 @@ def test_same_body_under_another_kind_or_url_is_its_own_history(ledger: Ledger) 
 
 @pytest.mark.parametrize(
     ("field", "value", "message"),
-    [("kind", "", "signal kind"), ("origin", "", "origin"), ("url", "", "signal url"), ("kind", "x" * 41, "longer")],
+    [
+        ("kind", "", "signal kind"),
+        ("origin", "", "origin"),
+        ("url", "", "signal url"),
+        ("kind", "x" * 41, "longer"),
+    ],
 )
 def test_signal_arguments_are_checked(ledger: Ledger, field: str, value: str, message: str) -> None:
-    args: dict[str, Any] = {"crawl_id": CRAWL, "origin": "https://a.example", "kind": "rsl",
-                            "url": "https://a.example/license.xml", "status": 200, "body": b"<rsl/>", "error": None,
-                            "fetched_at": T0}
+    args: dict[str, Any] = {
+        "crawl_id": CRAWL,
+        "origin": "https://a.example",
+        "kind": "rsl",
+        "url": "https://a.example/license.xml",
+        "status": 200,
+        "body": b"<rsl/>",
+        "error": None,
+        "fetched_at": T0,
+    }
     args[field] = value
     with pytest.raises(LedgerError, match=message):
         ledger.record_signal(**args)
@@ -292,12 +370,19 @@ def test_page_export_dict_carries_the_whole_provenance(ledger: Ledger) -> None:
     assert got["source_class"] is None and got["platform"] is None and got["page_role"] == "article"
     assert got["text"] == "Body text of the article." and got["text_length"] == 25
     assert got["metadata"]["author"] == "A. Writer"
-    assert got["decisions"]["ai-train"] == {"allowed": False, "reasons": ["Content-Signal ai-train=no"],
-                                            "obligations": []}
+    assert got["decisions"]["ai-train"] == {
+        "allowed": False,
+        "reasons": ["Content-Signal ai-train=no"],
+        "obligations": [],
+    }
     assert got["evidence"][0]["raw"] == "ai-train=no"
     assert got["purposes"] == ["search", "ai-input"] and got["user_agent"] == "fairfetch"
     [sig] = got["signals"]
-    assert sig["id"] == sid and sig["kind"] == "robots.txt" and sig["url"] == "https://a.example/robots.txt"
+    assert (
+        sig["id"] == sid
+        and sig["kind"] == "robots.txt"
+        and sig["url"] == "https://a.example/robots.txt"
+    )
     assert sig["status"] == 200 and len(sig["sha256"]) == 64 and sig["fetched_at"] == T0.isoformat()
     assert "body" not in sig
     assert [f["outcome"] for f in got["fetch_log"]] == ["fetched"]
@@ -305,37 +390,93 @@ def test_page_export_dict_carries_the_whole_provenance(ledger: Ledger) -> None:
 
 
 def test_page_built_from_a_real_verdict(ledger: Ledger) -> None:
-    evidence = Evidence(signal=Signal.RSL, source="https://a.example/license.xml", raw="<permits type=usage>ai-input",
-                        rule="rsl-permits", element="content[1]")
-    pay = Obligation(kind=ObligationKind.PAYMENT, amount=Decimal("0.002"), currency="USD",
-                     url="https://a.example/pay")
+    evidence = Evidence(
+        signal=Signal.RSL,
+        source="https://a.example/license.xml",
+        raw="<permits type=usage>ai-input",
+        rule="rsl-permits",
+        element="content[1]",
+    )
+    pay = Obligation(
+        kind=ObligationKind.PAYMENT,
+        amount=Decimal("0.002"),
+        currency="USD",
+        url="https://a.example/pay",
+    )
     decisions = {
-        u: UsageDecision(usage=u, effect=Effect.ALLOW if u in (Usage.SEARCH, Usage.AI_INPUT) else Effect.DENY,
-                         obligations=(pay,) if u is Usage.AI_INPUT else (), reasons=(f"rsl says {u}",),
-                         decided_by=evidence, evidence=(evidence,))
+        u: UsageDecision(
+            usage=u,
+            effect=Effect.ALLOW if u in (Usage.SEARCH, Usage.AI_INPUT) else Effect.DENY,
+            obligations=(pay,) if u is Usage.AI_INPUT else (),
+            reasons=(f"rsl says {u}",),
+            decided_by=evidence,
+            evidence=(evidence,),
+        )
         for u in Usage
     }
-    verdict = Verdict(url="https://a.example/paid", user_agent="fairfetch", purposes=(Usage.SEARCH, Usage.AI_INPUT),
-                      fetch=FetchDecision(allowed=True, reason="allowed"), usages=decisions, evidence=(evidence,))
-    record = page("https://a.example/paid", decisions=decisions_from_verdict(verdict),
-                  evidence=evidence_from_verdict(verdict), obligations=obligations_from_verdict(verdict))
+    verdict = Verdict(
+        url="https://a.example/paid",
+        user_agent="fairfetch",
+        purposes=(Usage.SEARCH, Usage.AI_INPUT),
+        fetch=FetchDecision(allowed=True, reason="allowed"),
+        usages=decisions,
+        evidence=(evidence,),
+    )
+    record = page(
+        "https://a.example/paid",
+        decisions=decisions_from_verdict(verdict),
+        evidence=evidence_from_verdict(verdict),
+        obligations=obligations_from_verdict(verdict),
+    )
     ledger.record_page(record)
     got = ledger.page("https://a.example/paid")
     assert got is not None
     assert got["decisions"]["ai-input"]["allowed"] is True
     assert got["decisions"]["ai-input"]["obligations"][0]["amount"] == "0.002"
-    assert got["decisions"]["ai-train"] == {"allowed": False, "reasons": ["rsl says ai-train"], "obligations": []}
-    assert got["evidence"] == [{"signal": "rsl", "source": "https://a.example/license.xml",
-                                "raw": "<permits type=usage>ai-input", "rule": "rsl-permits", "line": None,
-                                "element": "content[1]"}]
-    assert got["obligations"] == [{"kind": "payment", "detail": "", "url": "https://a.example/pay",
-                                   "amount": "0.002", "currency": "USD", "limit": None, "selectors": [],
-                                   "usages": ["ai-input"]}]
+    assert got["decisions"]["ai-train"] == {
+        "allowed": False,
+        "reasons": ["rsl says ai-train"],
+        "obligations": [],
+    }
+    assert got["evidence"] == [
+        {
+            "signal": "rsl",
+            "source": "https://a.example/license.xml",
+            "raw": "<permits type=usage>ai-input",
+            "rule": "rsl-permits",
+            "line": None,
+            "element": "content[1]",
+        }
+    ]
+    assert got["obligations"] == [
+        {
+            "kind": "payment",
+            "detail": "",
+            "url": "https://a.example/pay",
+            "amount": "0.002",
+            "currency": "USD",
+            "limit": None,
+            "selectors": [],
+            "usages": ["ai-input"],
+        }
+    ]
 
 
 def test_models_are_accepted_where_dicts_are_expected(ledger: Ledger) -> None:
-    ev = Evidence(signal=Signal.META_ROBOTS, source="https://a.example/m", raw="noai", rule="noai", element="meta")
-    ledger.record_page(page("https://a.example/m", evidence=[ev], metadata={"published": T0, "price": Decimal("1.5")}))
+    ev = Evidence(
+        signal=Signal.META_ROBOTS,
+        source="https://a.example/m",
+        raw="noai",
+        rule="noai",
+        element="meta",
+    )
+    ledger.record_page(
+        page(
+            "https://a.example/m",
+            evidence=[ev],
+            metadata={"published": T0, "price": Decimal("1.5")},
+        )
+    )
     got = ledger.page("https://a.example/m")
     assert got is not None
     assert got["evidence"][0]["signal"] == "meta-robots"
@@ -346,7 +487,9 @@ def test_recrawl_updates_the_row_and_keeps_first_seen(ledger: Ledger) -> None:
     url = "https://a.example/story"
     ledger.record_page(page(url))
     later = T0 + timedelta(days=2)
-    ledger.record_page(page(url, fetched_at=later, text=None, status=203, content_hash="sha256:def"))
+    ledger.record_page(
+        page(url, fetched_at=later, text=None, status=203, content_hash="sha256:def")
+    )
     assert page_rows(ledger) == 1
     got = ledger.page(url)
     assert got is not None
@@ -368,11 +511,16 @@ def test_naive_datetimes_are_taken_as_utc(ledger: Ledger) -> None:
     plus5 = datetime(2026, 11, 1, 18, 0, tzinfo=timezone(timedelta(hours=5)))
     ledger.record_page(page("https://a.example/z", fetched_at=plus5))
     got = {p["url"]: p["fetched_at"] for p in ledger.export()}
-    assert got == {"https://a.example/n": "2026-11-01T12:00:00+00:00", "https://a.example/z": "2026-11-01T13:00:00+00:00"}
+    assert got == {
+        "https://a.example/n": "2026-11-01T12:00:00+00:00",
+        "https://a.example/z": "2026-11-01T13:00:00+00:00",
+    }
 
 
 def test_unstorable_characters_are_repaired_not_fatal(ledger: Ledger) -> None:
-    ledger.record_page(page("https://a.example/nul", text="a\x00b\ud800c", metadata={"t\x00": "x\udfff"}))
+    ledger.record_page(
+        page("https://a.example/nul", text="a\x00b\ud800c", metadata={"t\x00": "x\udfff"})
+    )
     got = ledger.page("https://a.example/nul")
     assert got is not None
     assert got["text"] == "a\ufffdb?c"
@@ -389,7 +537,9 @@ def test_record_validation_errors_are_pydantic_errors_not_db_errors() -> None:
     from pydantic import ValidationError
 
     with pytest.raises(ValidationError):
-        FetchRecord(crawl_id=CRAWL, url="https://a.example/", at=T0, outcome="maybe", reason="", status=None)  # type: ignore[arg-type]
+        FetchRecord(
+            crawl_id=CRAWL, url="https://a.example/", at=T0, outcome="maybe", reason="", status=None
+        )  # type: ignore[arg-type]
     with pytest.raises(ValidationError):
         page("")
 
@@ -398,18 +548,30 @@ def test_record_validation_errors_are_pydantic_errors_not_db_errors() -> None:
 
 
 def test_fetch_log_is_idempotent_across_replays(ledger: Ledger) -> None:
-    refused = fetch("https://a.example/private", outcome="refused", reason="robots.txt disallow", status=None)
+    refused = fetch(
+        "https://a.example/private", outcome="refused", reason="robots.txt disallow", status=None
+    )
     ledger.record_fetch(refused)
-    ledger.record_fetch(refused.model_copy(update={"at": T0 + timedelta(minutes=5)}))  # replayed after a resume
-    ledger.record_fetch(fetch("https://a.example/private", outcome="error", reason="timeout", status=None))
-    ledger.record_fetch(fetch("https://a.example/old", outcome="redirected", reason="301 to /new", status=301))
+    ledger.record_fetch(
+        refused.model_copy(update={"at": T0 + timedelta(minutes=5)})
+    )  # replayed after a resume
+    ledger.record_fetch(
+        fetch("https://a.example/private", outcome="error", reason="timeout", status=None)
+    )
+    ledger.record_fetch(
+        fetch("https://a.example/old", outcome="redirected", reason="301 to /new", status=301)
+    )
     log = ledger.fetch_log(CRAWL)
     assert [(f["url"], f["outcome"]) for f in log] == [
         ("https://a.example/private", "refused"),
         ("https://a.example/private", "error"),
         ("https://a.example/old", "redirected"),
     ]
-    assert log[0]["at"] == T0.isoformat() and log[0]["reason"] == "robots.txt disallow" and log[0]["status"] is None
+    assert (
+        log[0]["at"] == T0.isoformat()
+        and log[0]["reason"] == "robots.txt disallow"
+        and log[0]["status"] is None
+    )
     assert ledger.fetch_log("other") == []
 
 
@@ -425,16 +587,28 @@ def test_fetch_key_depends_only_on_attempt_independent_fields() -> None:
 def test_counts(ledger: Ledger) -> None:
     ledger.record_page(page("https://a.example/1"))
     ledger.record_page(page("https://a.example/2", text=None))
-    for url, reason in [("/p1", "robots.txt disallow"), ("/p2", "robots.txt disallow"), ("/p3", "HTTP 451")]:
-        ledger.record_fetch(fetch("https://a.example" + url, outcome="refused", reason=reason, status=None))
-    ledger.record_fetch(fetch("https://a.example/e", outcome="error", reason="timeout", status=None))
+    for url, reason in [
+        ("/p1", "robots.txt disallow"),
+        ("/p2", "robots.txt disallow"),
+        ("/p3", "HTTP 451"),
+    ]:
+        ledger.record_fetch(
+            fetch("https://a.example" + url, outcome="refused", reason=reason, status=None)
+        )
+    ledger.record_fetch(
+        fetch("https://a.example/e", outcome="error", reason="timeout", status=None)
+    )
     robots(ledger)
     counts = ledger.counts()
     assert counts == {
-        "pages": 2, "stored": 1, "fetch_rows": 6,
+        "pages": 2,
+        "stored": 1,
+        "fetch_rows": 6,
         "outcomes": {"fetched": 2, "refused": 3, "error": 1, "redirected": 0},
         "refused": {"robots.txt disallow": 2, "HTTP 451": 1},
-        "errors": 1, "signal_snapshots": 1, "crawls": 1,
+        "errors": 1,
+        "signal_snapshots": 1,
+        "crawls": 1,
     }
     assert ledger.counts(crawl_id="nope")["pages"] == 0
 
@@ -454,10 +628,21 @@ def test_a_failed_update_leaves_the_previous_row_intact(ledger: Ledger) -> None:
     url = "https://a.example/t"
     ledger.record_page(page(url))
     with pytest.raises(LedgerError, match="does not hold"):
-        ledger.record_page(page(url, fetched_at=T0 + timedelta(days=1), text="changed", signal_ids=[424242],
-                                fetch=fetch(url, status=203)))
+        ledger.record_page(
+            page(
+                url,
+                fetched_at=T0 + timedelta(days=1),
+                text="changed",
+                signal_ids=[424242],
+                fetch=fetch(url, status=203),
+            )
+        )
     got = ledger.page(url)
-    assert got is not None and got["text"] == "Body text of the article." and got["fetched_at"] == T0.isoformat()
+    assert (
+        got is not None
+        and got["text"] == "Body text of the article."
+        and got["fetched_at"] == T0.isoformat()
+    )
     assert len(got["fetch_log"]) == 1
 
 
@@ -465,7 +650,9 @@ def test_a_database_constraint_failure_rolls_back_the_page(ledger: Ledger) -> No
     # Bypass our own crawl check so the database's foreign key is what refuses the fetch row.
     ledger._known_crawls.add("ghost")
     with pytest.raises(sa.exc.IntegrityError):
-        ledger.record_page(page("https://a.example/fk", fetch=fetch("https://a.example/fk", crawl_id="ghost")))
+        ledger.record_page(
+            page("https://a.example/fk", fetch=fetch("https://a.example/fk", crawl_id="ghost"))
+        )
     assert ledger.page("https://a.example/fk") is None
 
 
@@ -475,23 +662,37 @@ def test_a_database_constraint_failure_rolls_back_the_page(ledger: Ledger) -> No
 def test_host_class_fills_pages_that_have_none(ledger: Ledger) -> None:
     ledger.record_page(page("https://A.example/x"))
     ledger.record_page(page("https://a.example/y", source_class="forum-post", platform="discourse"))
-    ledger.set_host_class("A.Example.", "news", None, [{"signal": "schema.org", "raw": "NewsMediaOrganization"}])
+    ledger.set_host_class(
+        "A.Example.", "news", None, [{"signal": "schema.org", "raw": "NewsMediaOrganization"}]
+    )
     got = {p["url"]: p for p in ledger.export()}
     assert got["https://A.example/x"]["source_class"] == "news"
-    assert got["https://A.example/x"]["host_class"]["evidence"] == [{"signal": "schema.org", "raw": "NewsMediaOrganization"}]
+    assert got["https://A.example/x"]["host_class"]["evidence"] == [
+        {"signal": "schema.org", "raw": "NewsMediaOrganization"}
+    ]
     assert got["https://a.example/y"]["source_class"] == "forum-post"
     assert got["https://a.example/y"]["platform"] == "discourse"
     ledger.set_host_class("a.example", "blog", "wordpress", [])
     host = ledger.host_class("a.example")
     assert host is not None and host["source_class"] == "blog" and host["platform"] == "wordpress"
-    assert host["evidence"] == [] and datetime.fromisoformat(host["classified_at"]).tzinfo is not None
+    assert (
+        host["evidence"] == [] and datetime.fromisoformat(host["classified_at"]).tzinfo is not None
+    )
     again = ledger.page("https://A.example/x")
-    assert again is not None and again["source_class"] == "blog" and again["platform"] == "wordpress"
+    assert (
+        again is not None and again["source_class"] == "blog" and again["platform"] == "wordpress"
+    )
 
 
 def test_export_is_ordered_by_url_and_filtered_by_crawl(ledger: Ledger) -> None:
     start(ledger, "crawl-2")
-    urls = ["https://b.example/", "https://a.example/Z", "https://a.example/a", "https://a.example/é", "https://a.example/"]
+    urls = [
+        "https://b.example/",
+        "https://a.example/Z",
+        "https://a.example/a",
+        "https://a.example/é",
+        "https://a.example/",
+    ]
     for i, url in enumerate(urls):
         ledger.record_page(page(url, crawl_id="crawl-2" if i % 2 else CRAWL, fetch=None))
     assert [p["url"] for p in ledger.export()] == sorted(urls)
@@ -514,25 +715,37 @@ def test_portable_upsert_path_has_the_same_semantics(ledger: Ledger) -> None:
     robots(ledger, at=T0 + timedelta(hours=1))
     got = ledger.page(url)
     assert got is not None and got["text"] == "v2" and got["source_class"] == "blog"
-    assert page_rows(ledger) == 1 and ledger.counts()["fetch_rows"] == 1 and ledger.counts()["signal_snapshots"] == 1
+    assert (
+        page_rows(ledger) == 1
+        and ledger.counts()["fetch_rows"] == 1
+        and ledger.counts()["signal_snapshots"] == 1
+    )
 
 
 # -- property: whatever the crawler hands over is stored and read back -----------------------
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     text=st.one_of(st.none(), st.text(MESSY, max_size=200)),
     title=st.text(MESSY, max_size=50),
     reason=st.text(MESSY, max_size=50),
     status=st.one_of(st.none(), st.integers(min_value=100, max_value=599)),
 )
-def test_arbitrary_text_round_trips_or_is_repaired(ledger: Ledger, text: str | None, title: str, reason: str,
-                                                 status: int | None) -> None:
+def test_arbitrary_text_round_trips_or_is_repaired(
+    ledger: Ledger, text: str | None, title: str, reason: str, status: int | None
+) -> None:
     url = "https://a.example/prop"
-    record = page(url, text=text, metadata={"title": title}, status=status,
-                  fetch=fetch(url, outcome="fetched", reason=reason, status=status),
-                  fetched_at=datetime.now(UTC))
+    record = page(
+        url,
+        text=text,
+        metadata={"title": title},
+        status=status,
+        fetch=fetch(url, outcome="fetched", reason=reason, status=status),
+        fetched_at=datetime.now(UTC),
+    )
     ledger.record_page(record)
     got = ledger.page(url)
     assert got is not None
@@ -574,8 +787,12 @@ def test_kill_9_then_resume_leaves_no_duplicates(tmp_path: Path) -> None:
     script.write_text(_WRITER)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     n = 40
-    proc = subprocess.Popen([sys.executable, str(script), db, str(n), "0.01"], stdout=subprocess.PIPE, env=env,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), db, str(n), "0.01"],
+        stdout=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
     assert proc.stdout is not None
     written = 0
     deadline = time.monotonic() + 30
@@ -588,8 +805,13 @@ def test_kill_9_then_resume_leaves_no_duplicates(tmp_path: Path) -> None:
     proc.wait(timeout=10)
     assert 10 <= written < n, "the writer must be killed mid-crawl"
 
-    done = subprocess.run([sys.executable, str(script), db, str(n), "0"], env=env, capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        [sys.executable, str(script), db, str(n), "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     with Ledger(db, create=False) as led:
         counts = led.counts()
@@ -608,14 +830,43 @@ def filled(tmp_path: Path) -> str:
     with Ledger(db) as led:
         start(led)
         sid = robots(led)
-        led.record_page(page("https://a.example/story", signal_ids=[sid],
-                             obligations=[{"kind": "attribution", "detail": "credit the author", "url": None,
-                                           "usages": ["ai-input"]}]))
-        led.record_page(page("https://a.example/quiet", text=None, evidence=[
-            {"signal": "meta-robots", "source": "https://a.example/quiet", "raw": "[noai]", "rule": "noai",
-             "element": "meta[name=robots]"}]))
-        led.record_fetch(fetch("https://a.example/private", outcome="refused", reason="robots.txt disallow",
-                               status=None))
+        led.record_page(
+            page(
+                "https://a.example/story",
+                signal_ids=[sid],
+                obligations=[
+                    {
+                        "kind": "attribution",
+                        "detail": "credit the author",
+                        "url": None,
+                        "usages": ["ai-input"],
+                    }
+                ],
+            )
+        )
+        led.record_page(
+            page(
+                "https://a.example/quiet",
+                text=None,
+                evidence=[
+                    {
+                        "signal": "meta-robots",
+                        "source": "https://a.example/quiet",
+                        "raw": "[noai]",
+                        "rule": "noai",
+                        "element": "meta[name=robots]",
+                    }
+                ],
+            )
+        )
+        led.record_fetch(
+            fetch(
+                "https://a.example/private",
+                outcome="refused",
+                reason="robots.txt disallow",
+                status=None,
+            )
+        )
     return db
 
 
@@ -631,31 +882,58 @@ def test_cli_export_writes_jsonl(filled: str, capsys: pytest.CaptureFixture[str]
     rows = [json.loads(line) for line in out.splitlines()]
     assert [r["url"] for r in rows] == ["https://a.example/quiet", "https://a.example/story"]
     story = rows[1]
-    for key in ("url", "canonical_url", "fetched_at", "status", "source_class", "platform", "text", "content_hash",
-                "metadata", "decisions", "evidence", "obligations", "signals"):
+    for key in (
+        "url",
+        "canonical_url",
+        "fetched_at",
+        "status",
+        "source_class",
+        "platform",
+        "text",
+        "content_hash",
+        "metadata",
+        "decisions",
+        "evidence",
+        "obligations",
+        "signals",
+    ):
         assert key in story
     assert story["signals"][0]["kind"] == "robots.txt" and rows[0]["text"] is None
     code, out, _ = run(["ledger", "export", "--db", filled, "--crawl", "nope"], capsys)
     assert code == 0 and out == ""
     code, out, _ = run(["ledger", "export", "--db", filled, "--json"], capsys)
-    assert code == 0 and [r["url"] for r in json.loads(out)] == ["https://a.example/quiet", "https://a.example/story"]
+    assert code == 0 and [r["url"] for r in json.loads(out)] == [
+        "https://a.example/quiet",
+        "https://a.example/story",
+    ]
 
 
-def test_cli_show_prints_decisions_evidence_and_signals(filled: str, capsys: pytest.CaptureFixture[str],
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_show_prints_decisions_evidence_and_signals(
+    filled: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("COLUMNS", "240")
     code, out, _ = run(["ledger", "show", "https://a.example/story", "--db", filled], capsys)
     assert code == 0
-    for expected in ("https://a.example/story", "ai-train", "Content-Signal ai-train=no", "content-signal",
-                     "https://a.example/robots.txt line 3", "ai-train=no", "robots.txt", "credit the author",
-                     "25 characters"):
+    for expected in (
+        "https://a.example/story",
+        "ai-train",
+        "Content-Signal ai-train=no",
+        "content-signal",
+        "https://a.example/robots.txt line 3",
+        "ai-train=no",
+        "robots.txt",
+        "credit the author",
+        "25 characters",
+    ):
         assert expected in out, expected
     code, out, _ = run(["ledger", "show", "https://a.example/quiet", "--db", filled], capsys)
     assert code == 0 and "[noai]" in out and "not stored" in out
 
 
 def test_cli_show_json_and_unknown_url(filled: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["ledger", "show", "https://a.example/story", "--db", filled, "--json"], capsys)
+    code, out, _ = run(
+        ["ledger", "show", "https://a.example/story", "--db", filled, "--json"], capsys
+    )
     assert code == 0
     data = json.loads(out)
     assert data["url"] == "https://a.example/story" and data["fetch_log"][0]["outcome"] == "fetched"
@@ -667,14 +945,18 @@ def test_cli_stats(filled: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["ledger", "stats", "--db", filled, "--json"], capsys)
     assert code == 0
     counts = json.loads(out)
-    assert counts["pages"] == 2 and counts["stored"] == 1 and counts["refused"] == {"robots.txt disallow": 1}
+    assert (
+        counts["pages"] == 2
+        and counts["stored"] == 1
+        and counts["refused"] == {"robots.txt disallow": 1}
+    )
     code, out, _ = run(["ledger", "stats", "--db", filled], capsys)
     assert code == 0 and "robots.txt disallow" in out and "pages with stored text" in out
 
 
-def test_cli_reads_fairfetch_db_and_reports_a_missing_ledger(filled: str, tmp_path: Path,
-                                                             capsys: pytest.CaptureFixture[str],
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_reads_fairfetch_db_and_reports_a_missing_ledger(
+    filled: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FAIRFETCH_DB", filled)
     code, out, _ = run(["ledger", "stats", "--json"], capsys)
     assert code == 0 and json.loads(out)["pages"] == 2
