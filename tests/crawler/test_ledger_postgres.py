@@ -179,9 +179,8 @@ def test_concurrent_writers_of_one_url_leave_one_row(ledger: Ledger, db_url: str
     )
     assert _rows(ledger, "pages") == 1
     got = ledger.page(url)
-    assert (
-        got is not None and got["text"] == "v29"
-    )  # the newest fetch wins whatever the interleaving
+    # the newest fetch wins whatever the interleaving
+    assert got is not None and got["text"] == "v29"
     assert _rows(ledger, "fetch_log") == 1
 
 
