@@ -71,7 +71,9 @@ class FetchRecord(BaseModel):
     ``reason`` says why in words a person can read (``robots.txt disallow``,
     ``HTTP 451``, ``ok``). Two records with the same crawl, url, outcome,
     reason and status are the same event replayed (e.g. after a crash):
-    :attr:`key` is equal and the ledger keeps one row.
+    :attr:`key` is equal and the ledger keeps one row. Keep ``reason``
+    free of attempt-specific details (elapsed times, retry counters), or a
+    replay after a resume would count as a new event.
     """
 
     model_config = ConfigDict(frozen=True)
