@@ -211,3 +211,16 @@ def test_bench_parse_500_kib_and_first_decision(benchmark) -> None:  # type: ign
     benchmark.extra_info.update(ms=seconds * 1e3)
     benchmark(run)
     assert seconds < 0.1, f"parse and first decision took {seconds * 1e3:.1f} ms"
+
+
+if __name__ == "__main__":
+    # .venv/bin/python tests/bench/test_bench_robots.py: the asserted figures, interleaved.
+    for name, text, urls in (("small", SMALL, SMALL_URLS), ("large", LARGE, LARGE_URLS)):
+        ours, theirs = compare(allowed_check(text), protego_check(text), urls)
+        full, theirs2 = compare(decision_check(text), protego_check(text), urls)
+        print(
+            f"{name}: protego can_fetch {theirs * 1e6:.2f} us | allowed {ours * 1e6:.2f} us "
+            f"({ours / theirs:.2f}x) | gate+statements {full * 1e6:.2f} us ({full / theirs2:.2f}x, "
+            f"{1 / full:,.0f}/s)"
+        )
+    print(f"parse {len(BIG)} bytes: {best_per_call(lambda: parse_robots(BIG), 1, 9) * 1e3:.1f} ms")
