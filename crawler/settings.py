@@ -78,8 +78,12 @@ DOWNLOADER_MIDDLEWARES = {
 EXTENSIONS = {
     "scrapy.extensions.throttle.AutoThrottle": None,
     "crawler.middlewares.politeness.OriginThrottle": 0,
+    # No listening consoles: an unattended crawler opens no ports.
     "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.remote_control.RemoteControl": None,
 }
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 ITEM_PIPELINES = {"crawler.pipelines.LedgerPipeline": 300}
 DUPEFILTER_CLASS = "scrapy.dupefilters.RFPDupeFilter"
 

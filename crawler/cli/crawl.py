@@ -229,4 +229,4 @@ def print_summary(summary: dict[str, Any]) -> None:
     rows += [(f"signal fetches: {kind}", n) for kind, n in summary["signal_fetches"].items()]
     rows.append(("finished", f"{summary['finish_reason']} after {summary['seconds']} s"))
     print_table("fairfetch crawl", ("", "count"), rows)
-    console.print(f"Inspect one page: fairfetch ledger show URL --db {summary['ledger']}")
+    console.print(f"Inspect one page: fairfetch ledger show URL --db {summary['ledger']}", soft_wrap=True)
