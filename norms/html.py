@@ -7,6 +7,8 @@ lxml, which trafilatura already brings) and each signal reader works on the
 
 from __future__ import annotations
 
+import codecs
+import re
 from dataclasses import dataclass, field
 
 import lxml.html
@@ -63,19 +65,42 @@ def _in_head(el: etree._Element) -> bool:
     return False
 
 
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+
+
+def decode_html(data: bytes) -> str:
+    """Bytes to text: BOM, then a ``<meta charset>`` in the first 4 KiB, then UTF-8, then cp1252.
+
+    lxml would otherwise assume latin-1 for a page that declares nothing,
+    garbling every non-ASCII character of a UTF-8 page.
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        return data[3:].decode("utf-8", "replace")
+    match = _META_CHARSET.search(data[:4096])
+    declared = match.group(1).decode("ascii", "ignore") if match else None
+    for encoding in (declared, "utf-8"):
+        if encoding:
+            try:
+                return data.decode(encoding)
+            except (LookupError, UnicodeDecodeError):
+                continue
+    return data.decode("cp1252", "replace")
+
+
 def parse_html(html: str | bytes | HtmlDoc | None) -> HtmlDoc:
     """Parse ``html`` leniently. Never raises: broken markup yields what lxml recovers."""
     if isinstance(html, HtmlDoc):
         return html
     if html is None:
         return HtmlDoc(root=None)
-    if isinstance(html, str):
-        # lxml refuses str with an encoding declaration; bytes are always accepted.
-        html = html.encode("utf-8")
-    if not html.strip():
+    text = decode_html(html) if isinstance(html, bytes) else html
+    # lxml refuses a str that starts with an XML encoding declaration.
+    text = _XML_DECLARATION.sub("", text, count=1)
+    if not text.strip():
         return HtmlDoc(root=None)
     try:
-        root = lxml.html.document_fromstring(html)
+        root = lxml.html.document_fromstring(text)
     except (etree.ParserError, ValueError):
         return HtmlDoc(root=None)
     doc = HtmlDoc(root=root)
