@@ -30,6 +30,7 @@ from crawler.origin_cache import OriginSignals
 from crawler.session import CrawlSession, session_for
 from norms.evaluate import evaluate
 from norms.http import HeaderLines, header_lines
+from norms.model import ObligationKind
 from norms.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -56,6 +57,20 @@ class Refused(IgnoreRequest):
 
 class Recorded(IgnoreRequest):
     """The response was an error that is already logged; nothing for the spider to do."""
+
+
+def license_token_for(verdict: Verdict, tokens: dict[str, str]) -> str | None:
+    """The RSL licence token to present (``Authorization: License <token>``, RSL CAP), if one applies.
+
+    A permitted purpose that depends on a licence server carries a
+    ``license-token`` obligation naming the server; the operator's token for
+    that server is what proves the licence to the content host.
+    """
+    for usage in verdict.permitted_purposes:
+        for obligation in verdict.usages[usage].obligations:
+            if obligation.kind is ObligationKind.LICENSE_TOKEN and obligation.url in tokens:
+                return tokens[obligation.url]
+    return None
 
 
 def refusal_kind(verdict: Verdict) -> str:
@@ -114,6 +129,9 @@ class EnforceMiddleware:
         if not verdict.fetch.allowed:
             self._refuse(request, verdict.fetch.reason, refusal_kind(verdict), None)
         request.meta[SIGNAL_IDS_META] = list(origin.signal_ids)
+        token = license_token_for(verdict, self.session.grants.license_tokens)
+        if token is not None:
+            request.headers["Authorization"] = f"License {token}"
         if request.meta.get(PAID_META):
             from norms.access import pay_per_crawl_headers
 

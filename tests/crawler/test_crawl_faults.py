@@ -18,6 +18,7 @@ from crawler.cli import main
 from crawler.session import build_grants, crawl_id_for, parse_max_price
 from fixtures.web import FixtureWeb
 from norms.model import SignalError
+from norms.verdict import Verdict
 from tests.crawler.crawlrun import REPO, crawl_env, run_crawl
 
 
@@ -166,3 +167,41 @@ def test_scrapy_crawl_fair_runs_the_same_crawl(web: FixtureWeb, db: str) -> None
     counts = Ledger(db).counts()
     assert counts["pages"] == len(web.site("open.example").expected["stored_paths"])
     assert counts["stored"] == counts["pages"]
+
+
+# --- RSL licence servers: the token travels with the request ---------------------------------
+
+
+_SERVER_RSL = """<rsl xmlns="https://rslstandard.org/rsl">
+  <content url="/" server="https://license.news.example/">
+    <license><permits type="usage">ai-input search</permits></license>
+  </content>
+</rsl>"""
+
+
+def _server_verdict(tokens: dict[str, str]) -> Verdict:
+    from norms.evaluate import evaluate
+    from norms.model import Grants, LicenseRef
+    from norms.rsl import LicenseSource
+
+    ref = LicenseRef(url="https://news.example/license.xml", via="robots", scope="global", line=1)
+    source = LicenseSource.from_body(ref, _SERVER_RSL)
+    return evaluate("https://news.example/story", purposes=["ai-input"], licenses=[source],
+                    grants=Grants(license_tokens=tokens))
+
+
+def test_licence_token_is_presented_for_a_licence_server() -> None:
+    from crawler.middlewares.enforce import license_token_for
+
+    tokens = {"https://license.news.example/": "tok-123"}
+    verdict = _server_verdict(tokens)
+    assert verdict.fetch.allowed
+    assert license_token_for(verdict, tokens) == "tok-123"
+
+
+def test_no_token_no_request_for_a_licence_server() -> None:
+    from crawler.middlewares.enforce import license_token_for
+
+    verdict = _server_verdict({})
+    assert not verdict.fetch.allowed  # the gate: refused before the request
+    assert license_token_for(verdict, {}) is None
