@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 # A little more than asked, for clock granularity and timer slack.
 ARRIVAL_MARGIN = 0.05
-MAX_FLOOR = 120.0  # a Crawl-delay of a day would stall the crawl: cap it and log it
+MAX_FLOOR = 120.0  # a Crawl-delay of a day would stall the crawl: capped (documented for operators)
 
 
 def origin_floor(robots: RobotsTxt, token: str) -> float:

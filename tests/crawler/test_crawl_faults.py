@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crawler.cli import main
 from crawler.session import build_grants, crawl_id_for, parse_max_price
@@ -205,3 +207,126 @@ def test_no_token_no_request_for_a_licence_server() -> None:
     verdict = _server_verdict({})
     assert not verdict.fetch.allowed  # the gate: refused before the request
     assert license_token_for(verdict, {}) is None
+
+
+@pytest.mark.slow
+def test_max_pages_stops_the_crawl(web: FixtureWeb, db: str) -> None:
+    run = run_crawl(web, ["http://open.example/"], db, "--max-pages", "2", "--concurrency", "1")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert 2 <= run.summary["stored"] <= 3  # at most one request was in flight
+    assert run.summary["finish_reason"] == "max_pages"
+
+
+# --- the crawler's own pure helpers ----------------------------------------------------------
+
+
+def test_origin_of_drops_default_ports_and_case() -> None:
+    from crawler.origin_cache import origin_of
+
+    assert origin_of("HTTP://Example.ORG:80/a?b") == "http://example.org"
+    assert origin_of("https://example.org:443/") == "https://example.org"
+    assert origin_of("https://example.org:8443/x") == "https://example.org:8443"
+
+
+def test_single_flight_fetches_once_for_concurrent_callers() -> None:
+    import asyncio
+
+    from crawler.origin_cache import SingleFlight
+
+    calls: list[str] = []
+
+    async def fetch(key: str) -> str:
+        calls.append(key)
+        await asyncio.sleep(0.01)
+        return key.upper()
+
+    async def scenario() -> list[str]:
+        cache: SingleFlight[str, str] = SingleFlight(fetch, ttl=60)
+        results = await asyncio.gather(*(cache.get("a") for _ in range(20)), cache.get("b"))
+        results.append(await cache.get("a"))  # cached
+        return list(results)
+
+    results = asyncio.run(scenario())
+    assert results == ["A"] * 20 + ["B", "A"]
+    assert sorted(calls) == ["a", "b"]
+
+
+def test_single_flight_refetches_after_the_ttl_and_shares_failures() -> None:
+    import asyncio
+
+    from crawler.origin_cache import SingleFlight
+
+    now = [0.0]
+    calls = [0]
+
+    async def fetch(key: str) -> int:
+        calls[0] += 1
+        await asyncio.sleep(0)
+        if key == "bad":
+            raise RuntimeError("boom")
+        return calls[0]
+
+    async def scenario() -> None:
+        cache: SingleFlight[str, int] = SingleFlight(fetch, ttl=10, clock=lambda: now[0])
+        assert await cache.get("k") == 1
+        now[0] = 9.9
+        assert await cache.get("k") == 1
+        now[0] = 10.0
+        assert await cache.get("k") == 2  # 24 h in real life: robots.txt is not reused beyond it
+        outcomes = await asyncio.gather(cache.get("bad"), cache.get("bad"), return_exceptions=True)
+        assert all(isinstance(o, RuntimeError) for o in outcomes)
+
+    asyncio.run(scenario())
+    assert calls[0] == 3
+
+
+def test_page_links_honours_nofollow_and_resolves_relative_links() -> None:
+    from crawler.spiders.fair import page_links
+
+    html = (
+        '<html><head></head><body><a href="/a#frag">a</a><a href="b">b</a>'
+        '<a href="/c" rel="nofollow">c</a><a href="mailto:x@y">m</a><a href="/a">dup</a></body></html>'
+    )
+    assert page_links(html, "http://h.example/dir/page") == ["http://h.example/a", "http://h.example/dir/b"]
+    nofollow = '<html><head><meta name="robots" content="noindex, nofollow"></head><body><a href="/a">a</a></body></html>'
+    assert page_links(nofollow, "http://h.example/") == []
+
+
+def test_extract_drops_excluded_parts_and_reads_metadata() -> None:
+    from crawler.extract import extract
+
+    html = (
+        "<html><head><title>T</title><link rel=canonical href=/canon>"
+        '<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">'
+        '<link rel="license" type="application/rsl+xml" href="/rsl.xml"></head>'
+        "<body><article><p>Free words about the harbour and its boats for everyone.</p>"
+        '<div class="walled"><p>Secret subscriber words that must never be stored.</p></div>'
+        "</article></body></html>"
+    )
+    found = extract(html, "http://h.example/p", exclude_selectors=(".walled",))
+    assert found.text and "harbour" in found.text and "Secret" not in found.text
+    assert found.canonical_url == "http://h.example/canon"
+    assert found.license_url == "https://creativecommons.org/licenses/by/4.0/"
+    assert found.title == "T"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=40))
+def test_price_ceiling_is_parsed_or_refused_in_plain_words(value: str) -> None:
+    try:
+        amount, currency = parse_max_price(value)
+    except SignalError as exc:
+        assert str(exc)
+    else:
+        assert currency.isalpha() and (amount is None or amount >= 0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(max_size=400))
+def test_extraction_and_links_never_raise_on_arbitrary_bytes(body: bytes) -> None:
+    from crawler.extract import extract
+    from crawler.spiders.fair import page_links
+
+    found = extract(body, "http://h.example/")
+    assert found.text is None or isinstance(found.text, str)
+    assert all(u.startswith("http") for u in page_links(body, "http://h.example/"))
