@@ -159,7 +159,7 @@ class ShapedAnswer(BaseModel):
             out.append(self.text[pos:offset])
             marks = "".join(f"[[{c.number}]]({_md_url(c.url)})" for c in group)
             # A marker glued to a closing code fence would break the fence.
-            out.append(("\n" if self.text[:offset].endswith(("```", "~~~")) else "") + marks)
+            out.append(("\n" if self.text.endswith(("```", "~~~"), 0, offset) else "") + marks)
             pos = offset
         out.append(self.text[pos:])
         body = "".join(out)

@@ -6,39 +6,53 @@ carries word order; longer verbatim runs are chains of pairs at consecutive
 positions, so one index answers both "does this source support the
 sentence?" and "how long is the longest copied run?". Building it is linear
 in the source's words; looking a sentence up is linear in the sentence.
+Character offsets of the words are only needed for the few words a citation
+points at, so they are computed on first use.
 """
 
 from __future__ import annotations
 
 import itertools
 
-from attribution.text import tokenize
+from attribution.text import tokenize, words_of
 
 Bigram = tuple[str, str]
 
 
 class SourceIndex:
-    """Normalised words of one source text, their offsets and their pair positions."""
+    """Normalised words of one source text, their pair positions and (lazily) their offsets."""
 
-    __slots__ = ("bigrams", "ends", "starts", "text", "words")
+    __slots__ = ("_ends", "_starts", "bigrams", "text", "words")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.words, self.starts, self.ends = tokenize(text)
-        words = self.words
+        self.words = words = words_of(text)
+        self._starts: list[int] | None = None
+        self._ends: list[int] | None = None
         bigrams: dict[Bigram, list[int]] = {}
-        get = bigrams.get
+        add = bigrams.setdefault
         for i, pair in enumerate(itertools.pairwise(words)):
-            found = get(pair)
-            if found is None:
-                bigrams[pair] = [i]
-            else:
-                found.append(i)
+            add(pair, []).append(i)
         self.bigrams = bigrams
 
     def __len__(self) -> int:
         return len(self.words)
 
+    def _offsets(self) -> tuple[list[int], list[int]]:
+        if self._starts is None or self._ends is None:
+            words, self._starts, self._ends = tokenize(self.text)
+            assert words == self.words  # one tokenizer, two passes: they must agree
+        return self._starts, self._ends
+
+    @property
+    def starts(self) -> list[int]:
+        return self._offsets()[0]
+
+    @property
+    def ends(self) -> list[int]:
+        return self._offsets()[1]
+
     def char_span(self, first: int, last: int) -> tuple[int, int]:
         """Character span of the words ``first..last`` (inclusive) in the source text."""
-        return self.starts[first], self.ends[last]
+        starts, ends = self._offsets()
+        return starts[first], ends[last]

@@ -86,6 +86,8 @@ class Policy(BaseModel):
       retrieved) makes the topic rapidly evolving.
     - ``long_form_min_words`` / ``long_form_max_sentences``: a source this long
       is long-form work; an answer keeps only the basic information from it.
+    - ``max_supporters``: supporting sources considered per sentence (the
+      best by support score); bounds the work per sentence.
     - ``dispute_markers``: phrases by which a source marks a dispute.
     """
 
@@ -99,6 +101,7 @@ class Policy(BaseModel):
     evolving_days: int = Field(default=7, ge=0)
     long_form_min_words: int = Field(default=1500, ge=1)
     long_form_max_sentences: int = Field(default=3, ge=1)
+    max_supporters: int = Field(default=8, ge=1)
     open_licences: tuple[str, ...] = (
         "cc-by",
         "cc by",

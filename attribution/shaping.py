@@ -16,6 +16,7 @@ Pipeline (each step records its changes as ``Action`` entries):
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import re
 from bisect import bisect_left
@@ -259,9 +260,18 @@ class _Shaper:
                 elif m.score >= threshold:
                     sent.supporters.append(m)
                 sent.copies.extend((m, r) for r in m.runs)
-            sent.supporters.sort(
-                key=lambda m: (-m.score, _class_rank(self.sources[m.source]), m.source)
+            # The best few supporters carry the attribution; bounding them keeps
+            # the per-sentence work constant however many sources agree.
+            cap = self.policy.max_supporters
+            sent.supporters = heapq.nsmallest(
+                cap,
+                sent.supporters,
+                key=lambda m: (-m.score, _class_rank(self.sources[m.source]), m.source),
             )
+            sent.conflicts = heapq.nsmallest(
+                cap, sent.conflicts, key=lambda m: (-m.score, m.source)
+            )
+            sent.denied = heapq.nsmallest(cap, sent.denied, key=lambda m: (-m.score, m.source))
             sent.copies = _non_overlapping(sent.copies)
             # Sources disagree (some support, some contradict) or one marks a dispute.
             sent.disputed = bool(sent.supporters) and (
@@ -357,12 +367,11 @@ class _Shaper:
         return QueryKind.PRIMARY_SOURCE, "claims rest on specific sources"
 
     def _domains(self, s: _Sentence) -> list[str]:
-        seen: list[str] = []
+        """Distinct registrable domains among the sentence's supporters, best supporter first."""
+        seen: dict[str, None] = {}
         for m in s.supporters:
-            d = registrable_domain(self.sources[m.source].url)
-            if d not in seen:
-                seen.append(d)
-        return seen
+            seen.setdefault(registrable_domain(self.sources[m.source].url))
+        return list(seen)
 
     def _common(self, s: _Sentence) -> bool:
         return not s.disputed and len(self._domains(s)) >= self.policy.common_knowledge_min_domains

@@ -172,10 +172,7 @@ class Source(BaseModel):
         cache = self._marker_cache
         found = cache.get(markers)
         if found is None:
-            pattern = re.compile(
-                "|".join(re.escape(m.casefold()) for m in markers) or "(?!)", re.IGNORECASE
-            )
-            found = cache[markers] = [m.start() for m in pattern.finditer(self.text)]
+            found = cache[markers] = _find_all(self.text, markers)
         return found
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Source:
@@ -302,6 +299,30 @@ class Source(BaseModel):
             "retrieved_at": page.get("fetched_at"),
         }
         return cls.from_dict(data)
+
+
+def _find_all(text: str, phrases: tuple[str, ...]) -> list[int]:
+    """Start offsets of every case-insensitive occurrence of ``phrases`` in ``text``.
+
+    ASCII text is lowercased (offsets unchanged) and searched with
+    ``str.find``, far faster than one alternation regex; other text uses a
+    case-insensitive regex so offsets stay those of the original.
+    """
+    needles = [p for p in phrases if p]
+    if not needles:
+        return []
+    if text.isascii():
+        low = text.lower()
+        hits: list[int] = []
+        for phrase in needles:
+            needle = phrase.lower()
+            at = low.find(needle)
+            while at != -1:
+                hits.append(at)
+                at = low.find(needle, at + 1)
+        return sorted(hits)
+    pattern = re.compile("|".join(re.escape(p) for p in needles), re.IGNORECASE)
+    return [m.start() for m in pattern.finditer(text)]
 
 
 def _date_or_none(value: Any) -> datetime | None:

@@ -147,6 +147,13 @@ def tokenize(text: str) -> tuple[list[str], list[int], list[int]]:
     return words, [m.start() for m in found], [m.end() for m in found]
 
 
+def words_of(text: str) -> list[str]:
+    """The normalised words of ``text`` without offsets (the same words ``tokenize`` gives)."""
+    if text.isascii():
+        return WORD.findall(text.lower())
+    return [normalise_word(w) for w in WORD.findall(text)]
+
+
 def is_number(word: str) -> bool:
     return word.isdigit()
 
