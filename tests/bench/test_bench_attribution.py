@@ -24,7 +24,7 @@ import random
 import statistics
 import time
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
@@ -140,7 +140,7 @@ def test_bench_growth_is_linear_in_source_words(benchmark: BenchmarkFixture) -> 
         cold[count] = statistics.median(cold_times)
         srcs = sources_for(count)
         shape(answer, srcs)
-        warm[count] = cpu_median(lambda s=srcs: shape(answer, s), rounds=rounds)
+        warm[count] = cpu_median(partial(shape, answer, srcs), rounds=rounds)
     slopes = {
         label: {
             "10-100": (t[100] - t[10]) / (90 * SOURCE_WORDS),
