@@ -223,9 +223,14 @@ def test_client_side_paywall_part_is_removed_from_stored_text(world: World) -> N
 
 
 def test_evidence_points_at_the_signal_and_line(world: World) -> None:
-    rows = world.rows("agents.example", "/members/welcome") or world.rows("agents.example", "/members/plot-allocations")
-    assert rows and rows[0]["outcome"] == "refused"
-    assert "robots.txt" in rows[0]["reason"]
+    from fixtures.web.catalog import build_sites
+    from fixtures.web.model import Request
+
+    robots = build_sites()["agents.example"].respond(Request("GET", "agents.example", "/robots.txt")).body
+    line = robots.decode().splitlines().index("Disallow: /members/") + 1
+    rows = world.rows("agents.example", "/members/welcome")
+    assert [r["outcome"] for r in rows] == ["refused"]
+    assert f"robots.txt line {line} 'Disallow: /members/'" in rows[0]["reason"]
     page = world.page("noai.example", "/recipes/bread")
     assert page is not None
     ev = [e for e in page["evidence"] if "noai" in e["raw"].lower()]

@@ -330,3 +330,18 @@ def test_extraction_and_links_never_raise_on_arbitrary_bytes(body: bytes) -> Non
     found = extract(body, "http://h.example/")
     assert found.text is None or isinstance(found.text, str)
     assert all(u.startswith("http") for u in page_links(body, "http://h.example/"))
+
+
+def test_politeness_floor_is_the_larger_of_crawl_delay_and_request_rate() -> None:
+    from crawler.middlewares.politeness import MAX_FLOOR, origin_floor
+    from norms.robots import parse_robots
+
+    def floor(body: str) -> float:
+        return origin_floor(parse_robots(body, source_url="http://h.example/robots.txt"), "fairfetch")
+
+    assert floor("User-agent: *\nDisallow: /x/\n") == 0
+    assert floor("User-agent: *\nCrawl-delay: 2\n") == 2
+    assert floor("User-agent: *\nCrawl-delay: 1\nRequest-rate: 1/5\n") == 5
+    # our group's delay, not the '*' group's
+    assert floor("User-agent: fairfetch\nDisallow: /x/\nCrawl-delay: 3\n\nUser-agent: *\nCrawl-delay: 9\n") == 3
+    assert floor("User-agent: *\nCrawl-delay: 86400\n") == MAX_FLOOR
