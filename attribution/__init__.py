@@ -9,12 +9,13 @@ form), keeps verbatim copying within per-class substitution limits, and
 records every change it made in plain words.
 """
 
+from attribution.analysis import measure_usage
 from attribution.answer import Action, Citation, DroppedSource, ShapedAnswer, SourceUsage
 from attribution.kinds import QueryKind
 from attribution.links import SourceLinks
 from attribution.policy import Limits, Policy, PolicyError
 from attribution.prompting import instructions
-from attribution.shaping import measure_usage, shape
+from attribution.shaping import shape
 from attribution.sources import Source, SourceError, SourceNotFound
 
 __all__ = [

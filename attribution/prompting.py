@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from attribution.analysis import source_limits
 from attribution.policy import Limits, Policy
 from attribution.sources import Source
 from norms.domains import registrable_domain
@@ -83,13 +84,10 @@ def instructions(
             continue
         usable += 1
         links = src.links
-        profile: str = src.source_class
-        if profile == "community" and not pol.is_open_licence(src.license or links.license):
-            profile = "community-closed"
         details = [
             f"{src.source_class} source on {registrable_domain(src.url) or src.url}"
             + (f" ({links.platform_name})" if links.platform_name else ""),
-            _limit_words(pol.limits_for(profile), src.snippet_limit()),
+            _limit_words(source_limits(pol, src), src.snippet_limit()),
         ]
         if src.last_modified is not None:
             details.append(f"last updated {src.last_modified.date().isoformat()}")

@@ -16,96 +16,37 @@ Pipeline (each step records its changes as ``Action`` entries):
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import re
-from bisect import bisect_left
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
+from attribution.analysis import (
+    DEFAULT_POLICY,
+    SentenceMatches,
+    analyse,
+    is_common_knowledge,
+    source_limits,
+    supporting_domains,
+)
 from attribution.answer import Action, Citation, DroppedSource, ShapedAnswer, SourceUsage
+from attribution.inference import infer_kind
 from attribution.kinds import QueryKind
-from attribution.matching import Match, Run, Sentence, match_found, match_sentence
+from attribution.matching import Run
+from attribution.naming import last_update, source_label, source_name
 from attribution.policy import Limits, Policy
 from attribution.sources import Source
-from attribution.text import is_code_block, split_sentences, tokenize
-from norms.domains import registrable_domain
+from attribution.text import is_code_block, tokenize
 from norms.model import Usage
-
-DEFAULT_POLICY = Policy()
 
 # Sentence openers that are lowercased after an inserted "According to X, ".
 _LOWER_OPENERS = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "in",
-        "on",
-        "at",
-        "this",
-        "that",
-        "these",
-        "those",
-        "it",
-        "its",
-        "there",
-        "their",
-        "his",
-        "her",
-        "after",
-        "before",
-        "during",
-        "when",
-        "while",
-        "since",
-        "although",
-        "though",
-        "as",
-        "some",
-        "many",
-        "most",
-        "several",
-        "one",
-        "two",
-        "three",
-        "both",
-        "each",
-        "however",
-        "use",
-        "call",
-        "run",
-        "add",
-        "set",
-        "hold",
-        "try",
-        "make",
-        "open",
-        "click",
-        "select",
-        "install",
-        "see",
-        "check",
-    ]
+    """
+    the a an in on at this that these those it its there their his her after before during
+    when while since although though as some many most several one two three both each
+    however use call run add set hold try make open click select install see check
+    """.split()  # noqa: SIM905 - a word list reads best as words
 )
-_VIDEO_PLATFORMS = frozenset({"youtube", "vimeo", "tiktok"})
-_DISPUTE_WINDOW = 400  # characters around the matching region searched for dispute phrases
-_HEAD_WINDOW = 600  # characters at the top of a source (where dispute banners sit)
-
-
-@dataclass(slots=True)
-class _Sentence:
-    start: int
-    end: int
-    t0: int
-    t1: int
-    supporters: list[Match] = field(default_factory=list)
-    denied: list[Match] = field(default_factory=list)
-    conflicts: list[Match] = field(default_factory=list)
-    copies: list[tuple[Match, Run]] = field(default_factory=list)
-    disputed: bool = False
 
 
 @dataclass(slots=True)
@@ -190,9 +131,13 @@ class _Shaper:
 
     def run(self) -> ShapedAnswer:
         dropped = self._drop_denied()
-        sentences = self._analyse()
+        sentences = analyse(
+            self.answer, self.words, self.starts, self.sources, self.usable, self.policy
+        )
         kind, reason = (
-            (self.kind, "given by the caller") if self.kind is not None else self._infer(sentences)
+            (self.kind, "given by the caller")
+            if self.kind is not None
+            else infer_kind(sentences, self.sources, self.query, self.policy)
         )
         self.actions.append(Action(kind="query_kind", detail=f"treated as {kind.value}: {reason}"))
         out = self._compose(sentences, kind)
@@ -221,164 +166,9 @@ class _Shaper:
             )
         return dropped
 
-    def _analyse(self) -> list[_Sentence]:
-        threshold = self.policy.support_threshold
-        min_runs = [self._limits(s).min_run_words for s in self.sources]
-        indexes = [s.index for s in self.sources]
-        sentences = []
-        for start, end in split_sentences(self.answer):
-            t0 = bisect_left(self.starts, start)
-            t1 = bisect_left(self.starts, end)
-            sentences.append((_Sentence(start, end, t0, t1), Sentence(self.words[t0:t1], t0)))
-        # Every pair of the answer is looked up once per source; each sentence
-        # takes its slice (pairs that straddle two sentences are never used).
-        pairs = list(itertools.pairwise(self.words))
-        found_by_source: list[list[list[int] | None]] = []
-        for index in indexes:
-            get = index.bigrams.get
-            found_by_source.append([get(pair) for pair in pairs])
-        out = []
-        for sent, prepared in sentences:
-            if prepared.n < 2:
-                out.append(sent)
-                continue
-            for i, index in enumerate(indexes):
-                found = found_by_source[i][sent.t0 : sent.t1 - 1]
-                if found.count(None) == len(found):
-                    continue
-                m = match_found(
-                    prepared, found, index, i, min_run_words=min_runs[i], threshold=threshold
-                )
-                if m is None:
-                    continue
-                if not self.usable[i]:
-                    if m.score >= threshold and not m.conflict:
-                        sent.denied.append(m)
-                    continue
-                if m.conflict and m.score >= threshold:
-                    sent.conflicts.append(m)
-                elif m.score >= threshold:
-                    sent.supporters.append(m)
-                sent.copies.extend((m, r) for r in m.runs)
-            # The best few supporters carry the attribution; bounding them keeps
-            # the per-sentence work constant however many sources agree.
-            cap = self.policy.max_supporters
-            sent.supporters = heapq.nsmallest(
-                cap,
-                sent.supporters,
-                key=lambda m: (-m.score, _class_rank(self.sources[m.source]), m.source),
-            )
-            sent.conflicts = heapq.nsmallest(
-                cap, sent.conflicts, key=lambda m: (-m.score, m.source)
-            )
-            sent.denied = heapq.nsmallest(cap, sent.denied, key=lambda m: (-m.score, m.source))
-            sent.copies = _non_overlapping(sent.copies)
-            # Sources disagree (some support, some contradict) or one marks a dispute.
-            sent.disputed = bool(sent.supporters) and (
-                bool(sent.conflicts) or any(self._marks_dispute(m) for m in sent.supporters)
-            )
-            out.append(sent)
-        return out
-
-    def _marks_dispute(self, m: Match) -> bool:
-        """Does the source flag a dispute at its top (banners) or in the paragraph it supports from?"""
-        src = self.sources[m.source]
-        if src.disputed:
-            return True
-        positions = src.marker_positions(self.policy.dispute_markers)
-        if not positions:
-            return False
-        if positions[0] < _HEAD_WINDOW:
-            return True
-        if m.region is None:
-            return False
-        # The paragraph around the matching region (at most _DISPUTE_WINDOW either side).
-        text = src.text
-        a, b = src.index.char_span(*m.region)
-        lo = max(0, a - _DISPUTE_WINDOW)
-        hi = b + _DISPUTE_WINDOW
-        lo = max(lo, text.rfind("\n\n", lo, a) + 1)
-        cut = text.find("\n\n", b, hi)
-        hi = cut if cut != -1 else hi
-        k = bisect_left(positions, lo)
-        return k < len(positions) and positions[k] < hi
-
-    def _limits(self, s: Source) -> Limits:
-        profile: str = s.source_class
-        if profile == "community" and not self.policy.is_open_licence(s.license or s.links.license):
-            profile = "community-closed"
-        return self.policy.limits_for(profile)
-
-    # --- query kind ---------------------------------------------------------
-
-    def _infer(self, sentences: list[_Sentence]) -> tuple[QueryKind, str]:
-        """The documented heuristic, first match wins (see docs/ai-teams.md)."""
-        pol = self.policy
-        supported = [s for s in sentences if s.supporters]
-        used = {m.source for s in supported for m in s.supporters}
-        disputed = [s for s in supported if s.disputed]
-        if disputed:
-            return QueryKind.CONTESTED, "sources disagree or a source marks the topic as disputed"
-        qwords = " " + " ".join(tokenize(self.query or "")[0]) + " "
-        volatile = [w for w in pol.volatile_query_words if f" {w} " in qwords]
-        if volatile:
-            return (
-                QueryKind.RAPIDLY_EVOLVING,
-                f"the query asks about something volatile ({volatile[0]!r})",
-            )
-        for i in sorted(used):
-            src = self.sources[i]
-            if src.last_modified is not None:
-                ref = src.retrieved_at or datetime.now(src.last_modified.tzinfo)
-                age = (ref - src.last_modified).days
-                if 0 <= age <= pol.evolving_days:
-                    return (
-                        QueryKind.RAPIDLY_EVOLVING,
-                        f"{src.url} changed {age} day(s) before it was retrieved",
-                    )
-        quick = [w for w in pol.quick_fact_query_words if f" {w} " in qwords]
-        canonical = [i for i in used if self.sources[i].source_class == "canonical"]
-        if quick and canonical and len(sentences) <= 3:
-            return (
-                QueryKind.QUICK_FACT,
-                f"a quick-fact query ({quick[0]!r}) answered from a canonical source",
-            )
-        for i in sorted(used):
-            n = len(self.sources[i].index)
-            carried = sum(1 for s in supported if s.supporters[0].source == i)
-            asks_depth = any(f" {w} " in qwords for w in pol.long_form_query_words)
-            if n >= pol.long_form_min_words and (
-                asks_depth or carried > pol.long_form_max_sentences
-            ):
-                return (
-                    QueryKind.LONG_FORM,
-                    f"the answer draws on long-form work ({n} words at {self.sources[i].url})",
-                )
-        if supported and all(self._common(s) for s in supported):
-            return (
-                QueryKind.COMMON_KNOWLEDGE,
-                f"every supported claim is backed by at least {pol.common_knowledge_min_domains} independent domains",
-            )
-        if not supported:
-            return (
-                QueryKind.PRIMARY_SOURCE,
-                "no sentence is supported by a source; nothing to attribute",
-            )
-        return QueryKind.PRIMARY_SOURCE, "claims rest on specific sources"
-
-    def _domains(self, s: _Sentence) -> list[str]:
-        """Distinct registrable domains among the sentence's supporters, best supporter first."""
-        seen: dict[str, None] = {}
-        for m in s.supporters:
-            seen.setdefault(registrable_domain(self.sources[m.source].url))
-        return list(seen)
-
-    def _common(self, s: _Sentence) -> bool:
-        return not s.disputed and len(self._domains(s)) >= self.policy.common_knowledge_min_domains
-
     # --- composition ------------------------------------------------------------
 
-    def _compose(self, sentences: list[_Sentence], kind: QueryKind) -> _Text:
+    def _compose(self, sentences: list[SentenceMatches], kind: QueryKind) -> _Text:
         out = _Text()
         named: set[int] = set()
         per_side: dict[int, int] = {}
@@ -455,14 +245,14 @@ class _Shaper:
     def _is_long(self, i: int) -> bool:
         return len(self.sources[i].index) >= self.policy.long_form_min_words
 
-    def _body(self, sent: _Sentence) -> list[tuple[str, _Cite | None]] | None:
+    def _body(self, sent: SentenceMatches) -> list[tuple[str, _Cite | None]] | None:
         """The sentence's text as pieces, with verbatim runs trimmed to the limits; None to drop it."""
         pieces: list[tuple[str, _Cite | None]] = []
         pos = sent.start
         sentence_words = max(1, sent.t1 - sent.t0)
         for m, run in sent.copies:
             src = self.sources[m.source]
-            limits = self._limits(src)
+            limits = source_limits(self.policy, src)
             keep, why = self._quota(m.source, src, limits, run)
             a = self.starts[run.a_first]
             b = self.ends[run.a_last]
@@ -472,7 +262,7 @@ class _Shaper:
                 self.quoted_words[m.source] = self.quoted_words.get(m.source, 0) + keep
                 self.kept.setdefault(m.source, []).append((keep, b - a, run.s_first, run.s_last))
                 continue
-            name = self._label(m.source)
+            name = source_label(self.sources[m.source])
             if keep <= 0:
                 if run.words >= 0.8 * sentence_words:
                     self.actions.append(
@@ -575,7 +365,7 @@ class _Shaper:
     def _emit(
         self,
         out: _Text,
-        sent: _Sentence,
+        sent: SentenceMatches,
         body: list[tuple[str, _Cite | None]],
         kind: QueryKind,
         named: set[int],
@@ -609,9 +399,9 @@ class _Shaper:
             QueryKind.COMMON_KNOWLEDGE,
             QueryKind.PRIMARY_SOURCE,
             QueryKind.LONG_FORM,
-        ) and self._common(sent)
+        ) and is_common_knowledge(sent, self.sources, self.policy)
         if common:
-            domains = self._domains(sent)
+            domains = supporting_domains(sent, self.sources)
             self.actions.append(
                 Action(
                     kind="common_knowledge",
@@ -626,16 +416,17 @@ class _Shaper:
         for m in cited:
             if m.source not in cited_order:
                 cited_order.append(m.source)
-        label = self._label(primary)
+        label = source_label(self.sources[primary])
         prefix = ""
         suffix = ""
         already_named = (
-            label.casefold() in text.casefold() or self._name(primary).casefold() in text.casefold()
+            label.casefold() in text.casefold()
+            or source_name(self.sources[primary]).casefold() in text.casefold()
         )
         if primary not in named and not already_named and kind is not QueryKind.QUICK_FACT:
             code = is_code_block(text)
             if kind is QueryKind.RAPIDLY_EVOLVING:
-                when = self._updated(primary)
+                when = last_update(self.sources[primary])
                 prefix = (
                     f"As of {when}, according to {label}, " if when else f"According to {label}, "
                 )
@@ -685,7 +476,7 @@ class _Shaper:
             s_span = src.index.char_span(*m.region) if m.region is not None else None
             out.cite(span, m.source, "support", s_span)
 
-    def _lowercase_opener(self, first: str, sent: _Sentence) -> bool:
+    def _lowercase_opener(self, first: str, sent: SentenceMatches) -> bool:
         """Lowercase the first word after an inserted "According to X, "?
 
         Yes for common openers ("The", "In") and for words the supporting
@@ -738,7 +529,7 @@ class _Shaper:
             target = next(
                 (i for i in cited_order if self.sources[i].links.discussion_url), cited_order[0]
             )
-            label = self._label(target)
+            label = source_label(self.sources[target])
             notes.append(
                 (
                     "This topic is contested; read the full article and its sources and discussion at ",
@@ -757,8 +548,8 @@ class _Shaper:
             self.pointer_needed.pop(target, None)
         if kind is QueryKind.RAPIDLY_EVOLVING:
             for i in cited_order:
-                label = self._label(i)
-                when = self._updated(i)
+                label = source_label(self.sources[i])
+                when = last_update(self.sources[i])
                 if when:
                     notes.append(("", label, i))
                     tails.append(f" was last updated on {when}; see it for current information.")
@@ -773,7 +564,7 @@ class _Shaper:
                     )
                 )
         for i, why in self.pointer_needed.items():
-            label = self._label(i)
+            label = source_label(self.sources[i])
             title = self.sources[i].title
             if why == "depth":
                 notes.append(("There is more depth at ", label, i))
@@ -800,36 +591,6 @@ class _Shaper:
             out.add(tail)
             if i not in cited_order:
                 cited_order.append(i)
-
-    # --- names and dates --------------------------------------------------------
-
-    def _name(self, i: int) -> str:
-        src = self.sources[i]
-        return src.publisher or src.links.platform_name or registrable_domain(src.url) or src.url
-
-    def _label(self, i: int) -> str:
-        """How the source is named in text: the publisher, or the item on its platform for aggregators."""
-        src = self.sources[i]
-        name = self._name(i)
-        if src.source_class == "aggregator" and src.title:
-            if (src.platform or "").lower() in _VIDEO_PLATFORMS or name.lower() in _VIDEO_PLATFORMS:
-                return f"the video “{src.title}” on {name}"
-            return f"“{src.title}” on {name}"
-        return name
-
-    def _updated(self, i: int) -> str | None:
-        src = self.sources[i]
-        if src.last_modified is not None:
-            d = src.last_modified
-            return f"{d.day} {d:%B %Y}"
-        raw = src.links.last_modified
-        if raw:
-            try:
-                d = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-            except ValueError:
-                return raw
-            return f"{d.day} {d:%B %Y}"
-        return None
 
     # --- result -----------------------------------------------------------------
 
@@ -898,62 +659,3 @@ class _Shaper:
                 )
             )
         return result
-
-
-def _class_rank(s: Source) -> int:
-    return {"canonical": 0, "community": 1, "aggregator": 2}.get(s.source_class, 3)
-
-
-def _non_overlapping(copies: list[tuple[Match, Run]]) -> list[tuple[Match, Run]]:
-    """Longest verbatim runs first; a stretch of the answer is charged to one source only."""
-    kept: list[tuple[Match, Run]] = []
-    # Ties go to a source that supports the sentence rather than one that contradicts it.
-    for m, r in sorted(
-        copies,
-        key=lambda mr: (-mr[1].words, mr[0].conflict, -mr[0].score, mr[1].a_first, mr[0].source),
-    ):
-        if all(r.a_last < k.a_first or r.a_first > k.a_last for _, k in kept):
-            kept.append((m, r))
-    return sorted(kept, key=lambda mr: mr[1].a_first)
-
-
-def measure_usage(
-    text: str,
-    sources: Sequence[Source],
-    policy: Policy | None = None,
-    *,
-    only: Sequence[int] | None = None,
-) -> list[SourceUsage]:
-    """Verbatim-copy measures of ``text`` against each source (see ``SourceUsage``)."""
-    pol = policy or DEFAULT_POLICY
-    words, starts, ends = tokenize(text)
-    whole = Sentence(words, 0)
-    result = []
-    indices = range(len(sources)) if only is None else only
-    for i in indices:
-        src = sources[i]
-        min_run = pol.limits_for(src.source_class).min_run_words
-        # A threshold above 1 skips support scoring: only verbatim runs are measured.
-        m = match_sentence(
-            whole, src.index, i, min_run_words=min_run, threshold=2.0, check_numbers=False
-        )
-        runs = m.runs if m else []
-        covered: set[int] = set()
-        answer_words = 0
-        longest = (0, 0)
-        for r in runs:
-            covered.update(range(r.s_first, r.s_last + 1))
-            answer_words += r.words
-            longest = max(longest, (r.words, ends[r.a_last] - starts[r.a_first]))
-        result.append(
-            SourceUsage(
-                url=src.url,
-                source_words=len(src.index),
-                longest_run_words=longest[0],
-                longest_run_chars=longest[1],
-                quotes=len(runs),
-                copied_share=round(answer_words / len(words), 4) if words else 0.0,
-                reproduced_share=round(len(covered) / len(src.index), 4) if len(src.index) else 0.0,
-            )
-        )
-    return result
