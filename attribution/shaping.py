@@ -409,7 +409,7 @@ class _Shaper:
                     span=(sent.start, sent.end),
                 )
             )
-            self._add_body(out, body, quotes_only=True)
+            self._add_body(out, body)
             return
         cited = [m for m in sent.supporters[:3]]
         primary = cited[0].source
@@ -461,15 +461,6 @@ class _Shaper:
             if not first.startswith(("“", "`", "~")) and self._lowercase_opener(first, sent):
                 first = first[0].lower() + first[1:]
             body = [(first, cite), *body[1:]]
-        if suffix:
-            last, cite = body[-1]
-            end_punct = len(last) - len(last.rstrip(".!?…"))
-            if cite is None and end_punct:
-                body = [
-                    *body[:-1],
-                    (last[: len(last) - end_punct], None),
-                    ("\0" + last[len(last) - end_punct :], None),
-                ]
         span = self._add_body(out, body, suffix=suffix)
         for m in cited:
             src = self.sources[m.source]
@@ -497,30 +488,28 @@ class _Shaper:
         return any(needle in self.sources[m.source].text for m in sent.supporters)
 
     def _add_body(
-        self,
-        out: _Text,
-        body: list[tuple[str, _Cite | None]],
-        *,
-        quotes_only: bool = False,
-        suffix: str = "",
+        self, out: _Text, body: list[tuple[str, _Cite | None]], *, suffix: str = ""
     ) -> tuple[int, int]:
-        """Append the pieces; returns the span of the claim (without any attribution suffix)."""
+        """Append the pieces (citing quotes); returns the span of the claim.
+
+        ``suffix`` (a quick fact's "(according to X)") goes before the
+        sentence's closing punctuation and is not part of the claim's span.
+        """
+        tail = ""
+        if suffix and body and body[-1][1] is None:
+            last = body[-1][0]
+            stripped = last.rstrip(".!?…")
+            tail = last[len(stripped) :]
+            body = [*body[:-1], (stripped, None)] if stripped else body[:-1]
         start = out.length
-        claim_end = None
         for piece, cite in body:
-            if piece.startswith("\0"):
-                claim_end = out.length
-                out.add(suffix)
-                out.add(piece[1:])
-                continue
             span = out.add(piece)
             if cite is not None:
                 out.cite(span, cite.source, cite.role, cite.source_span)
-        if suffix and claim_end is None:
-            claim_end = out.length
-            out.add(suffix)
-        del quotes_only  # quotes are always cited; support links are what common knowledge omits
-        return start, claim_end if claim_end is not None else out.length
+        claim_end = out.length
+        out.add(suffix)
+        out.add(tail)
+        return start, claim_end
 
     def _notes(self, out: _Text, kind: QueryKind, cited_order: list[int]) -> None:
         notes: list[tuple[str, str, int]] = []  # (before, label, source) + after text
