@@ -152,7 +152,12 @@ class ShapedAnswer(BaseModel):
         return at
 
     def to_markdown(self) -> str:
-        """Markdown with ``[n]`` links after each cited span and a numbered source list."""
+        """Markdown with ``[n]`` links after each cited span and a numbered source list.
+
+        The answer text passes through as written (models write Markdown);
+        titles, credits and URLs added here are escaped, and only http(s)
+        URLs become links.
+        """
         out: list[str] = []
         pos = 0
         for offset, group in sorted(self._markers().items()):

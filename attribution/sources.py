@@ -247,7 +247,7 @@ class Source(BaseModel):
             "obligations": ai_input.obligations if ai_input else (),
             "decisions": decisions,
             "decision_reasons": reasons,
-            "last_modified": last_modified or getattr(links, "last_modified", None),
+            "last_modified": last_modified or _date_or_none(getattr(links, "last_modified", None)),
             "retrieved_at": retrieved_at,
             "permalink": getattr(links, "permalink", None),
             "edit_history_url": getattr(links, "edit_history_url", None),

@@ -20,6 +20,8 @@ PUNCT = [" ", " ", " ", ", ", ". ", "! ", "? ", "\n", "\n\n", " — ", "“", "�
 
 # Mostly words separated by spaces, with sentence breaks and typography mixed in.
 SEPARATORS = [" "] * 12 + PUNCT
+
+
 def prose(min_size: int = 0) -> st.SearchStrategy[str]:
     pairs = st.tuples(st.sampled_from(WORDS), st.sampled_from(SEPARATORS)).map("".join)
     return st.lists(pairs, min_size=min_size, max_size=120).map("".join)
@@ -33,7 +35,13 @@ def scenario(draw: st.DrawFn) -> tuple[str, list[Source], QueryKind | None]:
     """Sources of mixed classes and decisions, and an answer that copies pieces of them."""
     n = draw(st.integers(1, 4))
     classes = ["canonical", "aggregator", "community", "unknown"]
-    hosts = ["en.wikipedia.org", "www.britannica.com", "example.org", "www.youtube.com", "github.com"]
+    hosts = [
+        "en.wikipedia.org",
+        "www.britannica.com",
+        "example.org",
+        "www.youtube.com",
+        "github.com",
+    ]
     sources = []
     for i in range(n):
         text = draw(prose(min_size=20))
@@ -102,8 +110,21 @@ def test_offsets_stay_exact_after_trimming(
 ) -> None:
     """Tight limits force trimming and removal everywhere; offsets must survive it."""
     answer, sources, kind = case
-    tight = {"max_quote_words": words, "max_quote_chars": chars, "max_quotes": 1, "max_share": 0.01, "min_run_words": 2}
-    policy = Policy.from_dict({"limits": {k: tight for k in ("canonical", "aggregator", "community", "community-closed", "unknown")}})
+    tight = {
+        "max_quote_words": words,
+        "max_quote_chars": chars,
+        "max_quotes": 1,
+        "max_share": 0.01,
+        "min_run_words": 2,
+    }
+    policy = Policy.from_dict(
+        {
+            "limits": {
+                k: tight
+                for k in ("canonical", "aggregator", "community", "community-closed", "unknown")
+            }
+        }
+    )
     result = shape(answer, sources, kind=kind, policy=policy)
     check_offsets(result, sources)
     for c in result.citations:
@@ -118,7 +139,9 @@ def test_non_ascii_offsets_in_a_worked_example() -> None:
         text="Die Schlacht bei Hastings fand am 14. Oktober 1066 statt. Wilhelm der Eroberer besiegte König Harold II.",
         source_class="community",
     )
-    answer = "Ｄｉｅ Schlacht bei Hastings fand am 14. Oktober 1066 statt — König Harold II. fiel. 😀"
+    answer = (
+        "Ｄｉｅ Schlacht bei Hastings fand am 14. Oktober 1066 statt — König Harold II. fiel. 😀"
+    )
     result = shape(answer, [src], kind="primary_source")
     check_offsets(result, [src])
     assert result.citations and result.citations[0].text.startswith("Ｄｉｅ Schlacht")
@@ -135,11 +158,24 @@ def test_policy_from_toml_never_crashes(data: bytes | str) -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3)
+    ),
     max_leaves=10,
 )
 source_keys = st.sampled_from(
-    ["url", "title", "text", "source_class", "platform", "decisions", "last_modified", "license", "obligations", "x"]
+    [
+        "url",
+        "title",
+        "text",
+        "source_class",
+        "platform",
+        "decisions",
+        "last_modified",
+        "license",
+        "obligations",
+        "x",
+    ]
 )
 
 
@@ -165,3 +201,24 @@ def test_sentences_cover_the_text_in_order(text: str) -> None:
     _, starts, _ = tokenize(text)
     for s in starts:
         assert any(a <= s < b for a, b in spans)
+
+
+FIXED_SOURCES = [
+    Source(
+        url="https://en.wikipedia.org/wiki/X",
+        text="Ｈａｓｔｉｎｇｓ 1066 — the Norman ﬁeld. " * 20,
+        source_class="community",
+    ),
+    Source(
+        url="https://b.example/",
+        text="Straße 東京 1066 élan naïve ΣΊΣΥΦΟΣ. " * 20,
+        source_class="aggregator",
+    ),
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=400), st.sampled_from([None, *QueryKind]))
+def test_shape_accepts_any_text(answer: str, kind: QueryKind | None) -> None:
+    result = shape(answer, FIXED_SOURCES, kind=kind, query=answer[:40])
+    check_offsets(result, FIXED_SOURCES)
