@@ -15,7 +15,7 @@ else goes on to the spider with the verdict attached.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
 from scrapy import Request
@@ -29,8 +29,9 @@ from crawler.middlewares.signals import SIGNAL_META, SignalFetcher
 from crawler.origin_cache import OriginSignals
 from crawler.session import CrawlSession, session_for
 from norms.evaluate import evaluate
+from norms.html import HtmlDoc, parse_html
 from norms.http import HeaderLines, header_lines
-from norms.model import ObligationKind
+from norms.model import LicenseRef, ObligationKind
 from norms.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 VERDICT_META = "fairfetch_verdict"  # the verdict after the response, for the spider
+HTML_META = "fairfetch_html"  # the parsed page (norms.html.HtmlDoc), None if not HTML
 SIGNAL_IDS_META = "fairfetch_signal_ids"  # ledger snapshot ids in force for this page
 PAID_META = "fairfetch_paid_attempt"  # this request carries our price ceiling (HTTP 402 retry)
 RECORDED_META = "fairfetch_recorded"  # the outcome is already in the ledger
@@ -164,10 +166,12 @@ class EnforceMiddleware:
         self, request: Request, response: Response, origin: OriginSignals
     ) -> tuple[Verdict, list[int]]:
         headers = scrapy_header_lines(response)
-        html = response.body if is_html(response) else None
+        # One parse serves the norms, licence discovery, classification and link extraction.
+        html = parse_html(response.body) if is_html(response) else None
+        request.meta[HTML_META] = html
         licenses: list[LicenseSource] = list(origin.licenses)
         ids: list[int] = []
-        for ref in await self._page_license_refs(response.url, headers, html):
+        for ref in self._page_license_refs(response.url, headers, html):
             source, sid = await self.fetcher.license(ref)
             licenses.append(source)
             if sid is not None:
@@ -187,7 +191,8 @@ class EnforceMiddleware:
         return verdict, ids
 
     @staticmethod
-    async def _page_license_refs(url: str, headers: Any, html: bytes | None) -> list[Any]:
+    def _page_license_refs(url: str, headers: HeaderLines, html: HtmlDoc | None) -> list[LicenseRef]:
+        """RSL licences the response names: ``Link`` headers, ``<link>`` and inline ``<script>``."""
         from norms.rsl import discover_from_headers, discover_from_html
 
         refs = list(discover_from_headers(headers, url))

@@ -8,10 +8,11 @@ delay to the server's latency, but :class:`OriginThrottle` never lets it drop
 below the floor.
 
 Scrapy counts a slot's delay from when the previous request *left*; a slow
-answer would then eat into the pause the server sees. For floored slots
-:class:`OriginThrottle` restarts the clock when the previous response has
-*arrived*, so the server always gets at least the pause it asked for between
-finishing one answer and receiving the next request. This needs
+answer would then eat into the pause the server sees. A floored slot
+therefore has one request in flight at a time, and :class:`OriginThrottle`
+restarts the clock when the previous response has *arrived*, so the server
+always gets at least the pause it asked for between finishing one answer and
+receiving the next request. This needs
 ``AUTOTHROTTLE_ENABLED`` (on in ``crawler.settings``); without it the floor
 still applies, counted Scrapy's way.
 """
@@ -56,10 +57,12 @@ def apply_floor(crawler: Crawler, slot_key: str, floor: float) -> None:
     settings = downloader.per_slot_settings.setdefault(slot_key, {})
     settings["delay"] = delay
     settings["jitter"] = 0.0
+    settings["concurrency"] = 1  # one request at a time: each pause follows a finished answer
     slot = downloader.slots.get(slot_key)
     if slot is not None:
         slot.delay = max(slot.delay, delay)
         slot.jitter = 0.0
+        slot.concurrency = 1
 
 
 def slot_floor(crawler: Crawler, slot_key: str | None) -> float:

@@ -38,16 +38,16 @@ from crawler.ledger import (
 from crawler.ledger.records import utc_now
 from crawler.middlewares.enforce import (
     GATE_STATUSES,
+    HTML_META,
     RECORDED_META,
     SIGNAL_IDS_META,
     VERDICT_META,
-    is_html,
     refusal_kind,
     scrapy_header_lines,
 )
 from crawler.session import CrawlSession, session_for
 from norms.classify import Classification, classify_page
-from norms.html import parse_html
+from norms.html import HtmlDoc, parse_html
 from norms.verdict import Verdict
 
 logger = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def split_seeds(value: str | list[str] | tuple[str, ...] | None) -> list[str]:
     return [s for s in value.replace(",", " ").split() if s]
 
 
-def page_links(html: str | bytes, base_url: str) -> list[str]:
+def page_links(html: str | bytes | HtmlDoc, base_url: str) -> list[str]:
     """Absolute http(s) links of a page, without fragments; none if the page says ``nofollow``.
 
     Honours ``<meta name="robots" content="nofollow">`` (or ``none``) for the
@@ -196,15 +196,15 @@ class FairSpider(scrapy.Spider):
         verdict: Verdict = response.meta[VERDICT_META]
         s = self.session
         s.summary.fetched += 1
-        html_page = is_html(response)
-        body_text = response.text if html_page else None
+        doc: HtmlDoc | None = response.meta.get(HTML_META)
+        body_text = response.text if doc is not None else None
         permitted = verdict.permitted_purposes and response.status not in GATE_STATUSES
         text: str | None = None
         metadata: dict[str, Any] = {}
         canonical: str | None = None
         links: list[str] = []
-        if body_text is not None:
-            links = page_links(body_text, response.url)
+        if body_text is not None and doc is not None:
+            links = page_links(doc, response.url)
             if s.extract:
                 # Excluded parts are dropped first, so metadata never comes from them either.
                 found = extract(body_text, response.url, exclude_selectors=verdict.exclude_selectors)
@@ -224,7 +224,7 @@ class FairSpider(scrapy.Spider):
             outcome = "refused"
             reason = verdict.fetch.reason if not verdict.fetch.allowed else f"HTTP {response.status}"
             s.summary.refused[refusal_kind(verdict)] += 1
-        classification = self._classify(response.url, body_text, response)
+        classification = self._classify(response.url, doc, response)
         yield PageItem(
             url=response.url,
             status=response.status,
@@ -251,7 +251,7 @@ class FairSpider(scrapy.Spider):
             if self._may_follow(link, depth):
                 yield from self._visit(link, depth)
 
-    def _classify(self, url: str, html: str | None, response: Response) -> Classification | None:
+    def _classify(self, url: str, html: HtmlDoc | None, response: Response) -> Classification | None:
         """What kind of source the page is (canonical, aggregator, community), for attribution."""
         if html is None:
             return None
