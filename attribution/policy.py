@@ -234,9 +234,12 @@ class Policy(BaseModel):
             raise PolicyError("'limits' must be a table of source classes")
         try:
             for name, values in raw_limits.items():
+                if name not in limits:
+                    known = ", ".join(limits)
+                    raise PolicyError(f"limits.{name}: unknown source class; expected one of: {known}")
                 if not isinstance(values, dict):
                     raise PolicyError(f"limits.{name} must be a table")
-                base = limits.get(name, limits["unknown"]).model_dump()
+                base = limits[name].model_dump()
                 base.update(values)
                 limits[name] = Limits.model_validate(base)
             return cls.model_validate({**data, "limits": limits})

@@ -161,6 +161,7 @@ max_quote_words = 10
         ("[limits]\naggregator = 3", "limits.aggregator must be a table"),
         ("surprise = 1", "surprise"),
         ('[limits.unknown]\nmax_share = "a lot"', "max_share"),
+        ("[limits.agregator]\nmax_quotes = 2", "limits.agregator: unknown source class"),
     ],
 )
 def test_policy_errors_are_plain_words(text: str, message: str) -> None:
