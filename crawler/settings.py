@@ -57,6 +57,7 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 RETRY_TIMES = 1
+RETRY_GIVE_UP_LOG_LEVEL = "WARNING"  # an expected outcome, recorded in the ledger as an error row
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 REDIRECT_MAX_TIMES = 5
 METAREFRESH_ENABLED = False  # a meta refresh is a link, not a redirect we follow blindly

@@ -107,7 +107,8 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "DEPTH_LIMIT": args.depth,
         "CONCURRENT_REQUESTS": args.concurrency,
         "DOWNLOAD_DELAY": args.delay,
-        "LOG_LEVEL": "INFO" if args.verbose else "WARNING",
+        # Every outcome is in the summary and the ledger; the log is for debugging.
+        "LOG_LEVEL": "INFO" if args.verbose else "ERROR",
     }
     return settings
 
