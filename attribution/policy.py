@@ -236,7 +236,9 @@ class Policy(BaseModel):
             for name, values in raw_limits.items():
                 if name not in limits:
                     known = ", ".join(limits)
-                    raise PolicyError(f"limits.{name}: unknown source class; expected one of: {known}")
+                    raise PolicyError(
+                        f"limits.{name}: unknown source class; expected one of: {known}"
+                    )
                 if not isinstance(values, dict):
                     raise PolicyError(f"limits.{name} must be a table")
                 base = limits[name].model_dump()

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from attribution.analysis import (
     DEFAULT_POLICY,
@@ -49,12 +49,17 @@ _LOWER_OPENERS = frozenset(
 )
 
 
+CiteRole = Literal["support", "quote", "pointer"]
+
+
 @dataclass(slots=True)
 class _Cite:
+    """A citation while the text is assembled: output span, source index, role, source span."""
+
     start: int
     end: int
     source: int
-    role: str
+    role: CiteRole
     source_span: tuple[int, int] | None
 
 
@@ -73,7 +78,11 @@ class _Text:
         return start, self.length
 
     def cite(
-        self, span: tuple[int, int], source: int, role: str, source_span: tuple[int, int] | None
+        self,
+        span: tuple[int, int],
+        source: int,
+        role: CiteRole,
+        source_span: tuple[int, int] | None,
     ) -> None:
         if span[1] > span[0]:
             self.cites.append(_Cite(span[0], span[1], source, role, source_span))
@@ -105,6 +114,13 @@ def shape(
 
 
 class _Shaper:
+    """One shaping run: the answer, the sources, and the budgets spent so far.
+
+    ``quotes``/``quoted_words``/``kept`` track verbatim text kept per source
+    (the substitution limits are per answer); ``pointer_needed`` collects the
+    sources owed a "read the full text" note because something was cut.
+    """
+
     def __init__(
         self,
         answer: str,
