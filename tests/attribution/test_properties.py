@@ -98,9 +98,8 @@ def test_citation_offsets_are_exact(case: tuple[str, list[Source], QueryKind | N
     check_offsets(result, sources)
     # Denied sources never appear in the output's citations.
     denied = {s.url for s in sources if not s.allowed("ai-input")}
-    assert denied.isdisjoint({c.url for c in result.citations}) or all(
-        sources[c.source_index].allowed("ai-input") for c in result.citations
-    )
+    assert denied.isdisjoint({c.url for c in result.citations})
+    assert denied == {d.url for d in result.dropped_sources}
 
 
 @settings(max_examples=60, deadline=None)
