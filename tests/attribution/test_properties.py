@@ -179,7 +179,9 @@ source_keys = st.sampled_from(
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.dictionaries(source_keys, json_values, max_size=6) | json_values)
+@given(
+    st.dictionaries(source_keys, json_values, max_size=6) | json_values | st.binary(max_size=100)
+)
 def test_source_from_dict_never_crashes(data: object) -> None:
     try:
         Source.from_dict(data)  # type: ignore[arg-type]
