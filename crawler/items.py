@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from norms.classify import Classification
+from norms.classify import Classification, SitemapStats
 
 
 @dataclass(slots=True)
@@ -36,4 +36,5 @@ class PageItem:
     platform: str | None = None
     host: str = ""
     classification: Classification | None = None  # for the host profile
+    sitemaps: tuple[SitemapStats, ...] = ()  # the origin's sitemap footprint, for the host profile
     links: list[str] = field(default_factory=list)

@@ -80,6 +80,8 @@ class LedgerPipeline:
         profile = self.profiles.get(item.host)
         if profile is None:
             profile = self.profiles[item.host] = HostProfile(item.host)
+            for stats in item.sitemaps:
+                profile.add_sitemap(stats)
         try:
             profile.add(item.classification)
         except ValueError as exc:  # a URL the classifier cannot place under its host

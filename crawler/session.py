@@ -120,6 +120,7 @@ class CrawlSession:
     license_max_bytes: int
     tdmrep_max_bytes: int
     signal_ttl: float
+    sitemaps: bool = True
     summary: Summary = field(default_factory=Summary)
 
     @property
@@ -155,6 +156,7 @@ def session_from_settings(settings: BaseSettings) -> CrawlSession:
         license_max_bytes=settings.getint("FAIRFETCH_LICENSE_MAX_BYTES"),
         tdmrep_max_bytes=settings.getint("FAIRFETCH_TDMREP_MAX_BYTES"),
         signal_ttl=settings.getfloat("FAIRFETCH_SIGNAL_TTL"),
+        sitemaps=settings.getbool("FAIRFETCH_SITEMAPS", True),
     )
 
 

@@ -35,6 +35,8 @@ FAIRFETCH_SIGNAL_TIMEOUT = 10.0  # RSL licence documents and tdmrep.json
 FAIRFETCH_LICENSE_MAX_BYTES = 1_000_000
 FAIRFETCH_TDMREP_MAX_BYTES = 1_000_000
 FAIRFETCH_SIGNAL_TTL = 24 * 3600  # RFC 9309 §2.4: no robots.txt copy older than 24 h
+# Read each origin's first sitemap (and one child of an index) for source classification.
+FAIRFETCH_SITEMAPS = True
 
 # --- link following -------------------------------------------------------------
 FAIRFETCH_FOLLOW_EXTERNAL = False

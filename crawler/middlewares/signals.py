@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from scrapy.http import Response
 
     from crawler.session import CrawlSession
+    from norms.classify import SitemapStats
+    from norms.robots import RobotsTxt
     from norms.rsl import LicenseSource
     from norms.tdmrep import TdmRepFile
 
@@ -47,7 +49,7 @@ SIGNAL_META = "fairfetch_signal"  # marks our own signal requests: enforcement l
 _MAX_BYTES_META = "fairfetch_max_bytes"
 _SEEN_BYTES_META = "_fairfetch_bytes"
 _PRIORITY = 1000  # signal documents jump the queue: pages are waiting for them
-ROBOTS, RSL, TDMREP = "robots.txt", "rsl", "tdmrep"
+ROBOTS, RSL, TDMREP, SITEMAP = "robots.txt", "rsl", "tdmrep", "sitemap"
 TDMREP_PATH = "/.well-known/tdmrep.json"
 
 
@@ -161,6 +163,7 @@ class SignalFetcher:
                 ids.append(sid)
             if note:
                 notes.append(note)
+        sitemaps = await self._sitemaps(origin, robots) if self.session.sitemaps else ()
         for note in notes:
             logger.info("%s: %s", origin, note)
         return OriginSignals(
@@ -170,7 +173,37 @@ class SignalFetcher:
             tdmrep=tdmrep,
             signal_ids=tuple(dict.fromkeys(ids)),
             notes=tuple(notes),
+            sitemaps=sitemaps,
         )
+
+    async def _sitemaps(self, origin: str, robots: RobotsTxt) -> tuple[SitemapStats, ...]:
+        """The origin's sitemap footprint: its first own sitemap and, for an index, one child.
+
+        Source classification tells a platform of millions of templated pages
+        from a small canonical site by it. Two capped requests at most, only on
+        the origin itself and only where robots.txt allows them.
+        """
+        from norms.classify import sitemap_stats
+        from norms.classify.footprint import MAX_BYTES
+
+        own = [u for u in robots.sitemaps if origin_of(u) == origin]
+        stats: list[SitemapStats] = []
+        url = own[0] if own else None
+        while url is not None and len(stats) < 2:
+            if origin_of(url) != origin or not robots.allowed(url, self.session.token):
+                break
+            doc = await self._download(url, kind=SITEMAP, origin=origin,
+                                       timeout=self.session.signal_timeout, max_bytes=MAX_BYTES, record=False)
+            if doc.error is not None or doc.status != 200 or not doc.body:
+                break
+            try:
+                found = sitemap_stats(doc.body, url=url)
+            except SignalError as exc:
+                logger.info("%s: sitemap %s unreadable: %s", origin, url, exc)
+                break
+            stats.append(found)
+            url = found.children[0] if found.children else None
+        return tuple(stats)
 
     async def _tdmrep(self, origin: str) -> tuple[TdmRepFile | None, int | None, str | None]:
         from norms.tdmrep import parse_tdmrep_json
@@ -213,6 +246,7 @@ class SignalFetcher:
         timeout: float,
         max_bytes: int,
         max_redirects: int = 5,
+        record: bool = True,
     ) -> Fetched:
         current = url
         redirects = 0
@@ -254,6 +288,8 @@ class SignalFetcher:
             truncated = len(response.body) >= max_bytes or "download_stopped" in response.flags
             break
         self.session.summary.signals[kind] += 1
+        if not record:  # a sitemap is no usage signal: counted, not kept as a snapshot
+            return Fetched(url, current, status, body, error, redirects, truncated)
         signal_id = self.session.ledger.record_signal(
             crawl_id=self.session.crawl_id,
             origin=origin,

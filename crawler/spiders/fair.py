@@ -41,6 +41,7 @@ from crawler.middlewares.enforce import (
     HTML_META,
     RECORDED_META,
     SIGNAL_IDS_META,
+    SITEMAPS_META,
     VERDICT_META,
     refusal_kind,
     scrapy_header_lines,
@@ -244,6 +245,7 @@ class FairSpider(scrapy.Spider):
             platform=getattr(classification, "platform", None),
             host=(urlsplit(response.url).hostname or "").lower(),
             classification=classification,
+            sitemaps=tuple(response.meta.get(SITEMAPS_META) or ()),
             links=links,
         )
         depth = int(response.meta.get("depth", 0)) + 1
