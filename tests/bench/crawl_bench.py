@@ -136,6 +136,7 @@ class CrawlRun:
     crawl_seconds: float  # first request seen by the server -> process exit
     wall_seconds: float  # process spawn -> process exit
     max_rss_mib: float  # peak resident set size of the crawl process
+    cpu_seconds: float  # user + system CPU time of the crawl process, start-up included
     requests: tuple[RequestRecord, ...]
     output: str  # stdout + stderr tail, for a failure message
 
@@ -163,6 +164,7 @@ class CrawlRun:
             "wall_seconds": round(self.wall_seconds, 3),
             "pages_per_second": round(self.pages_per_second, 1),
             "max_rss_mib": round(self.max_rss_mib, 1),
+            "cpu_seconds": round(self.cpu_seconds, 2),
         }
 
 
@@ -196,15 +198,18 @@ def _run(name: str, command: list[str], web: FixtureWeb, workdir: Path, timeout:
         crawl_seconds=ended - first,
         wall_seconds=ended - started,
         max_rss_mib=usage.ru_maxrss / 1024,  # kilobytes on Linux
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
         requests=records,
         output=log.read_text(encoding="utf-8", errors="replace")[-4000:],
     )
 
 
 def run_bare(web: FixtureWeb, seeds: list[str], concurrency: int, workdir: Path,
-             timeout: float = 600) -> CrawlRun:
+             timeout: float = 600, overrides: dict[str, Any] | None = None) -> CrawlRun:
+    """The bare spider in a subprocess; ``overrides`` (setting -> JSON value) are for experiments."""
+    sets = [f"--set={key}={json.dumps(value)}" for key, value in (overrides or {}).items()]
     command = [sys.executable, "-m", "tests.bench.crawl_bench", "bare",
-               "--concurrency", str(concurrency), *seeds]
+               "--concurrency", str(concurrency), *sets, *seeds]
     return _run("bare", command, web, workdir, timeout)
 
 
@@ -217,11 +222,23 @@ def fairfetch_command(seeds: list[str], concurrency: int, extract: bool, db_url:
             "--concurrency", str(concurrency), "--json", *([] if extract else ["--no-extract"])]
 
 
+# cProfile around the real CLI, timed by CPU time: on a shared machine wall-clock
+# profiles charge other processes' time slices to whatever function was running.
+_PROFILED_CLI = (
+    "import cProfile, sys, time; from crawler.cli import main; "
+    "p = cProfile.Profile(time.process_time); sys.argv = sys.argv[1:]; "
+    "code = p.runcall(main, sys.argv[1:]); p.dump_stats(sys.argv[0]); sys.exit(code)"
+)
+
+
 def run_fairfetch(web: FixtureWeb, seeds: list[str], concurrency: int, extract: bool, workdir: Path,
-                  timeout: float = 600) -> CrawlRun:
+                  timeout: float = 600, profile_to: Path | None = None) -> CrawlRun:
+    """``fairfetch crawl`` in a subprocess; with ``profile_to``, under cProfile (CPU time) into that file."""
     name = "fairfetch" if extract else "fairfetch-no-extract"
     db = workdir / f"{name}-{time.monotonic_ns()}.db"
     command = fairfetch_command(seeds, concurrency, extract, f"sqlite:///{db}")
+    if profile_to is not None:
+        command = [sys.executable, "-c", _PROFILED_CLI, str(profile_to), *command[command.index("crawl"):]]
     return _run(name, command, web, workdir, timeout)
 
 
@@ -284,7 +301,13 @@ def compare(hosts: int = 20, pages_per_host: int = 100, concurrency: int = 16, r
 def _bare_main(args: argparse.Namespace) -> int:
     from scrapy.crawler import CrawlerProcess
 
-    process = CrawlerProcess(pacing_settings(args.concurrency))
+    settings = pacing_settings(args.concurrency)
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--set {item!r} is not KEY=JSON")
+        settings[key] = json.loads(value)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(BareSpider)
     process.crawl(crawler, seeds=list(args.seeds))
     process.start()
@@ -300,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     bare = sub.add_parser("bare", help="run the bare spider (no enforcement) from SEED URLs")
     bare.add_argument("seeds", nargs="+")
     bare.add_argument("--concurrency", type=int, default=16)
+    bare.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
+                      help="override one setting (experiments only; the comparison uses none)")
     cmp_ = sub.add_parser("compare", help="run the comparison and print the figures as JSON")
     cmp_.add_argument("--hosts", type=int, default=20)
     cmp_.add_argument("--pages", type=int, default=100)
