@@ -7,7 +7,7 @@ What makes the comparison fair:
   one page of the next, which is a seed host too), with no depth limit. The bare
   spider skips ``/private/`` by a plain prefix test, not by reading robots.txt,
   so both request exactly the 2,000 bench pages; fairfetch's robots.txt and
-  tdmrep.json fetches are part of its enforcement cost and count against it.
+  tdmrep.json (and sitemap) fetches are part of its cost and count against it.
   :func:`compare` checks from the server's request log that both fetched the
   same set of pages.
 * **same engine settings**: the bare spider copies every setting that paces a
@@ -56,7 +56,9 @@ from fixtures.web.model import RequestRecord
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BARE_UA = "bare-scrapy-bench/1.0"
-SIGNAL_PATHS = ("/robots.txt", "/.well-known/tdmrep.json")
+# Per-origin documents fairfetch reads before or beside the pages (robots.txt,
+# TDMRep, the sitemap for source classification): they cost it time but are not pages.
+ORIGIN_DOCUMENTS = ("/robots.txt", "/.well-known/tdmrep.json", "/sitemap.xml")
 
 # Every setting of crawler.settings that changes how fast or how much a crawl
 # fetches. The bare spider takes these values from there, so a change to
@@ -142,9 +144,9 @@ class CrawlRun:
 
     @property
     def pages(self) -> frozenset[tuple[str, str]]:
-        """(host, path) of every page answered 200, signal documents excluded."""
+        """(host, path) of every page answered 200, per-origin documents excluded."""
         return frozenset(
-            (r.host, r.path) for r in self.requests if r.status == 200 and r.path not in SIGNAL_PATHS
+            (r.host, r.path) for r in self.requests if r.status == 200 and r.path not in ORIGIN_DOCUMENTS
         )
 
     @property
