@@ -34,7 +34,6 @@ readers return the same frozen objects for the same matching rule.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -90,7 +89,8 @@ _GRANT_OBLIGATIONS = frozenset({ObligationKind.LICENSE_TOKEN, ObligationKind.PAY
 _QUALIFIERS = frozenset({ObligationKind.EXCLUDE_PARTS, ObligationKind.SNIPPET_LIMIT})
 
 _CACHE_SIZE = 4096
-_combine_cache: OrderedDict[tuple[object, ...], tuple[tuple[object, ...], Verdict]] = OrderedDict()
+_combine_cache: dict[tuple[object, ...], tuple[tuple[object, ...], Verdict]] = {}
+_before_request_cache: dict[tuple[object, ...], tuple[tuple[object, ...], Verdict]] = {}
 _NOT_COVERED: tuple[bool, ...] = (False,) * len(ALL_USAGES)
 
 
@@ -213,34 +213,38 @@ def combine(
             tuple(purposes),
             covered,
             tuple(exclude_selectors),
-            *map(id, gates),
+            *(map(id, gates) if gates else (id(None),)),
             None,
             *map(id, statements),
         )
         hit = _combine_cache.get(key)
         if hit is not None:
-            _combine_cache.move_to_end(key)
             return _with_url(hit[1], url)
     verdict = _build(
         url, user_agent, purposes, gates, statements, covered, defaults, exclude_selectors, common_obligations
     )
     if key is not None:
+        if len(_combine_cache) >= _CACHE_SIZE:
+            # Distinct combinations per crawl are few (one per matching rule set);
+            # starting afresh is cheaper than LRU bookkeeping on every hit.
+            _combine_cache.clear()
         _combine_cache[key] = ((*gates, *statements), verdict)
-        if len(_combine_cache) > _CACHE_SIZE:
-            _combine_cache.popitem(last=False)
     return verdict
 
 
 def _with_url(template: Verdict, url: str) -> Verdict:
     """A shallow copy of a memoised verdict for another URL (what model_copy does, minus its overhead)."""
-    new = Verdict.__new__(Verdict)
+    new = object.__new__(Verdict)
     state = template.__dict__.copy()
     state["url"] = url
-    object.__setattr__(new, "__dict__", state)
-    object.__setattr__(new, "__pydantic_fields_set__", template.__pydantic_fields_set__)
-    object.__setattr__(new, "__pydantic_extra__", None)
-    object.__setattr__(new, "__pydantic_private__", None)
+    _setattr(new, "__dict__", state)
+    _setattr(new, "__pydantic_fields_set__", template.__pydantic_fields_set__)
+    _setattr(new, "__pydantic_extra__", None)
+    _setattr(new, "__pydantic_private__", None)
     return new
+
+
+_setattr = object.__setattr__
 
 
 def _build(
@@ -318,19 +322,33 @@ def evaluate(
     page). ``user_agent`` is the product token robots.txt groups are matched
     against. Pure: no I/O, never raises on odd signal values.
     """
+    wanted = _purposes(purposes)
+    if robots is not None and not licenses and tdmrep is None and grants is None and html is None:
+        # The commonest question (robots.txt alone, before a request) in one probe.
+        gate, found = robots.decide(url, user_agent)
+        if status is None and headers is None and defaults is DEFAULT_EFFECTS:
+            hit = _before_request_cache.get((user_agent, wanted, id(gate), id(found)))
+            if hit is not None:
+                return _with_url(hit[1], url)
+    if (
+        status is None
+        and headers is None
+        and html is None
+        and defaults is DEFAULT_EFFECTS
+        and (grants is None or not grants.licensed)
+    ):
+        return _before_request(url, user_agent, wanted, robots, licenses, tdmrep, grants or _NO_GRANTS)
     grants = grants if grants is not None else _NO_GRANTS
-    wanted = tuple(Usage(p) for p in purposes)
     gates: list[Gate] = []
     statements: list[Statement] = []
     exclude: list[str] = []
     common: list[Obligation] = []
 
     if robots is not None:
-        gate = robots.gate(url, user_agent)
+        gate, robot_statements = robots.decide(url, user_agent)
         if gate is not None:
             gates.append(gate)
-        else:
-            statements.extend(robots.statements(url, user_agent))
+        statements.extend(robot_statements)
 
     if licenses:
         from norms.rsl import license_statements
@@ -389,3 +407,68 @@ def evaluate(
 
 
 _NO_GRANTS = Grants()
+
+
+def _before_request(
+    url: str,
+    user_agent: str,
+    wanted: tuple[Usage, ...],
+    robots: RobotsTxt | None,
+    licenses: Sequence[LicenseSource],
+    tdmrep: TdmRepFile | None,
+    grants: Grants,
+) -> Verdict:
+    """The question asked before every request, from the origin's cached signal documents.
+
+    Each reader hands out one cached object per matching rule (robots group and
+    line, licence scope, tdmrep rule), so the verdict is memoised on those
+    identities; the entry keeps the objects alive, so an id cannot be reused
+    for another object while it is cached. The rules are those of ``combine``.
+    """
+    gate, found = robots.decide(url, user_agent) if robots is not None else (None, ())
+    if not licenses and tdmrep is None:
+        # robots.txt alone: the commonest case, kept to a single dictionary probe.
+        hit = _before_request_cache.get((user_agent, wanted, id(gate), id(found)))
+        if hit is not None:
+            return _with_url(hit[1], url)
+    parts: list[object] = [gate, found]
+    gates: list[Gate] = [] if gate is None else [gate]
+    statements: list[Statement] = list(found)
+    if licenses:
+        from norms.rsl import license_statements
+
+        lic_statements, lic_gates = license_statements(url, licenses, grants)
+        parts.extend(lic_statements)
+        parts.append(None)
+        parts.extend(lic_gates)
+        statements.extend(lic_statements)
+        gates.extend(lic_gates)
+    if tdmrep is not None:
+        tdm = tdmrep.statements_for(url)
+        parts.append(tdm)
+        statements.extend(tdm)
+    key = (user_agent, wanted, *map(id, parts))
+    hit = _before_request_cache.get(key)
+    if hit is not None:
+        return _with_url(hit[1], url)
+    verdict = combine(
+        url, user_agent=user_agent, purposes=wanted, gates=gates, statements=statements, grants=grants
+    )
+    if len(_before_request_cache) >= _CACHE_SIZE:
+        _before_request_cache.clear()
+    _before_request_cache[key] = (tuple(parts), verdict)
+    return verdict
+
+
+_PURPOSES: dict[object, tuple[Usage, ...]] = {}
+
+
+def _purposes(purposes: Iterable[Usage | str]) -> tuple[Usage, ...]:
+    """Validated purposes; memoised for the hashable tuples callers pass on every request."""
+    if isinstance(purposes, tuple):
+        known = _PURPOSES.get(purposes)
+        if known is not None:
+            return known
+        _PURPOSES[purposes] = wanted = tuple(Usage(p) for p in purposes)
+        return wanted
+    return tuple(Usage(p) for p in purposes)

@@ -6,7 +6,9 @@ different bot prefix each), so we never fold them into a dict.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
+from urllib.parse import urlsplit
 
 HeaderLines = tuple[tuple[str, str], ...]
 HeadersLike = Mapping[str, str] | Mapping[str, list[str]] | Iterable[tuple[str, str]] | None
@@ -32,3 +34,26 @@ def header_values(headers: HeaderLines, name: str) -> list[str]:
     """All values of header ``name`` (case-insensitive), in order, one per line."""
     key = name.lower()
     return [v for k, v in headers if k == key]
+
+
+# scheme, authority, path-and-query (the fragment dropped): urlsplit's answer
+# for absolute URLs at a fraction of its cost, which matters per request.
+ABSOLUTE_URL = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*)://([^/?#]*)([^#]*)")
+
+
+def path_and_query(url: str) -> str:
+    """The part of ``url`` robots-style patterns are matched against: ``/path?query`` (``/`` if empty)."""
+    m = ABSOLUTE_URL.match(url)
+    if m is not None:
+        rest = m.group(3)
+        if rest.find("?") == len(rest) - 1:  # an empty query: urlsplit drops the "?"
+            rest = rest[:-1]
+        if not rest.startswith("/"):
+            rest = "/" + rest
+        return rest
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "/"
+    path = parts.path or "/"
+    return f"{path}?{parts.query}" if parts.query else path

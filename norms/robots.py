@@ -263,7 +263,7 @@ class _Selection:
             )
             for u, reading in usages
         )
-        self.statement_cache: dict[int, list[Statement]] = {}
+        self.statement_cache: dict[int, tuple[Statement, ...]] = {}
         # Per standard: its path rules as (priority, match, bit), longest
         # first, and the bits of its path-less rules, which win when no path rule matches.
         self.scopes: list[tuple[list[tuple[int, Callable[[str], bool], int]], int]] = []
@@ -276,9 +276,9 @@ class _Selection:
             self.scopes.append((path_rules, fallback))
             offset += len(rules)
         # No path-scoped preference rule: every allowed URL gets the same list.
-        self.constant: list[Statement] | None = None
+        self.constant: tuple[Statement, ...] | None = None
         if all(r.match is None for r in self.signal_rules + self.usage_rules):
-            self.constant = _combine(self.signal_rules, self.usage_rules, self._all_positions())
+            self.constant = tuple(_combine(self.signal_rules, self.usage_rules, self._all_positions()))
 
     def _all_positions(self) -> tuple[int, ...]:
         return tuple(range(len(self.signal_rules) + len(self.usage_rules)))
@@ -463,11 +463,21 @@ class RobotsTxt:
 
     def statements(self, url: str, user_agent: str) -> list[Statement]:
         """Content-Signal and Content-Usage statements for ``url``; none for a disallowed URL."""
+        return list(self.decide(url, user_agent)[1])
+
+    def decide(self, url: str, user_agent: str) -> tuple[Gate | None, tuple[Statement, ...]]:
+        """``gate`` and ``statements`` in one match, as the evaluator asks before every request.
+
+        The statements tuple is shared and cached per winning rule set: callers
+        must not mutate it (it is a tuple so they cannot).
+        """
         path, allowed, _, sel = self._decide(url, user_agent)
-        if not allowed or self.outcome != "parsed":
-            return []
+        if not allowed:
+            return self.gate(url, user_agent), ()
+        if self.outcome != "parsed":
+            return None, ()
         if sel.constant is not None:
-            return list(sel.constant)
+            return None, sel.constant
         # Which rules win, as a bit set over (signal rules + usage rules); the
         # statements of each distinct winner set are combined once and cached.
         key = 0
@@ -484,9 +494,9 @@ class RobotsTxt:
         cached = sel.statement_cache.get(key)
         if cached is None:
             positions = tuple(i for i in range(key.bit_length()) if key >> i & 1)
-            cached = _combine(sel.signal_rules, sel.usage_rules, positions)
+            cached = tuple(_combine(sel.signal_rules, sel.usage_rules, positions))
             sel.statement_cache[key] = cached
-        return list(cached)
+        return None, cached
 
 
 # --------------------------------------------------------------------------- constructors

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field
 
 from norms.html import HtmlDoc, parse_html
-from norms.http import HeadersLike, header_lines, header_values
+from norms.http import HeadersLike, header_lines, header_values, path_and_query
 from norms.model import Effect, Evidence, Obligation, ObligationKind, Signal, SignalError, Statement
 from norms.vocabulary import usages_for
 
@@ -57,14 +57,7 @@ def _compile(location: str) -> re.Pattern[str]:
 
 def _target(url: str) -> str:
     """The part of ``url`` a location pattern is matched against: path (``/`` if empty) and query."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "/"
-    path = parts.path or "/"
-    if parts.query:
-        path += "?" + parts.query
-    return _normalise(path.replace("$", "%24"))
+    return _normalise(path_and_query(url).replace("$", "%24"))
 
 
 class TdmRule(BaseModel):
@@ -95,10 +88,33 @@ class TdmRepFile(BaseModel):
 
     def match(self, url: str) -> TdmRule | None:
         """The first rule whose location matches ``url`` (array order, as the spec requires)."""
+        target = _target(url)
         for rule in self.rules:
-            if rule.matches(url):
+            if rule.pattern.match(target) is not None:
                 return rule
         return None
+
+    @cached_property
+    def _by_rule(self) -> dict[int, tuple[Statement, ...]]:
+        return {}
+
+    def statements_for(self, url: str) -> tuple[Statement, ...]:
+        """What the file alone says about ``url``; one cached tuple per matching rule."""
+        rule = self.match(url)
+        if rule is None or rule.reservation is None:
+            return ()
+        cached = self._by_rule.get(rule.index)  # pydantic private attributes are slow per request
+        if cached is None:
+            decider = Evidence(
+                signal=Signal.TDMREP,
+                source=self.source_url or _file_url(url),
+                element=f"rule #{rule.index + 1}",
+                raw=rule.raw,
+                rule=f"tdmrep.json: first rule whose location {rule.location!r} matches",
+            )
+            cached = _statements(rule.reservation, rule.policy, decider)
+            self._by_rule[rule.index] = cached
+        return cached
 
     def shadowed(self, url: str) -> list[TdmRule]:
         """Later matching rules with a longer location than the first match: likely a publisher mistake."""
@@ -237,6 +253,9 @@ def tdmrep_statements(
     obtained) is kept in the evidence and, on a denial, as a ``legal``
     obligation. Search is untouched: search engines do not read TDMRep.
     """
+    lines = header_lines(headers)
+    if file is not None and not lines and html is None:
+        return list(file.statements_for(url))
     page = source_url or url
     reservation: int | None = None
     policy: str | None = None
@@ -256,7 +275,6 @@ def tdmrep_statements(
                     rule=f"tdmrep.json: first rule whose location {rule.location!r} matches",
                 )
 
-    lines = header_lines(headers)
     for name, value in lines:
         if name == "tdm-policy" and value.strip():
             policy = value.strip()

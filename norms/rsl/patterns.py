@@ -18,13 +18,15 @@ import re
 from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
+from norms.http import ABSOLUTE_URL
+
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 # Everything printable in ASCII stays as written; only non-ASCII and spaces get encoded.
 _SAFE = "!#$%&'()*+,-./:;=?@[]_~"
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 # scheme, authority, path-and-query of an absolute URL (the fragment never matters).
-_ABSOLUTE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*)://([^/?#]*)([^#]*)")
+_ABSOLUTE = ABSOLUTE_URL
 
 
 def _unescape_unreserved(match: re.Match[str]) -> str:

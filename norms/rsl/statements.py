@@ -265,9 +265,14 @@ def license_statements(
     url: str, sources: Sequence[LicenseSource], grants: Grants
 ) -> tuple[list[Statement], list[Gate]]:
     """What the RSL licences in ``sources`` say about ``url`` (rules in the module docstring)."""
+    applicable = applicable_sources(sources)
+    if len(applicable) == 1:
+        # One licence already yields at most one statement per usage, most restrictive first.
+        only_statements, only_gates = _source_result(applicable[0], url, grants)
+        return list(only_statements), list(only_gates)
     statements: list[Statement] = []
     gates: list[Gate] = []
-    for source in applicable_sources(sources):
+    for source in applicable:
         st, gt = _source_result(source, url, grants)
         statements.extend(st)
         gates.extend(gt)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from norms.html import decode_html, parse_html
@@ -49,3 +49,17 @@ def test_any_bytes_parse_without_raising(data: bytes):
 @given(st.text(max_size=2000))
 def test_any_text_parses_without_raising(text: str):
     parse_html(text)
+
+
+@given(st.from_regex(r"https?://[a-z.]{1,12}(:[0-9]{1,4})?(/[a-z0-9%$*?=&;/.-]{0,20})?(#[a-z]{0,5})?", fullmatch=True))
+@example("http://h/?")
+@example("http://h?")
+@example("http://h?a?")
+def test_path_and_query_agrees_with_urlsplit(url: str):
+    from urllib.parse import urlsplit
+
+    from norms.http import path_and_query
+
+    parts = urlsplit(url)
+    expected = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    assert path_and_query(url) == expected
