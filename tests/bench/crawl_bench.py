@@ -224,18 +224,18 @@ def fairfetch_command(seeds: list[str], concurrency: int, extract: bool, db_url:
             "--concurrency", str(concurrency), "--json", *([] if extract else ["--no-extract"])]
 
 
-# cProfile around the real CLI, timed by CPU time: on a shared machine wall-clock
-# profiles charge other processes' time slices to whatever function was running.
+# cProfile around the real CLI. Its default (wall-clock) timer: a CPU-time timer
+# costs a system call per event and inflated the run six-fold, drowning the picture.
 _PROFILED_CLI = (
-    "import cProfile, sys, time; from crawler.cli import main; "
-    "p = cProfile.Profile(time.process_time); sys.argv = sys.argv[1:]; "
-    "code = p.runcall(main, sys.argv[1:]); p.dump_stats(sys.argv[0]); sys.exit(code)"
+    "import cProfile, sys; from crawler.cli import main; "
+    "p = cProfile.Profile(); out = sys.argv[1]; "
+    "code = p.runcall(main, sys.argv[2:]); p.dump_stats(out); sys.exit(code)"
 )
 
 
 def run_fairfetch(web: FixtureWeb, seeds: list[str], concurrency: int, extract: bool, workdir: Path,
                   timeout: float = 600, profile_to: Path | None = None) -> CrawlRun:
-    """``fairfetch crawl`` in a subprocess; with ``profile_to``, under cProfile (CPU time) into that file."""
+    """``fairfetch crawl`` in a subprocess; with ``profile_to``, under cProfile into that file."""
     name = "fairfetch" if extract else "fairfetch-no-extract"
     db = workdir / f"{name}-{time.monotonic_ns()}.db"
     command = fairfetch_command(seeds, concurrency, extract, f"sqlite:///{db}")
