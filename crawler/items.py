@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from norms.classify import Classification, SitemapStats
+from norms.classify import Classification
 
 
 @dataclass(slots=True)
@@ -13,7 +13,7 @@ class PageItem:
     """One answered page request with its verdict.
 
     ``text`` is None when no declared purpose allows keeping the text
-    (metadata-only row) or extraction was switched off. ``outcome`` and
+    (``permitted`` false: a metadata-only row) or extraction was switched off. ``outcome`` and
     ``reason`` become the page's fetch-log row, written in the same
     transaction as the page.
     """
@@ -30,11 +30,11 @@ class PageItem:
     signal_ids: list[int]
     outcome: str
     reason: str
+    permitted: bool = False  # a declared purpose allows using the page (text kept unless --no-extract)
     canonical_url: str | None = None
     source_class: str | None = None
     page_role: str | None = None
     platform: str | None = None
     host: str = ""
     classification: Classification | None = None  # for the host profile
-    sitemaps: tuple[SitemapStats, ...] = ()  # the origin's sitemap footprint, for the host profile
     links: list[str] = field(default_factory=list)

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
-    from norms.classify import SitemapStats
     from norms.robots import RobotsTxt
     from norms.rsl import LicenseSource
     from norms.tdmrep import TdmRepFile
@@ -46,7 +45,6 @@ class OriginSignals:
     ``signal_ids`` are the ledger snapshot ids of the documents in force
     (robots.txt, its licences, tdmrep.json); ``notes`` say in words what went
     wrong while fetching them (a timeout, a licence that could not be read).
-    ``sitemaps`` is the origin's sitemap footprint for source classification.
     """
 
     origin: str
@@ -55,7 +53,6 @@ class OriginSignals:
     tdmrep: TdmRepFile | None = None
     signal_ids: tuple[int, ...] = ()
     notes: tuple[str, ...] = ()
-    sitemaps: tuple[SitemapStats, ...] = ()
 
 
 @dataclass(slots=True)

@@ -64,7 +64,7 @@ class LedgerPipeline:
                 ),
             )
         )
-        if item.text is not None:
+        if item.permitted:
             s.summary.stored += 1
         else:
             s.summary.metadata_only += 1
@@ -80,8 +80,6 @@ class LedgerPipeline:
         profile = self.profiles.get(item.host)
         if profile is None:
             profile = self.profiles[item.host] = HostProfile(item.host)
-            for stats in item.sitemaps:
-                profile.add_sitemap(stats)
         try:
             profile.add(item.classification)
         except ValueError as exc:  # a URL the classifier cannot place under its host
@@ -90,6 +88,8 @@ class LedgerPipeline:
     def close_spider(self) -> None:
         """Each host's class from all its pages of this crawl (a resumed run adds its own pages)."""
         for host, profile in self.profiles.items():
+            for stats in self.session.sitemap_stats.get(host, ()):
+                profile.add_sitemap(stats)
             result = profile.result()
             evidence = [e.model_dump(mode="json") for e in result.evidence]
             self.session.ledger.set_host_class(host, result.source_class.value, result.platform, evidence)

@@ -80,7 +80,7 @@ class Summary:
     """The tallies the CLI prints at the end: what happened, in words."""
 
     fetched: int = 0
-    stored: int = 0  # pages stored with text
+    stored: int = 0  # pages a declared purpose allows: stored with text (unless --no-extract)
     metadata_only: int = 0  # pages stored without text (no declared purpose allowed)
     refused: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
@@ -122,6 +122,8 @@ class CrawlSession:
     signal_ttl: float
     sitemaps: bool = True
     summary: Summary = field(default_factory=Summary)
+    # host -> the origin's sitemap footprint (norms.classify.SitemapStats), for host classification
+    sitemap_stats: dict[str, tuple[Any, ...]] = field(default_factory=dict)
 
     @property
     def wants_ai(self) -> bool:

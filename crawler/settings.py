@@ -53,6 +53,9 @@ DOWNLOAD_DELAY = 0.0
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 COOKIES_ENABLED = False  # a crawler that logs in nowhere needs no session
+# Items per response processed in parallel: a page yields one item, and Scrapy
+# starts this many worker tasks per callback output whatever its size.
+CONCURRENT_ITEMS = 16
 
 # --- faults ---------------------------------------------------------------------
 DOWNLOAD_TIMEOUT = 30
@@ -91,4 +94,7 @@ ITEM_PIPELINES = {"crawler.pipelines.LedgerPipeline": 300}
 DUPEFILTER_CLASS = "scrapy.dupefilters.RFPDupeFilter"
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+# A development lint that re-reads the callback's source (inspect + ast) for
+# every response, because its cache is keyed by short-lived bound methods.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 LOG_LEVEL = "INFO"

@@ -217,7 +217,7 @@ def print_summary(summary: dict[str, Any]) -> None:
         ("crawl", summary["crawl_id"] + (" (resumed)" if summary["resumed"] else "")),
         ("purposes", ", ".join(summary["purposes"])),
         ("fetched", summary["fetched"]),
-        ("stored with text", summary["stored"]),
+        ("stored (usable)", summary["stored"]),
         ("stored metadata-only", summary["metadata_only"]),
         ("redirects followed", summary["redirected"]),
         ("refused", summary["refused"]),

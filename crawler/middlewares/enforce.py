@@ -44,7 +44,6 @@ logger = logging.getLogger(__name__)
 
 VERDICT_META = "fairfetch_verdict"  # the verdict after the response, for the spider
 HTML_META = "fairfetch_html"  # the parsed page (norms.html.HtmlDoc), None if not HTML
-SITEMAPS_META = "fairfetch_sitemaps"  # the origin's sitemap footprint, for host classification
 SIGNAL_IDS_META = "fairfetch_signal_ids"  # ledger snapshot ids in force for this page
 PAID_META = "fairfetch_paid_attempt"  # this request carries our price ceiling (HTTP 402 retry)
 RECORDED_META = "fairfetch_recorded"  # the outcome is already in the ledger
@@ -160,7 +159,6 @@ class EnforceMiddleware:
         origin = await self.fetcher.for_url(request.url)
         verdict, page_ids = await self._judge(request, response, origin)
         request.meta[VERDICT_META] = verdict
-        request.meta[SITEMAPS_META] = origin.sitemaps
         request.meta[SIGNAL_IDS_META] = list(dict.fromkeys([*origin.signal_ids, *page_ids]))
         return response
 

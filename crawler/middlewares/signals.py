@@ -19,10 +19,11 @@ its id travels with the pages it applied to.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request, signals
 from scrapy.exceptions import StopDownload
@@ -87,6 +88,7 @@ class SignalFetcher:
         self._documents: SingleFlight[str, Fetched] = SingleFlight(
             self._fetch_license_document, ttl=session.signal_ttl
         )
+        self._background: set[asyncio.Future[None]] = set()  # sitemap reads in flight
         crawler.signals.connect(self._cap_bytes, signal=signals.bytes_received)
 
     # --- public ----------------------------------------------------------------
@@ -163,7 +165,11 @@ class SignalFetcher:
                 ids.append(sid)
             if note:
                 notes.append(note)
-        sitemaps = await self._sitemaps(origin, robots) if self.session.sitemaps else ()
+        if self.session.sitemaps:
+            # Only host classification needs it, at the end: pages need not wait for it.
+            task = asyncio.ensure_future(self._collect_sitemaps(origin, robots))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
         for note in notes:
             logger.info("%s: %s", origin, note)
         return OriginSignals(
@@ -173,8 +179,16 @@ class SignalFetcher:
             tdmrep=tdmrep,
             signal_ids=tuple(dict.fromkeys(ids)),
             notes=tuple(notes),
-            sitemaps=sitemaps,
         )
+
+    async def _collect_sitemaps(self, origin: str, robots: RobotsTxt) -> None:
+        try:
+            stats = await self._sitemaps(origin, robots)
+        except Exception:  # classification loses one input; the crawl must not notice
+            logger.exception("reading the sitemaps of %s failed", origin)
+            return
+        if stats:
+            self.session.sitemap_stats[urlsplit(origin).hostname or origin] = stats
 
     async def _sitemaps(self, origin: str, robots: RobotsTxt) -> tuple[SitemapStats, ...]:
         """The origin's sitemap footprint: its first own sitemap and, for an index, one child.

@@ -41,7 +41,6 @@ from crawler.middlewares.enforce import (
     HTML_META,
     RECORDED_META,
     SIGNAL_IDS_META,
-    SITEMAPS_META,
     VERDICT_META,
     refusal_kind,
     scrapy_header_lines,
@@ -103,7 +102,7 @@ class FairSpider(scrapy.Spider):
         super().__init__(**kwargs)
         self.seeds = split_seeds(seeds)
         self.seed_hosts = {(urlsplit(s).hostname or "").lower() for s in self.seeds}
-        self._replayed: set[str] = set()
+        self._scheduled: set[str] = set()  # URLs requested or replayed by this run
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> FairSpider:
@@ -164,12 +163,14 @@ class FairSpider(scrapy.Spider):
     def _visit(self, url: str, depth: int) -> Iterator[scrapy.Request]:
         """A request for ``url`` or, when an earlier run of this crawl stored it, its replayed outlinks."""
         s = self.session
+        # Most links of a site point at pages already scheduled: dropping exact
+        # repeats here spares Scrapy building, fingerprinting and rejecting them.
+        if url in self._scheduled:
+            return
+        self._scheduled.add(url)
         if s.resumed:
-            if url in self._replayed:
-                return
             row = s.ledger.page(url)
             if row is not None and row.get("crawl_id") == s.crawl_id:
-                self._replayed.add(url)
                 s.summary.replayed += 1
                 for link in (row.get("metadata") or {}).get("links", []):
                     if self._may_follow(link, depth + 1):
@@ -239,13 +240,13 @@ class FairSpider(scrapy.Spider):
             signal_ids=list(response.meta.get(SIGNAL_IDS_META) or []),
             outcome=outcome,
             reason=reason,
+            permitted=bool(permitted),
             canonical_url=canonical,
             source_class=_value(getattr(classification, "source_class", None)),
             page_role=_value(getattr(classification, "page_role", None)),
             platform=getattr(classification, "platform", None),
             host=(urlsplit(response.url).hostname or "").lower(),
             classification=classification,
-            sitemaps=tuple(response.meta.get(SITEMAPS_META) or ()),
             links=links,
         )
         depth = int(response.meta.get("depth", 0)) + 1
