@@ -65,6 +65,7 @@ ORIGIN_DOCUMENTS = ("/robots.txt", "/.well-known/tdmrep.json", "/sitemap.xml")
 # fairfetch's pacing moves both sides of the comparison.
 PACING_KEYS = (
     "CONCURRENT_REQUESTS_PER_DOMAIN",
+    "CONCURRENT_ITEMS",  # Scrapy runs this many tasks per callback's output: a CPU cost per page
     "AUTOTHROTTLE_ENABLED",
     "AUTOTHROTTLE_START_DELAY",
     "AUTOTHROTTLE_MAX_DELAY",
@@ -83,11 +84,18 @@ PACING_KEYS = (
 )
 
 
+def fairfetch_pacing() -> dict[str, Any]:
+    """The values of :data:`PACING_KEYS` a ``fairfetch crawl`` runs with (Scrapy's default where unset)."""
+    from scrapy.settings import Settings
+
+    fair = Settings()
+    fair.setmodule("crawler.settings", priority="project")  # as fairfetch crawl loads them
+    return {key: fair[key] for key in PACING_KEYS}
+
+
 def pacing_settings(concurrency: int) -> dict[str, Any]:
     """The bare spider's settings: fairfetch's pacing, no robots.txt, no pipelines, quiet."""
-    import crawler.settings as fair
-
-    settings: dict[str, Any] = {key: getattr(fair, key) for key in PACING_KEYS}
+    settings: dict[str, Any] = fairfetch_pacing()
     settings.update(
         CONCURRENT_REQUESTS=concurrency,
         DEPTH_LIMIT=0,  # fairfetch runs with --depth 0 (no limit) as well

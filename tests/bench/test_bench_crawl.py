@@ -42,10 +42,12 @@ def _expected_pages() -> frozenset[tuple[str, str]]:
 
 def test_bare_spider_paces_like_fairfetch() -> None:
     """The bare spider's engine settings are fairfetch's (not a bench: it runs in the normal suite)."""
-    import crawler.settings as fair
+    from scrapy.settings import Settings
 
+    fair = Settings()
+    fair.setmodule("crawler.settings", priority="project")  # as fairfetch crawl loads them
     bare = pacing_settings(CONCURRENCY)
-    assert {key: bare[key] for key in PACING_KEYS} == {key: getattr(fair, key) for key in PACING_KEYS}
+    assert {key: bare[key] for key in PACING_KEYS} == {key: fair[key] for key in PACING_KEYS}
     assert bare["CONCURRENT_REQUESTS"] == CONCURRENCY
     assert bare["ROBOTSTXT_OBEY"] is False and bare["ITEM_PIPELINES"] == {}
 
