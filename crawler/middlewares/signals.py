@@ -29,6 +29,7 @@ from scrapy import Request, signals
 from scrapy.exceptions import StopDownload
 from scrapy.http.request import NO_CALLBACK
 
+from crawler.faults import error_kind
 from crawler.ledger.records import utc_now
 from crawler.middlewares.politeness import apply_floor, origin_floor
 from crawler.origin_cache import OriginSignals, SingleFlight, origin_of
@@ -70,8 +71,6 @@ class Fetched:
 
 def describe_error(exc: BaseException) -> str:
     """A short, stable phrase for a download failure (``timeout``, ``dns``, ...) plus its message."""
-    from crawler.faults import error_kind
-
     text = str(exc).strip() or type(exc).__name__
     return f"{error_kind(exc)}: {text}"[:300]
 
