@@ -12,7 +12,7 @@ from crawler import __version__
 # Subcommand modules, in the order ``--help`` lists them. Each defines
 # ``register(subparsers)`` which adds its parser and sets ``func`` to a callable
 # taking the parsed namespace and returning the exit code.
-COMMANDS = ("crawl", "ledger", "classify", "shape", "evaluate")
+COMMANDS = ("crawl", "ledger", "classify", "shape", "evaluate", "schedule")
 
 
 def build_parser() -> argparse.ArgumentParser:
