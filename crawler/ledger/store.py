@@ -16,7 +16,7 @@ write leaves the ledger as it was.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -171,6 +171,9 @@ class Ledger:
         self._engine = _make_engine(db_url)
         self._native_upsert = self._engine.dialect.name in ("sqlite", "postgresql")
         self._known_crawls: set[str] = set()
+        # Snapshot rows are never deleted, so an id once seen committed stays
+        # valid: pages citing it need not look it up again.
+        self._known_snapshots: set[int] = set()
         self._statements: dict[tuple[Any, ...], Any] = {}
         try:
             if not create:
@@ -290,17 +293,7 @@ class Ledger:
         it costs more than running it.
         """
         if self._native_upsert:
-            cache_key = ("upsert", table.name, tuple(keys), tuple(update), only_if is not None)
-            stmt = self._statements.get(cache_key)
-            if stmt is None:
-                insert = self._insert(table)
-                stmt = insert.on_conflict_do_update(
-                    index_elements=list(keys),
-                    set_={c: insert.excluded[c] for c in update},
-                    where=only_if(insert.excluded) if only_if is not None else None,
-                )
-                self._statements[cache_key] = stmt
-            conn.execute(stmt, values)
+            conn.execute(self._upsert_statement(table, keys, update, only_if), values)
             return
         where = sa.and_(*(table.c[k] == values[k] for k in keys))
         existing = conn.execute(sa.select(table).where(where)).mappings().first()
@@ -316,6 +309,35 @@ class Ledger:
         if only_if_py is not None and not only_if_py(existing):
             return
         conn.execute(sa.update(table).where(where).values({c: values[c] for c in update}))
+
+    def _upsert_statement(
+        self,
+        table: sa.Table,
+        keys: Sequence[str],
+        update: Sequence[str],
+        only_if: Callable[[Any], sa.ColumnElement[bool]] | None,
+    ) -> Any:
+        """The native ``INSERT ... ON CONFLICT DO UPDATE``, built once per table and shape."""
+        cache_key = ("upsert", table.name, tuple(keys), tuple(update), only_if is not None)
+        stmt = self._statements.get(cache_key)
+        if stmt is None:
+            insert = self._insert(table)
+            stmt = insert.on_conflict_do_update(
+                index_elements=list(keys),
+                set_={c: insert.excluded[c] for c in update},
+                where=only_if(insert.excluded) if only_if is not None else None,
+            )
+            self._statements[cache_key] = stmt
+        return stmt
+
+    def _ignore_many_statement(self, table: sa.Table, keys: Sequence[str]) -> Any:
+        """The native ``INSERT ... ON CONFLICT DO NOTHING`` without RETURNING, for executemany."""
+        cache_key = ("ignore-many", table.name, tuple(keys))
+        stmt = self._statements.get(cache_key)
+        if stmt is None:
+            stmt = self._insert(table).on_conflict_do_nothing(index_elements=list(keys))
+            self._statements[cache_key] = stmt
+        return stmt
 
     @staticmethod
     def _exists(
@@ -469,30 +491,34 @@ class Ledger:
                                 seen_count=SNAPSHOTS.c.seen_count + 1,
                             )
                         )
-                        return snapshot_id
-                    result = conn.execute(
-                        sa.insert(SNAPSHOTS).values(
-                            origin=origin,
-                            kind=kind,
-                            url=url,
-                            url_key=key,
-                            version=(latest["version"] + 1) if latest is not None else 1,
-                            status=status,
-                            body=raw[:MAX_SIGNAL_BODY] if raw is not None else None,
-                            size=len(raw) if raw is not None else None,
-                            truncated=raw is not None and len(raw) > MAX_SIGNAL_BODY,
-                            sha256=sha,
-                            error=error,
-                            fingerprint=fingerprint,
-                            first_seen_at=at,
-                            last_seen_at=at,
-                            seen_count=1,
-                            crawl_id=crawl_id,
+                        written = snapshot_id
+                    else:
+                        result = conn.execute(
+                            sa.insert(SNAPSHOTS).values(
+                                origin=origin,
+                                kind=kind,
+                                url=url,
+                                url_key=key,
+                                version=(latest["version"] + 1) if latest is not None else 1,
+                                status=status,
+                                body=raw[:MAX_SIGNAL_BODY] if raw is not None else None,
+                                size=len(raw) if raw is not None else None,
+                                truncated=raw is not None and len(raw) > MAX_SIGNAL_BODY,
+                                sha256=sha,
+                                error=error,
+                                fingerprint=fingerprint,
+                                first_seen_at=at,
+                                last_seen_at=at,
+                                seen_count=1,
+                                crawl_id=crawl_id,
+                            )
                         )
-                    )
-                    inserted = result.inserted_primary_key
-                    assert inserted is not None
-                    return int(inserted[0])
+                        inserted = result.inserted_primary_key
+                        assert inserted is not None
+                        written = int(inserted[0])
+                # Committed: pages may cite it without the ledger looking it up.
+                self._known_snapshots.add(written)
+                return written
             except sa.exc.IntegrityError as exc:
                 # Another writer stored a version of the same document first; look again.
                 last_exc = exc
@@ -548,52 +574,74 @@ class Ledger:
         An older fetch never overwrites a newer one: replaying a page after a
         resume with an earlier ``fetched_at`` leaves the row as it is.
         """
-        values = {
-            "url": page.url,
-            "url_key": url_key(page.url),
-            "canonical_url": page.canonical_url,
-            "host": host_of(page.url)[:300],
-            "crawl_id": page.crawl_id,
-            "fetched_at": page.fetched_at,
-            "first_seen_at": page.fetched_at,
-            "status": page.status,
-            "content_hash": page.content_hash,
-            "text": page.text,
-            "metadata": page.metadata,
-            "decisions": page.decisions,
-            "evidence": page.evidence,
-            "obligations": page.obligations,
-            "signal_ids": list(page.signal_ids),
-            "source_class": page.source_class,
-            "page_role": page.page_role,
-            "platform": page.platform,
-            "user_agent": page.user_agent,
-            "purposes": page.purposes,
-        }
-        update = [c for c in values if c not in ("url_key", "first_seen_at")]
-        fetched_at = page.fetched_at
-        with self._write() as conn:
-            self._require_crawl(conn, page.crawl_id)
-            self._upsert(
-                conn,
-                PAGES,
-                values,
-                ["url_key"],
-                update,
-                only_if=lambda excluded: PAGES.c.fetched_at <= excluded.fetched_at,
-                only_if_py=lambda row: _naive(row["fetched_at"]) <= _naive(fetched_at),
-            )
-            self._check_signal_ids(conn, page.signal_ids)
-            if page.fetch is not None:
-                self._record_fetch(conn, page.fetch)
+        self.record_pages([page])
 
-    def _check_signal_ids(self, conn: Connection, ids: Sequence[int]) -> None:
-        wanted = set(ids)
+    def record_pages(self, pages: Sequence[PageRecord]) -> None:
+        """Write several pages and their fetch-log rows in one transaction: all of them or none.
+
+        The crawler batches its pages because the per-transaction cost
+        (``BEGIN IMMEDIATE``, commit, statement set-up) dominated the write of
+        one small row. The outcome is that of writing the pages one by one in
+        order: per URL the latest ``fetched_at`` wins (a later record on a
+        tie), an older fetch never overwrites a newer row already stored, and
+        fetch-log rows stay idempotent. A page citing a snapshot id the ledger
+        does not hold fails the whole batch with a ``LedgerError``.
+        """
+        if not pages:
+            return
+        rows: dict[str, dict[str, Any]] = {}
+        fetches: dict[str, dict[str, Any]] = {}
+        crawl_ids: set[str] = set()
+        cited: set[int] = set()
+        for page in pages:
+            values = _page_values(page)
+            earlier = rows.get(values["url_key"])
+            if earlier is not None:
+                first_seen = min(earlier["first_seen_at"], values["first_seen_at"])
+                if earlier["fetched_at"] > values["fetched_at"]:
+                    values = earlier
+                values["first_seen_at"] = first_seen
+            rows[values["url_key"]] = values
+            crawl_ids.add(page.crawl_id)
+            cited.update(page.signal_ids)
+            if page.fetch is not None:
+                crawl_ids.add(page.fetch.crawl_id)
+                fetches.setdefault(page.fetch.key, _fetch_values(page.fetch))
+        with self._write() as conn:
+            for crawl_id in crawl_ids:
+                self._require_crawl(conn, crawl_id)
+            self._check_signal_ids(conn, cited)
+            if self._native_upsert:
+                conn.execute(
+                    self._upsert_statement(PAGES, ["url_key"], _PAGE_UPDATE, _newer_fetch),
+                    list(rows.values()),
+                )
+                if fetches:
+                    conn.execute(
+                        self._ignore_many_statement(FETCH_LOG, ["key"]), list(fetches.values())
+                    )
+                return
+            for values in rows.values():
+                self._upsert(
+                    conn,
+                    PAGES,
+                    values,
+                    ["url_key"],
+                    _PAGE_UPDATE,
+                    only_if=_newer_fetch,
+                    only_if_py=_not_newer_than(values["fetched_at"]),
+                )
+            for values in fetches.values():
+                self._insert_ignore(conn, FETCH_LOG, values, ["key"])
+
+    def _check_signal_ids(self, conn: Connection, ids: Iterable[int]) -> None:
+        wanted = set(ids) - self._known_snapshots
         if not wanted:
             return
         found = set(
             conn.execute(sa.select(SNAPSHOTS.c.id).where(SNAPSHOTS.c.id.in_(wanted))).scalars()
         )
+        self._known_snapshots.update(found)
         missing = sorted(wanted - found)
         if missing:
             raise LedgerError(f"page cites signal snapshots the ledger does not hold: {missing}")
@@ -605,17 +653,7 @@ class Ledger:
 
     def _record_fetch(self, conn: Connection, entry: FetchRecord) -> None:
         self._require_crawl(conn, entry.crawl_id)
-        values = {
-            "key": entry.key,
-            "crawl_id": entry.crawl_id,
-            "url": entry.url,
-            "url_key": url_key(entry.url),
-            "at": entry.at,
-            "outcome": entry.outcome,
-            "reason": entry.reason,
-            "status": entry.status,
-        }
-        self._insert_ignore(conn, FETCH_LOG, values, ["key"])
+        self._insert_ignore(conn, FETCH_LOG, _fetch_values(entry), ["key"])
 
     def set_host_class(
         self,
@@ -772,6 +810,59 @@ class Ledger:
             "signal_snapshots": snapshots,
             "crawls": crawls,
         }
+
+
+def _page_values(page: PageRecord) -> dict[str, Any]:
+    return {
+        "url": page.url,
+        "url_key": url_key(page.url),
+        "canonical_url": page.canonical_url,
+        "host": host_of(page.url)[:300],
+        "crawl_id": page.crawl_id,
+        "fetched_at": page.fetched_at,
+        "first_seen_at": page.fetched_at,
+        "status": page.status,
+        "content_hash": page.content_hash,
+        "text": page.text,
+        "metadata": page.metadata,
+        "decisions": page.decisions,
+        "evidence": page.evidence,
+        "obligations": page.obligations,
+        "signal_ids": list(page.signal_ids),
+        "source_class": page.source_class,
+        "page_role": page.page_role,
+        "platform": page.platform,
+        "user_agent": page.user_agent,
+        "purposes": page.purposes,
+    }
+
+
+# Every page column but the key and the first sighting is replaced by a newer fetch.
+_PAGE_UPDATE = [
+    c.name for c in PAGES.c if c.name not in ("id", "url_key", "first_seen_at")
+]
+
+
+def _newer_fetch(excluded: Any) -> sa.ColumnElement[bool]:
+    return PAGES.c.fetched_at <= excluded.fetched_at
+
+
+def _not_newer_than(fetched_at: datetime) -> Callable[[Mapping[Any, Any]], bool]:
+    """The portable path's guard: the stored row is no newer than the page being written."""
+    return lambda row: _naive(row["fetched_at"]) <= _naive(fetched_at)
+
+
+def _fetch_values(entry: FetchRecord) -> dict[str, Any]:
+    return {
+        "key": entry.key,
+        "crawl_id": entry.crawl_id,
+        "url": entry.url,
+        "url_key": url_key(entry.url),
+        "at": entry.at,
+        "outcome": entry.outcome,
+        "reason": entry.reason,
+        "status": entry.status,
+    }
 
 
 def _naive(value: datetime) -> datetime:
