@@ -60,7 +60,7 @@ _MANAGED_OPTIONS = {
 }
 _JOB_KEYS = (
     "name", "seeds", "purposes", "every", "db", "max_pages", "depth", "user_agent",
-    "contact", "max_price", "jobdir", "jitter", "args",
+    "contact", "max_price", "jobdir", "jitter", "timeout", "args",
 )
 
 
@@ -121,6 +121,7 @@ class Job(BaseModel):
     max_price: str | None = None
     jobdir: str | None = None
     jitter: timedelta = timedelta(0)
+    timeout: timedelta | None = None
     args: tuple[str, ...] = ()
 
     def crawl_args(self) -> list[str]:
@@ -225,6 +226,11 @@ def _job(table: Mapping[str, Any], index: int, jitter: timedelta, base_dir: Path
     values["jitter"] = _jitter(table["jitter"], f"{where}: 'jitter'") if "jitter" in table else jitter
     if values["jitter"] > values["every"]:
         raise ScheduleError(f"{where}: 'jitter' must not be longer than 'every'")
+    if "timeout" in table:
+        try:
+            values["timeout"] = parse_interval(table["timeout"])
+        except ScheduleError as exc:
+            raise ScheduleError(f"{where}: 'timeout': {exc}") from None
     values["db"] = _db(_string(table["db"], where, "db"), base_dir)
     for key in ("max_pages", "depth"):
         if key in table:
@@ -339,7 +345,8 @@ class RunRecord(BaseModel):
 
     @property
     def ok(self) -> bool:
-        return self.finished_at is not None and self.exit_code == 0
+        """Ended with exit code 0, a summary and no complaint (a run stopped at its timeout is not ok)."""
+        return self.finished_at is not None and self.exit_code == 0 and self.error is None
 
     @property
     def stored(self) -> int | None:

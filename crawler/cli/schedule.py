@@ -53,6 +53,9 @@ from crawler.schedule import (
     utc,
 )
 
+STOP_GRACE = 60.0
+"""Seconds a crawl stopped at its job's timeout gets to shut down gracefully before it is killed."""
+
 IDLE_RETRY = timedelta(seconds=5)
 """Pause before looking again when due jobs were all skipped (running elsewhere): no busy loop."""
 
@@ -310,12 +313,14 @@ class Scheduler:
             )
         self.stop.child = child
         try:
-            stdout, stderr = child.communicate()
+            stdout, stderr, timed_out = _wait(child, job.timeout)
         finally:
             self.stop.child = None
         summary = summarise_output(stdout) if child.returncode == 0 else None
         error = None
-        if child.returncode != 0:
+        if timed_out:
+            error = f"stopped at the job's timeout of {format_interval(job.timeout or timedelta(0))}"
+        elif child.returncode != 0:
             error = f"crawl exited with {child.returncode}: {tail(stderr) or 'no message'}"
         elif summary is None:
             error = "crawl printed no JSON summary"
@@ -346,6 +351,24 @@ class Scheduler:
             if left <= 0:
                 return
             self.clock.sleep(min(left, 1.0))
+
+
+def _wait(child: subprocess.Popen[str], timeout: timedelta | None) -> tuple[str, str, bool]:
+    """Wait for the crawl; past ``timeout`` (wall time) stop it like Ctrl-C would, and kill it if it lingers."""
+    try:
+        stdout, stderr = child.communicate(timeout=timeout.total_seconds() if timeout else None)
+        return stdout, stderr, False
+    except subprocess.TimeoutExpired:
+        pass
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(child.pid, signal.SIGINT)  # Scrapy's graceful shutdown: what was stored stays
+    try:
+        stdout, stderr = child.communicate(timeout=STOP_GRACE)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
+        stdout, stderr = child.communicate()
+    return stdout, stderr, True
 
 
 # -- the commands ---------------------------------------------------------------------

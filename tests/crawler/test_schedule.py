@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -137,6 +138,7 @@ def test_example_schedule_parses_with_paths_anchored_at_its_directory() -> None:
         "--contact", "https://crawler.example.org/about", "--max-price", "USD 0.01",
         "--delay", "1", "--robots-timeout", "5",
     ]
+    assert news.timeout == timedelta(hours=2) and docs.timeout is None
     assert schedule.job("docs") is docs and schedule.job("nope") is None
 
 
@@ -161,6 +163,7 @@ def test_absolute_and_server_databases_and_jobdir(tmp_path: Path) -> None:
         (schedule_text(GOOD_JOB.replace("http://open.example/", "ftp://x")), "job 'news': 'seeds'"),
         (schedule_text(GOOD_JOB + '\npurposes = ["ai-snack"]'), "job 'news': 'purposes': 'ai-snack'"),
         (schedule_text(GOOD_JOB + "\nmax_pages = -1"), "job 'news': 'max_pages'"),
+        (schedule_text(GOOD_JOB + "\ntimeout = 30"), "job 'news': 'timeout': an interval must be a string"),
         (schedule_text(GOOD_JOB + "\ndepth = true"), "job 'news': 'depth'"),
         (schedule_text(GOOD_JOB + "\nevry = '1h'"), "job 'news': unknown key 'evry'"),
         (schedule_text(GOOD_JOB + '\nargs = ["--db", "x"]'), "job 'news': 'args' must not contain --db"),
@@ -424,35 +427,31 @@ def test_sigterm_stops_a_sleeping_scheduler_cleanly(tmp_path: Path) -> None:
 # --- end to end: three --once calls against the fixture web ------------------------------------
 
 
-def test_once_crawls_then_waits_then_crawls_again(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def web() -> Iterator[FixtureWeb]:
+    with FixtureWeb() as running:
+        yield running
+
+
+def test_once_crawls_then_waits_then_crawls_again(tmp_path: Path, web: FixtureWeb) -> None:
     db = tmp_path / "ledger.sqlite"
     path = tmp_path / "s.toml"
     template = (FIXTURES / "fixture-web.toml").read_text(encoding="utf-8")
     path.write_text(template, encoding="utf-8")  # every = "1h"; db relative to the schedule
     state_path = default_state_path(path)
 
-    with FixtureWeb() as web:
-        env = crawl_env(web)
+    first = run_once(web, path)
+    assert len(first["ran"]) == 1
+    summary = first["ran"][0]["summary"]
+    assert summary["stored"] > 0 and summary["ledger"] == f"sqlite:///{db}"
 
-        def once() -> dict[str, Any]:
-            proc = subprocess.run([str(FAIRFETCH), "schedule", "run", str(path), "--once", "--json"],
-                                  env=env, cwd=REPO, capture_output=True, text=True, timeout=60, check=False)
-            assert proc.returncode == 0, proc.stderr[-2000:]
-            result: dict[str, Any] = json.loads(proc.stdout)
-            return result
+    second = run_once(web, path)  # an hour has not passed
+    assert second["ran"] == [] and second["jobs"][0]["due"] is False
 
-        first = once()
-        assert len(first["ran"]) == 1
-        summary = first["ran"][0]["summary"]
-        assert summary["stored"] > 0 and summary["ledger"] == f"sqlite:///{db}"
-
-        second = once()  # an hour has not passed
-        assert second["ran"] == [] and second["jobs"][0]["due"] is False
-
-        path.write_text(template.replace('every = "1h"', 'every = "1s"'), encoding="utf-8")
-        time.sleep(1.1)
-        third = once()
-        assert len(third["ran"]) == 1
+    path.write_text(template.replace('every = "1h"', 'every = "1s"'), encoding="utf-8")
+    time.sleep(1.1)
+    third = run_once(web, path)
+    assert len(third["ran"]) == 1
 
     runs = parse_state(state_path.read_text(encoding="utf-8")).jobs["open"].runs
     assert [r.exit_code for r in runs] == [0, 0]
@@ -470,3 +469,29 @@ def test_once_crawls_then_waits_then_crawls_again(tmp_path: Path) -> None:
         assert len({p["url"] for p in pages}) == len(pages)  # updated, not duplicated
         assert {p["crawl_id"] for p in pages} == {crawl_ids[1]}
         assert all(p["first_seen_at"] < p["fetched_at"] for p in pages)
+
+
+def test_a_crawl_past_its_timeout_is_stopped_gracefully_and_reported(tmp_path: Path, web: FixtureWeb) -> None:
+    # slow-delay.example asks for 2 s between requests: its six pages take over 12 s.
+    path = write_schedule(
+        tmp_path,
+        'name = "slow"\nseeds = ["http://slow-delay.example/"]\nevery = "1h"\ntimeout = "2s"\ndb = "sqlite:///l.sqlite"',
+    )
+    started = time.monotonic()
+    result = run_once(web, path, expect=1)
+    assert time.monotonic() - started < 12
+    (run,) = result["ran"]
+    assert run["error"] == "stopped at the job's timeout of 2s"
+    assert run["summary"]["finish_reason"] == "shutdown"  # Scrapy's graceful stop, the summary kept
+    assert result["jobs"][0]["failures_in_a_row"] == 1 and result["jobs"][0]["ok"] is False
+    with Ledger(f"sqlite:///{tmp_path}/l.sqlite") as ledger:
+        assert (ledger.crawl(run["summary"]["crawl_id"]) or {}).get("finished_at")
+
+
+def run_once(web: FixtureWeb, path: Path, expect: int = 0) -> dict[str, Any]:
+    proc = subprocess.run([str(FAIRFETCH), "schedule", "run", str(path), "--once", "--json"],
+                          env=crawl_env(web), cwd=REPO, capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert proc.returncode == expect, proc.stderr[-2000:]
+    result: dict[str, Any] = json.loads(proc.stdout)
+    return result
