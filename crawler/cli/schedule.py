@@ -250,12 +250,12 @@ class Scheduler:
         self.clock: Clock = clock or SystemClock()
         self.stop = stop or StopFlag()
         self.report = report or (lambda _event, _data: None)
-        self.schedule: Schedule = load_schedule(schedule_path)
+        self.schedule: Schedule = checked_schedule(schedule_path)
 
     def reload(self) -> None:
         """Pick up edits of the schedule file; a broken edit is reported and the old jobs kept."""
         try:
-            self.schedule = load_schedule(self.schedule_path)
+            self.schedule = checked_schedule(self.schedule_path)
         except ScheduleError as exc:
             self.report("reload-failed", {"error": str(exc)})
 
@@ -393,7 +393,6 @@ def run_command(args: argparse.Namespace) -> int:
 
     try:
         scheduler = Scheduler(args.file, _store(args), stop=stop, report=report)
-        _check_crawl_args(scheduler.schedule)
         scheduler.store.read()
     except ScheduleError as exc:
         return fail(str(exc))
@@ -416,9 +415,11 @@ def run_command(args: argparse.Namespace) -> int:
     return 1 if outcome.failed else 0
 
 
-def _check_crawl_args(schedule: Schedule) -> None:
-    """Parse every job's command with the real ``crawl`` parser, so a typo in ``args`` fails now, not at 3 am."""
+def checked_schedule(path: Path) -> Schedule:
+    """The schedule, with every job's command parsed by the real ``crawl`` parser: a typo in ``args`` fails now, not at 3 am."""
     from crawler.cli import crawl
+
+    schedule = load_schedule(path)
 
     class Raising(argparse.ArgumentParser):
         def error(self, message: str) -> Any:
@@ -433,6 +434,7 @@ def _check_crawl_args(schedule: Schedule) -> None:
             raise ScheduleError(f"job {job.name!r}: 'args' are not valid crawl options: {exc}") from None
         except SystemExit:
             raise ScheduleError(f"job {job.name!r}: 'args' must not ask for --help") from None
+    return schedule
 
 
 def list_command(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -200,6 +201,20 @@ def test_any_schedule_text_parses_or_raises_schedule_error(text: str) -> None:
     assert schedule.jobs
 
 
+@given(st.binary(max_size=300))
+@settings(max_examples=200, deadline=None)
+def test_any_schedule_file_bytes_load_or_raise_schedule_error(raw: bytes) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "s.toml"
+        path.write_bytes(raw)
+        try:
+            schedule = load_schedule(path)
+        except ScheduleError as exc:
+            assert str(exc)
+            return
+        assert schedule.jobs
+
+
 @given(st.dictionaries(st.sampled_from(["name", "seeds", "every", "db", "purposes", "jitter", "args", "depth"]),
                        st.one_of(st.text(max_size=12), st.integers(-3, 3), st.lists(st.text(max_size=12), max_size=3)),
                        max_size=8))
@@ -350,6 +365,20 @@ def test_a_job_running_elsewhere_is_skipped_without_touching_the_state(tmp_path:
     assert outcome.ran == [] and outcome.skipped == [{"job": "broken", "reason": "a previous run is still going"}]
     assert events == ["skipped"]
     assert store.read() == State() and not store.running("broken")
+
+
+def test_reload_takes_valid_edits_and_keeps_the_jobs_on_a_broken_one(tmp_path: Path) -> None:
+    path = write_schedule(tmp_path, GOOD_JOB)
+    scheduler = Scheduler(path, StateStore(default_state_path(path)), clock=FakeClock())
+    events: list[tuple[str, dict[str, Any]]] = []
+    scheduler.report = lambda event, data: events.append((event, data))
+    write_schedule(tmp_path, GOOD_JOB.replace('"6h"', '"2h"'))
+    scheduler.reload()
+    assert scheduler.schedule.jobs[0].every == timedelta(hours=2) and events == []
+    write_schedule(tmp_path, GOOD_JOB + '\nargs = ["--no-such-option"]')
+    scheduler.reload()
+    assert scheduler.schedule.jobs[0].every == timedelta(hours=2)
+    assert events[0][0] == "reload-failed" and "not valid crawl options" in events[0][1]["error"]
 
 
 def test_failed_run_is_recorded_and_retried_at_the_next_interval_not_at_once(tmp_path: Path) -> None:
