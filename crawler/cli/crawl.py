@@ -33,7 +33,8 @@ def register(subparsers: Any) -> None:
             "every page, refusal and error is recorded in the ledger with its evidence."
         ),
     )
-    p.add_argument("seeds", nargs="+", metavar="SEED_URL", help="http(s) URL to start from")
+    p.add_argument("seeds", nargs="*", metavar="SEED_URL",
+                   help="http(s) URL to start from (none with --join)")
     p.add_argument(
         "--purpose",
         action="append",
@@ -58,6 +59,17 @@ def register(subparsers: Any) -> None:
                    help="at least this long between two requests to one origin (robots.txt may ask for more)")
     p.add_argument("--robots-timeout", type=float, default=10.0, metavar="SECONDS",
                    help="give up on robots.txt after this long (then nothing on that origin is fetched)")
+    p.add_argument("--crawl-id", metavar="ID",
+                   help="the ledger crawl id (with --redis: the shared crawl to start or join; default: a new one)")
+    scale = p.add_argument_group("scale-out (several workers sharing one crawl through Redis)")
+    scale.add_argument("--redis", metavar="URL",
+                       help="share the frontier, seen-set, signal documents and Crawl-delay pacing in this Redis")
+    scale.add_argument("--join", action="store_true",
+                       help="join the running crawl --crawl-id (no seeds: they are read from Redis)")
+    scale.add_argument("--idle", type=float, default=10.0, metavar="SECONDS",
+                       help="stop after the shared frontier has stayed empty this long (default 10)")
+    scale.add_argument("--redis-prefix", default="fairfetch:", metavar="PREFIX",
+                       help="start of every Redis key (default 'fairfetch:'); keys are PREFIX<crawl id>:...")
     p.add_argument("--verbose", action="store_true", help="Scrapy's log on stderr")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
     p.set_defaults(func=run)
@@ -65,6 +77,24 @@ def register(subparsers: Any) -> None:
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
     """Check the options and turn them into Scrapy settings; raises ValueError with a plain message."""
+    if args.join:
+        if not args.redis or not args.crawl_id:
+            raise ValueError("--join needs --redis URL and the --crawl-id of the crawl to join")
+        if args.seeds:
+            raise ValueError("--join takes no seed URLs: the crawl's seeds are read from Redis")
+    elif not args.seeds:
+        raise ValueError("give at least one SEED_URL (or --join a running crawl with --redis and --crawl-id)")
+    if args.redis and args.jobdir:
+        raise ValueError("--jobdir and --redis do not mix: with --redis the crawl id and frontier live in Redis")
+    if args.idle <= 0:
+        raise ValueError("--idle must be positive")
+    if args.crawl_id is not None:
+        from crawler.scaleout import ScaleOutError, check_crawl_id
+
+        try:
+            check_crawl_id(args.crawl_id)
+        except ScaleOutError as exc:
+            raise ValueError(str(exc)) from exc
     for seed in args.seeds:
         parts = urlsplit(seed)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -98,6 +128,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "FAIRFETCH_PURPOSES": args.purpose or [Usage.AI_INPUT.value],
         "FAIRFETCH_DB": args.db or os.environ.get(DB_ENV) or None,
         "FAIRFETCH_JOBDIR": args.jobdir,
+        "FAIRFETCH_CRAWL_ID": args.crawl_id,
         "FAIRFETCH_MAX_PRICE": args.max_price,
         "FAIRFETCH_LICENSE_TOKENS": tokens,
         "FAIRFETCH_EXTRACT": not args.no_extract,
@@ -166,6 +197,12 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.setdict(overrides, priority="cmdline")
+    seeds = list(args.seeds)
+    if args.redis:
+        try:
+            seeds = _join_shared_crawl(args, settings)
+        except ValueError as exc:
+            return fail(str(exc), code=1)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(FairSpider)
     started = time.monotonic()
@@ -181,7 +218,7 @@ def run(args: argparse.Namespace) -> int:
     from scrapy import signals
 
     crawler.signals.connect(begin, signal=signals.engine_started)
-    process.crawl(crawler, seeds=list(args.seeds))
+    process.crawl(crawler, seeds=seeds)
     try:
         process.start()
     finally:
@@ -191,11 +228,56 @@ def run(args: argparse.Namespace) -> int:
         return fail("the crawl did not start (see the log above)", code=1)
     summary = summary_dict(session, crawler, time.monotonic() - started)
     summary["ledger"] = overrides["FAIRFETCH_DB"] or DEFAULT_DB_URL
+    lost = None
+    if args.redis:
+        from crawler.scaleout import safe_url, scaleout_for
+
+        shared = scaleout_for(crawler)
+        lost = shared.lost if shared is not None else None
+        summary["redis"] = safe_url(args.redis)
+        summary["shared_signal_reads"] = shared.shared_reads if shared is not None else 0
     if args.json:
         print_json(summary)
     else:
         print_summary(summary)
+    if lost is not None:
+        return fail(f"this worker stopped because Redis failed ({lost}); the others may go on", code=1)
     return 0
+
+
+def _join_shared_crawl(args: argparse.Namespace, settings: Any) -> list[str]:
+    """Connect to Redis, register or read the crawl's seeds and switch ``settings`` to scale-out.
+
+    Returns the seeds this worker starts from. Raises ValueError in plain words
+    (Redis unreachable, no such crawl to join).
+    """
+    from crawler.scaleout import (
+        CrawlKeys,
+        ScaleOutError,
+        apply_settings,
+        connect,
+        register_seeds,
+    )
+    from crawler.session import new_crawl_id
+
+    crawl_id = args.crawl_id or new_crawl_id()
+    keys = CrawlKeys(args.redis_prefix, crawl_id)
+    try:
+        client = connect(args.redis)
+        try:
+            seeds = register_seeds(client, keys, list(args.seeds), join=args.join)
+        finally:
+            client.close()
+    except ScaleOutError as exc:
+        raise ValueError(str(exc)) from exc
+    apply_settings(settings, args.redis, keys, args.idle)
+    if not args.crawl_id:
+        err_console.print(
+            f"crawl id {crawl_id}: more workers join with "
+            f"fairfetch crawl --redis URL --crawl-id {crawl_id} --join",
+            soft_wrap=True,
+        )
+    return seeds
 
 
 def summary_dict(session: CrawlSession, crawler: Any, seconds: float) -> dict[str, Any]:

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
+    from crawler.scaleout import ScaleOut
     from crawler.session import CrawlSession
     from norms.classify import SitemapStats
     from norms.robots import RobotsTxt
@@ -89,6 +90,12 @@ class SignalFetcher:
         )
         self._background: set[asyncio.Future[None]] = set()  # sitemap reads in flight
         crawler.signals.connect(self._cap_bytes, signal=signals.bytes_received)
+        # Scale-out: documents are fetched once per crawl across all workers (crawler.scaleout).
+        self.shared: ScaleOut | None = None
+        if crawler.settings.get("FAIRFETCH_REDIS_URL"):
+            from crawler.scaleout import scaleout_for
+
+            self.shared = scaleout_for(crawler)
 
     # --- public ----------------------------------------------------------------
 
@@ -260,6 +267,26 @@ class SignalFetcher:
         max_bytes: int,
         max_redirects: int = 5,
         record: bool = True,
+    ) -> Fetched:
+        async def here() -> Fetched:
+            return await self._download_here(url, kind=kind, origin=origin, timeout=timeout,
+                                             max_bytes=max_bytes, max_redirects=max_redirects, record=record)
+
+        if self.shared is not None:
+            # Another worker may have it already; the parsed objects are rebuilt from these bytes.
+            return await self.shared.fetch_once(kind, url, here)
+        return await here()
+
+    async def _download_here(
+        self,
+        url: str,
+        *,
+        kind: str,
+        origin: str,
+        timeout: float,
+        max_bytes: int,
+        max_redirects: int,
+        record: bool,
     ) -> Fetched:
         current = url
         redirects = 0

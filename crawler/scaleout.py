@@ -1,0 +1,514 @@
+"""Scale-out on Redis: several ``fairfetch crawl`` workers sharing one crawl.
+
+Everything Redis-specific lives here, so that a single-machine crawl never
+imports or needs Redis. Shared under one namespace per crawl id
+(``<prefix><crawl id>:``, see :class:`CrawlKeys`):
+
+* the frontier and the seen-set (scrapy-redis' scheduler and dupefilter,
+  persisted, so workers can join, stop and restart);
+* the seeds, so a joining worker knows the crawl's hosts without being told;
+* every per-origin signal document (robots.txt, RSL licences, tdmrep.json,
+  sitemaps) as fetched -- status, body, redirects, error, ledger snapshot id --
+  with the signal TTL (24 h). One worker fetches a document under a short
+  lock; the others wait and rebuild the parsed objects from the shared bytes
+  through norms, so every worker decides exactly as a lone crawler would;
+* one pacing record per origin with a Crawl-delay / Request-rate floor, so the
+  floor holds for the whole crawl and not per worker.
+
+Redis failures are never papered over: the worker stops its crawl with the
+finish reason ``redis_unavailable`` and ``fairfetch crawl`` exits with code 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from time import monotonic
+from typing import TYPE_CHECKING, Any
+
+import redis
+import redis.asyncio as aioredis
+from scrapy import signals
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.exceptions import DontCloseSpider
+from scrapy_redis.scheduler import Scheduler as RedisScheduler
+
+from crawler.middlewares.politeness import slot_floor
+
+if TYPE_CHECKING:
+    from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from scrapy.settings import Settings
+
+    from crawler.middlewares.signals import Fetched
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PREFIX = "fairfetch:"
+DEFAULT_IDLE_SECONDS = 10.0
+REDIS_LOST = "redis_unavailable"  # the finish reason of a worker that lost Redis
+_CRAWL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+LOCK_MS = 5_000  # a dead fetcher blocks an origin for at most this long
+_LOCK_REFRESH = LOCK_MS / 3000  # seconds between lock renewals while fetching
+_POLL = 0.05  # seconds between looks at a document another worker is fetching
+_PACE_POLL = 0.2  # longest sleep before asking the pacing record again
+_IDLE_HEARTBEAT = 0.5  # how often an idle worker looks at the shared frontier (Scrapy: 5 s)
+_ATTR = "_fairfetch_scaleout"
+
+
+class ScaleOutError(RuntimeError):
+    """Scale-out cannot start or go on (Redis unreachable, unknown crawl); the message says why in words."""
+
+
+def check_crawl_id(crawl_id: str) -> str:
+    """Crawl ids name Redis keys and ledger rows: letters, digits, ``.``, ``_``, ``-``; at most 100."""
+    if not _CRAWL_ID.fullmatch(crawl_id):
+        raise ScaleOutError(
+            f"crawl id {crawl_id!r} must be 1-100 letters, digits, '.', '_' or '-' (starting with a letter or digit)"
+        )
+    return crawl_id
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlKeys:
+    """The Redis keys of one crawl; every key starts with ``namespace``."""
+
+    prefix: str
+    crawl_id: str
+
+    @property
+    def namespace(self) -> str:
+        return f"{self.prefix}{self.crawl_id}:"
+
+    @property
+    def requests(self) -> str:
+        return self.namespace + "requests"  # sorted set: scrapy-redis PriorityQueue
+
+    @property
+    def seen(self) -> str:
+        return self.namespace + "seen"  # set of request fingerprints
+
+    @property
+    def seeds(self) -> str:
+        return self.namespace + "seeds"  # JSON list, written by the first worker
+
+    def document(self, kind: str, url: str) -> str:
+        return f"{self.namespace}doc:{kind}:{url}"  # hash: meta (JSON) + body
+
+    def lock(self, kind: str, url: str) -> str:
+        return f"{self.namespace}lock:{kind}:{url}"
+
+    def pace(self, origin: str) -> str:
+        return f"{self.namespace}pace:{origin}"  # "<next allowed ms>:<holder>"
+
+
+# --- starting a worker -----------------------------------------------------------------
+
+
+def connect(url: str) -> redis.Redis:
+    """A client for ``url`` that has answered a PING; ScaleOutError in plain words otherwise."""
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30)
+        client.ping()
+    except (redis.RedisError, ValueError) as exc:
+        raise ScaleOutError(f"cannot reach Redis at {safe_url(url)}: {exc}") from exc
+    return client
+
+
+def safe_url(url: str) -> str:
+    """The Redis URL without its password, for messages and summaries."""
+    return re.sub(r"//([^:/@]*):[^@/]*@", r"//\1:***@", url)
+
+
+def register_seeds(client: redis.Redis, keys: CrawlKeys, seeds: list[str], *, join: bool) -> list[str]:
+    """The crawl's seeds: stored by the first worker, read back by the ones that ``join``.
+
+    A second worker started with seeds of its own adds nothing to the record
+    (the first seeds define the crawl); its seed requests are deduplicated by
+    the shared seen-set like any other link.
+    """
+    try:
+        if not join:
+            client.set(keys.seeds, json.dumps(seeds), nx=True)
+            return seeds
+        raw = client.get(keys.seeds)
+    except redis.RedisError as exc:
+        raise ScaleOutError(f"Redis failed while registering the crawl: {exc}") from exc
+    if raw is None:
+        raise ScaleOutError(
+            f"no crawl {keys.crawl_id!r} in Redis under {keys.namespace!r}: start it with seed URLs first"
+        )
+    found = json.loads(raw)
+    return [str(s) for s in found]
+
+
+def apply_settings(settings: Settings, url: str, keys: CrawlKeys, idle_seconds: float) -> None:
+    """Turn a crawl's Scrapy settings into those of one worker of the shared crawl ``keys``."""
+    settings.setdict(scrapy_settings(url, keys, idle_seconds), priority="cmdline")
+    extensions = settings.getdict("EXTENSIONS")
+    extensions["crawler.scaleout.SharedFrontierIdle"] = 10
+    settings.set("EXTENSIONS", extensions, priority="cmdline")
+
+
+def scrapy_settings(url: str, keys: CrawlKeys, idle_seconds: float) -> dict[str, Any]:
+    """The Scrapy settings that turn a crawl into one worker of a shared crawl (EXTENSIONS aside)."""
+
+    def literal(key: str) -> str:  # scrapy-redis formats its keys with % {"spider": ...}
+        return key.replace("%", "%%")
+
+    return {
+        "FAIRFETCH_REDIS_URL": url,
+        "FAIRFETCH_REDIS_PREFIX": keys.prefix,
+        "FAIRFETCH_CRAWL_ID": keys.crawl_id,
+        "FAIRFETCH_IDLE_SECONDS": idle_seconds,
+        "REDIS_URL": url,
+        "SCHEDULER": "crawler.scaleout.SharedScheduler",
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "SCHEDULER_PERSIST": True,  # a worker that stops leaves the frontier to the others
+        "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
+        "SCHEDULER_QUEUE_KEY": literal(keys.requests),
+        "SCHEDULER_DUPEFILTER_KEY": literal(keys.seen),
+        "SCHEDULER_IDLE_BEFORE_CLOSE": 0,  # never a blocking pop: it would freeze the reactor
+        "DOWNLOAD_HANDLERS": {
+            "http": "crawler.scaleout.PacedHTTPHandler",
+            "https": "crawler.scaleout.PacedHTTPHandler",
+        },
+    }
+
+
+# --- the crawl-wide state of one worker -----------------------------------------------------
+
+
+class ScaleOut:
+    """One worker's handle on its shared crawl: documents, pacing and the Redis-lost switch."""
+
+    def __init__(self, crawler: Crawler, url: str, keys: CrawlKeys, ttl: float) -> None:
+        self.crawler = crawler
+        self.url = url
+        self.keys = keys
+        self.ttl = max(1, int(ttl))
+        self.lost: str | None = None  # why Redis was given up on, if it was
+        self._closing: asyncio.Future[None] | None = None
+        self.shared_reads = 0  # signal documents another worker had fetched
+        self._client: aioredis.Redis | None = None
+        self._claim: Any = None
+        self._release: Any = None
+        self._unlock: Any = None
+
+    @property
+    def client(self) -> aioredis.Redis:
+        # Created on first use, inside the running asyncio loop it will live in.
+        if self._client is None:
+            self._client = aioredis.Redis.from_url(self.url, socket_connect_timeout=5, socket_timeout=30)
+            self._claim = self._client.register_script(_CLAIM)
+            self._release = self._client.register_script(_RELEASE)
+            self._unlock = self._client.register_script(_UNLOCK)
+        return self._client
+
+    def redis_lost(self, exc: BaseException) -> None:
+        """Stop this worker's crawl, once, saying why: a worker without Redis must not go on alone."""
+        if self.lost is not None:
+            return
+        self.lost = f"{type(exc).__name__}: {exc}"
+        logger.error("Redis at %s failed (%s): stopping this worker", safe_url(self.url), self.lost)
+        engine = self.crawler.engine
+        if engine is not None and engine.spider is not None:
+            self._closing = asyncio.ensure_future(engine.close_spider_async(reason=REDIS_LOST))
+
+    # --- signal documents ------------------------------------------------------------
+
+    async def fetch_once(self, kind: str, url: str, fetch: Callable[[], Awaitable[Fetched]]) -> Fetched:
+        """The shared copy of a signal document, fetched by exactly one worker of the crawl.
+
+        The fetcher holds ``lock:<kind>:<url>`` (``SET NX PX``, renewed while
+        it works); the others poll until the copy appears. If the holder dies
+        its lock lapses after ``LOCK_MS`` and the next worker fetches.
+        """
+        key = self.keys.document(kind, url)
+        lock = self.keys.lock(kind, url)
+        token = uuid.uuid4().hex
+        client = self.client
+        try:
+            while True:
+                raw = await client.hgetall(key)
+                if raw:
+                    self.shared_reads += 1
+                    return decode_fetched(raw)
+                if await client.set(lock, token, nx=True, px=LOCK_MS):
+                    # The holder we waited for may have stored its copy and
+                    # unlocked between our look and our SET: look once more.
+                    raw = await client.hgetall(key)
+                    if not raw:
+                        break
+                    await self._unlock(keys=[lock], args=[token])
+                    self.shared_reads += 1
+                    return decode_fetched(raw)
+                await asyncio.sleep(_POLL)
+        except redis.RedisError as exc:
+            self.redis_lost(exc)
+            raise
+        keeper = asyncio.ensure_future(self._keep_lock(lock, token))
+        try:
+            doc = await fetch()
+            async with client.pipeline(transaction=True) as pipe:
+                pipe.hset(key, mapping=encode_fetched(doc))
+                pipe.expire(key, self.ttl)
+                await pipe.execute()
+        except redis.RedisError as exc:
+            self.redis_lost(exc)
+            raise
+        finally:
+            keeper.cancel()
+            try:
+                assert self._unlock is not None
+                await self._unlock(keys=[lock], args=[token])
+            except redis.RedisError as exc:
+                self.redis_lost(exc)
+        return doc
+
+    async def _keep_lock(self, lock: str, token: str) -> None:
+        while True:
+            await asyncio.sleep(_LOCK_REFRESH)
+            try:
+                if await self.client.get(lock) == token.encode():
+                    await self.client.pexpire(lock, LOCK_MS)
+            except redis.RedisError:
+                return  # the fetch itself will meet the failure and report it
+
+    # --- pacing ----------------------------------------------------------------------
+
+    async def claim(self, origin: str, floor: float, guard: float) -> str:
+        """Wait for this origin's turn; returns the holder token for :meth:`release`.
+
+        The pacing record holds the earliest time (Redis' own clock, shared by
+        every machine) the next request may start. A claim sets it ``guard``
+        seconds ahead while the request is in flight, so a worker that dies
+        mid-request blocks the origin for no longer than that.
+        """
+        token = uuid.uuid4().hex
+        key = self.keys.pace(origin)
+        self.client  # noqa: B018 - registers the scripts
+        assert self._claim is not None
+        while True:
+            try:
+                wait_ms = int(await self._claim(keys=[key], args=[int(guard * 1000), token]))
+            except redis.RedisError as exc:
+                self.redis_lost(exc)
+                raise
+            if wait_ms <= 0:
+                return token
+            await asyncio.sleep(min(wait_ms / 1000, _PACE_POLL))
+
+    async def release(self, origin: str, token: str, floor: float) -> None:
+        """The answer is in: the next request to ``origin`` may start ``floor`` seconds from now."""
+        assert self._release is not None
+        try:
+            await self._release(keys=[self.keys.pace(origin)], args=[int(floor * 1000), token])
+        except redis.RedisError as exc:
+            self.redis_lost(exc)
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+
+# Pacing record value: "<next allowed epoch ms>:<holder token>". Times come from
+# Redis' TIME so that workers on machines with skewed clocks agree.
+_NOW = "local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+_CLAIM = _NOW + """
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local nxt = tonumber(string.match(cur, '^(%d+):'))
+  if nxt and nxt > now then return nxt - now end
+end
+redis.call('SET', KEYS[1], (now + tonumber(ARGV[1])) .. ':' .. ARGV[2], 'PX', tonumber(ARGV[1]) + 60000)
+return 0
+"""
+_RELEASE = _NOW + """
+local nxt = now + tonumber(ARGV[1])
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local held, holder = string.match(cur, '^(%d+):(.*)$')
+  if holder ~= ARGV[2] and tonumber(held) > nxt then return 0 end
+end
+redis.call('SET', KEYS[1], nxt .. ':' .. ARGV[2], 'PX', tonumber(ARGV[1]) + 60000)
+return 1
+"""
+_UNLOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def scaleout_for(crawler: Crawler) -> ScaleOut | None:
+    """The worker's :class:`ScaleOut`, or None when the crawl runs on one machine."""
+    found: ScaleOut | None = getattr(crawler, _ATTR, None)
+    if found is not None:
+        return found
+    url = crawler.settings.get("FAIRFETCH_REDIS_URL")
+    if not url:
+        return None
+    crawl_id = check_crawl_id(str(crawler.settings.get("FAIRFETCH_CRAWL_ID") or ""))
+    keys = CrawlKeys(crawler.settings.get("FAIRFETCH_REDIS_PREFIX") or DEFAULT_PREFIX, crawl_id)
+    found = ScaleOut(crawler, url, keys, crawler.settings.getfloat("FAIRFETCH_SIGNAL_TTL"))
+    setattr(crawler, _ATTR, found)
+    return found
+
+
+def encode_fetched(doc: Fetched) -> dict[Any, Any]:
+    meta = {
+        "url": doc.url,
+        "final_url": doc.final_url,
+        "status": doc.status,
+        "error": doc.error,
+        "redirects": doc.redirects,
+        "truncated": doc.truncated,
+        "signal_id": doc.signal_id,
+        "has_body": doc.body is not None,
+    }
+    return {"meta": json.dumps(meta).encode(), "body": doc.body or b""}
+
+
+def decode_fetched(raw: Mapping[Any, Any]) -> Fetched:
+    from crawler.middlewares.signals import Fetched
+
+    meta = json.loads(raw[b"meta"])
+    return Fetched(
+        url=meta["url"],
+        final_url=meta["final_url"],
+        status=meta["status"],
+        body=raw.get(b"body", b"") if meta["has_body"] else None,
+        error=meta["error"],
+        redirects=int(meta["redirects"]),
+        truncated=bool(meta["truncated"]),
+        signal_id=meta["signal_id"],
+    )
+
+
+# --- Scrapy components -------------------------------------------------------------------
+
+
+class SharedScheduler(RedisScheduler):
+    """scrapy-redis' scheduler that stops the worker clearly when Redis fails."""
+
+    crawler: Crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SharedScheduler:
+        try:
+            instance: SharedScheduler = super().from_crawler(crawler)
+        except redis.RedisError as exc:
+            raise ScaleOutError(f"cannot reach Redis for the shared frontier: {exc}") from exc
+        instance.crawler = crawler
+        return instance
+
+    def _lost(self, exc: redis.RedisError) -> None:
+        scaleout = scaleout_for(self.crawler)
+        if scaleout is not None:
+            scaleout.redis_lost(exc)
+
+    def enqueue_request(self, request: Request) -> bool:
+        try:
+            return bool(super().enqueue_request(request))
+        except redis.RedisError as exc:
+            self._lost(exc)
+            return False
+
+    def next_request(self) -> Request | None:
+        try:
+            request: Request | None = super().next_request()
+        except redis.RedisError as exc:
+            self._lost(exc)
+            return None
+        return request
+
+    def has_pending_requests(self) -> bool:
+        try:
+            return bool(super().has_pending_requests())
+        except redis.RedisError as exc:
+            self._lost(exc)
+            return False
+
+
+class PacedHTTPHandler(HTTP11DownloadHandler):
+    """Scrapy's HTTP handler, waiting for the origin's shared turn right before the request leaves.
+
+    Waiting here, and not in a middleware, means nothing (slot delays,
+    AutoThrottle) can come between the claimed turn and the request itself.
+    Only origins whose robots.txt sets a floor are paced.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self._fairfetch_crawler = crawler
+
+    async def download_request(self, request: Request) -> Response:
+        crawler = self._fairfetch_crawler
+        scaleout = scaleout_for(crawler)
+        origin = request.meta.get("download_slot")
+        floor = slot_floor(crawler, origin)
+        if scaleout is None or origin is None or floor <= 0:
+            return await super().download_request(request)
+        timeout = float(request.meta.get("download_timeout") or crawler.settings.getfloat("DOWNLOAD_TIMEOUT"))
+        token = await scaleout.claim(origin, floor, guard=timeout + floor)
+        try:
+            return await super().download_request(request)
+        finally:
+            await scaleout.release(origin, token, floor)
+
+
+class SharedFrontierIdle:
+    """Keeps a worker alive until the shared frontier has stayed empty for ``FAIRFETCH_IDLE_SECONDS``.
+
+    Another worker may be one response away from adding links, so an empty
+    queue is no reason to stop at once. Idle workers look at the frontier
+    every ``_IDLE_HEARTBEAT`` seconds instead of Scrapy's 5.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.idle_seconds = crawler.settings.getfloat("FAIRFETCH_IDLE_SECONDS", DEFAULT_IDLE_SECONDS)
+        self._since: float | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SharedFrontierIdle:
+        ext = cls(crawler)
+        crawler.signals.connect(ext._opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext._busy, signal=signals.response_received)
+        crawler.signals.connect(ext._idle, signal=signals.spider_idle)
+        crawler.signals.connect(ext._closed, signal=signals.spider_closed)
+        return ext
+
+    def _opened(self, spider: Spider) -> None:
+        # The engine starts its heartbeat after this signal; an instance value
+        # shadows the class default (5 s) for this worker only.
+        self.crawler.engine._SLOT_HEARTBEAT_INTERVAL = _IDLE_HEARTBEAT
+
+    def _busy(self, **_: Any) -> None:
+        self._since = None
+
+    def _idle(self, spider: Spider) -> None:
+        scaleout = scaleout_for(self.crawler)
+        if scaleout is not None and scaleout.lost is not None:
+            return  # let it close: the reason is already set
+        scheduler = self.crawler.engine._slot.scheduler if self.crawler.engine._slot else None
+        if scheduler is not None and scheduler.has_pending_requests():
+            self._since = None
+            raise DontCloseSpider
+        now = monotonic()
+        if self._since is None:
+            self._since = now
+        if now - self._since < self.idle_seconds:
+            raise DontCloseSpider
+
+    async def _closed(self, spider: Spider) -> None:
+        scaleout = scaleout_for(self.crawler)
+        if scaleout is not None:
+            await scaleout.close()
