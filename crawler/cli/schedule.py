@@ -118,10 +118,16 @@ class StateStore:
         self.path = path
         self.locks = path.with_name(path.name + ".locks")
 
+    def _lock_file(self, name: str) -> IO[str]:
+        try:
+            self.locks.mkdir(parents=True, exist_ok=True)
+            return open(self.locks / name, "a")
+        except OSError as exc:
+            raise ScheduleError(f"cannot create the lock {str(self.locks / name)!r}: {exc.strerror or exc}") from None
+
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        self.locks.mkdir(parents=True, exist_ok=True)
-        with open(self.locks / "state.lock", "a") as handle:
+        with self._lock_file("state.lock") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
@@ -139,6 +145,12 @@ class StateStore:
 
     def update(self, change: Callable[[State], Any]) -> State:
         """Apply ``change`` to the current state and write it back; returns the new state."""
+        try:
+            return self._update(change)
+        except OSError as exc:
+            raise ScheduleError(f"cannot write state file {str(self.path)!r}: {exc.strerror or exc}") from None
+
+    def _update(self, change: Callable[[State], Any]) -> State:
         with self._locked():
             state = self.read()
             change(state)
@@ -160,8 +172,7 @@ class StateStore:
     @contextlib.contextmanager
     def job_lock(self, name: str) -> Iterator[bool]:
         """Hold the job's lock for the block; yields False (and holds nothing) when another process has it."""
-        self.locks.mkdir(parents=True, exist_ok=True)
-        handle: IO[str] = open(self.locks / f"{name}.lock", "a")  # noqa: SIM115 - held across the yield
+        handle = self._lock_file(f"{name}.lock")
         try:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -265,18 +276,18 @@ class Scheduler:
             if self.stop.requested:
                 break
             record = self.run_job(job)
-            if record is None:
-                outcome.skipped.append({"job": job.name, "reason": "a previous run is still going"})
+            if isinstance(record, str):
+                outcome.skipped.append({"job": job.name, "reason": record})
                 self.report("skipped", outcome.skipped[-1])
             else:
                 outcome.ran.append(record)
         return outcome
 
-    def run_job(self, job: Job) -> RunRecord | None:
-        """Run ``job`` once if it is still due and no other process runs it; None when skipped."""
+    def run_job(self, job: Job) -> RunRecord | str:
+        """Run ``job`` once if it is still due and no other process runs it; else why it was skipped."""
         with self.store.job_lock(job.name) as mine:
             if not mine:
-                return None
+                return "a previous run is still going"
             started = self.clock.now()
             claimed: list[RunRecord] = []
 
@@ -291,7 +302,7 @@ class Scheduler:
 
             self.store.update(claim)
             if not claimed:
-                return None
+                return "another process has just run it"
             self.report("started", {"job": job.name, "started_at": started.isoformat()})
             record = self._crawl(job, claimed[0])
             self.store.update(lambda state: state.record(record))

@@ -367,6 +367,27 @@ def test_a_job_running_elsewhere_is_skipped_without_touching_the_state(tmp_path:
     assert store.read() == State() and not store.running("broken")
 
 
+def test_a_job_another_process_has_just_run_is_not_run_again(tmp_path: Path) -> None:
+    path = write_schedule(tmp_path, FAILING_JOB)
+    store = StateStore(default_state_path(path))
+    scheduler = Scheduler(path, store, clock=FakeClock())
+    (due,) = due_jobs(scheduler.schedule, store.read(), T0)
+    done = RunRecord(job="broken", started_at=T0, finished_at=T0, exit_code=0, summary={})
+    store.update(lambda state: state.record(done))  # what the other process wrote meanwhile
+    assert scheduler.run_job(due) == "another process has just run it"
+    assert store.read().jobs["broken"].runs == [done]
+
+
+def test_an_unwritable_state_is_a_plain_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_schedule(tmp_path, FAILING_JOB)
+    (tmp_path / "file").write_text("not a directory", encoding="utf-8")
+    state = tmp_path / "file" / "s.state.json"
+    with pytest.raises(ScheduleError, match="cannot create the lock"):
+        StateStore(state).update(lambda _state: None)
+    assert main(["schedule", "run", str(path), "--once", "--state", str(state)]) == 2  # checked before any run
+    assert "cannot read state file" in capsys.readouterr().err
+
+
 def test_reload_takes_valid_edits_and_keeps_the_jobs_on_a_broken_one(tmp_path: Path) -> None:
     path = write_schedule(tmp_path, GOOD_JOB)
     scheduler = Scheduler(path, StateStore(default_state_path(path)), clock=FakeClock())
