@@ -22,13 +22,15 @@ finish reason ``redis_unavailable`` and ``fairfetch crawl`` exits with code 1.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import os
 import re
+import socket
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 import redis
@@ -103,6 +105,10 @@ class CrawlKeys:
 
     def lock(self, kind: str, url: str) -> str:
         return f"{self.namespace}lock:{kind}:{url}"
+
+    @property
+    def active(self) -> str:
+        return self.namespace + "active"  # sorted set: worker -> last time it had work in flight (ms)
 
     def pace(self, origin: str) -> str:
         return f"{self.namespace}pace:{origin}"  # "<next allowed ms>:<holder>"
@@ -465,50 +471,101 @@ class PacedHTTPHandler(HTTP11DownloadHandler):
 
 
 class SharedFrontierIdle:
-    """Keeps a worker alive until the shared frontier has stayed empty for ``FAIRFETCH_IDLE_SECONDS``.
+    """Keeps a worker alive until the whole crawl has been quiet for ``FAIRFETCH_IDLE_SECONDS``.
 
-    Another worker may be one response away from adding links, so an empty
-    queue is no reason to stop at once. Idle workers look at the frontier
-    every ``_IDLE_HEARTBEAT`` seconds instead of Scrapy's 5.
+    Quiet means: the shared frontier is empty *and* no worker has had a
+    request in flight for that long. An empty queue alone is no reason to
+    stop -- another worker may be one response (or one Crawl-delay) away from
+    adding links. Each busy worker stamps ``active`` (a sorted set: worker ->
+    Redis time in ms) every ``_IDLE_HEARTBEAT`` seconds; idle workers look at
+    the frontier as often, instead of Scrapy's 5 s.
     """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.idle_seconds = crawler.settings.getfloat("FAIRFETCH_IDLE_SECONDS", DEFAULT_IDLE_SECONDS)
-        self._since: float | None = None
+        self.idle_ms = int(crawler.settings.getfloat("FAIRFETCH_IDLE_SECONDS", DEFAULT_IDLE_SECONDS) * 1000)
+        self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._stamp: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SharedFrontierIdle:
         ext = cls(crawler)
         crawler.signals.connect(ext._opened, signal=signals.spider_opened)
-        crawler.signals.connect(ext._busy, signal=signals.response_received)
         crawler.signals.connect(ext._idle, signal=signals.spider_idle)
         crawler.signals.connect(ext._closed, signal=signals.spider_closed)
         return ext
 
+    @property
+    def _scheduler(self) -> SharedScheduler | None:
+        slot = self.crawler.engine._slot if self.crawler.engine is not None else None
+        scheduler = slot.scheduler if slot is not None else None
+        return scheduler if isinstance(scheduler, SharedScheduler) else None
+
     def _opened(self, spider: Spider) -> None:
+        from twisted.internet import task
+
         # The engine starts its heartbeat after this signal; an instance value
         # shadows the class default (5 s) for this worker only.
         self.crawler.engine._SLOT_HEARTBEAT_INTERVAL = _IDLE_HEARTBEAT
+        self._stamp = task.LoopingCall(self._mark_busy)
+        self._stamp.start(_IDLE_HEARTBEAT, now=True)
 
-    def _busy(self, **_: Any) -> None:
-        self._since = None
+    def _mark_busy(self) -> None:
+        engine = self.crawler.engine
+        scheduler = self._scheduler
+        if scheduler is None or engine is None or engine._slot is None:
+            return
+        if not (engine.downloader.active or not engine.scraper.slot.is_idle()):  # type: ignore[union-attr]
+            return
+        try:
+            server: redis.Redis = scheduler.server
+            now_ms = _redis_ms(server)
+            key = scaleout_keys(self.crawler).active
+            server.zadd(key, {self.worker: now_ms})
+            server.expire(key, 24 * 3600)
+        except redis.RedisError as exc:
+            scheduler._lost(exc)
 
     def _idle(self, spider: Spider) -> None:
         scaleout = scaleout_for(self.crawler)
-        if scaleout is not None and scaleout.lost is not None:
+        scheduler = self._scheduler
+        if scheduler is None or (scaleout is not None and scaleout.lost is not None):
             return  # let it close: the reason is already set
-        scheduler = self.crawler.engine._slot.scheduler if self.crawler.engine._slot else None
-        if scheduler is not None and scheduler.has_pending_requests():
-            self._since = None
+        if scheduler.has_pending_requests():
             raise DontCloseSpider
-        now = monotonic()
-        if self._since is None:
-            self._since = now
-        if now - self._since < self.idle_seconds:
+        try:
+            server: redis.Redis = scheduler.server
+            key = scaleout_keys(self.crawler).active
+            now_ms = _redis_ms(server)
+            server.zadd(key, {self.worker: now_ms}, nx=True)  # the quiet period counts from our first idle look
+            last = server.zrevrange(key, 0, 0, withscores=True)
+        except redis.RedisError as exc:
+            scheduler._lost(exc)
+            return
+        last_busy = int(last[0][1]) if last else 0
+        if now_ms - last_busy < self.idle_ms:
             raise DontCloseSpider
 
     async def _closed(self, spider: Spider) -> None:
+        if self._stamp is not None and self._stamp.running:
+            self._stamp.stop()
+        scheduler = self._scheduler
+        if scheduler is not None:
+            # Leaving anyway: a stamp left behind only keeps the others waiting idle_seconds.
+            with contextlib.suppress(redis.RedisError):
+                scheduler.server.zrem(scaleout_keys(self.crawler).active, self.worker)
         scaleout = scaleout_for(self.crawler)
         if scaleout is not None:
             await scaleout.close()
+
+
+def _redis_ms(server: redis.Redis) -> int:
+    seconds, micros = server.time()
+    return int(seconds) * 1000 + int(micros) // 1000
+
+
+def scaleout_keys(crawler: Crawler) -> CrawlKeys:
+    found = scaleout_for(crawler)
+    if found is None:
+        raise ScaleOutError("the crawl is not scaled out (no FAIRFETCH_REDIS_URL)")
+    return found.keys
