@@ -597,7 +597,9 @@ class Ledger:
             values = _page_values(page)
             earlier = rows.get(values["url_key"])
             if earlier is not None:
-                first_seen = min(earlier["first_seen_at"], values["first_seen_at"])
+                # As if written in order: the first record inserted the row (its
+                # first sighting), the newest fetch (a later one on a tie) fills it.
+                first_seen = earlier["first_seen_at"]
                 if earlier["fetched_at"] > values["fetched_at"]:
                     values = earlier
                 values["first_seen_at"] = first_seen
