@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 VERDICT_META = "fairfetch_verdict"  # the verdict after the response, for the spider
 HTML_META = "fairfetch_html"  # the parsed page (norms.html.HtmlDoc), None if not HTML
+HEADERS_META = "fairfetch_headers"  # the response's norms.http.HeaderLines, built once per response
 SIGNAL_IDS_META = "fairfetch_signal_ids"  # ledger snapshot ids in force for this page
 PAID_META = "fairfetch_paid_attempt"  # this request carries our price ceiling (HTTP 402 retry)
 RECORDED_META = "fairfetch_recorded"  # the outcome is already in the ledger
@@ -166,6 +167,7 @@ class EnforceMiddleware:
         self, request: Request, response: Response, origin: OriginSignals
     ) -> tuple[Verdict, list[int]]:
         headers = scrapy_header_lines(response)
+        request.meta[HEADERS_META] = headers
         # One parse serves the norms, licence discovery, classification and link extraction.
         html = parse_html(response.body) if is_html(response) else None
         request.meta[HTML_META] = html

@@ -9,14 +9,18 @@ Resume: the ledger, not Scrapy's request queue, is the durable frontier.
 Scrapy's disk queues record their state only on a clean shutdown, so after a
 ``kill -9`` they would lose (or replay) requests. A resumed crawl therefore
 starts again from the seeds, and every URL the ledger already holds for this
-crawl is *replayed* from its stored outlinks instead of being fetched again:
-nothing is fetched twice, nothing in flight at the kill is lost.
+crawl is *replayed* from its stored outlinks instead of being fetched again.
+Nothing in the ledger is fetched twice and nothing in flight at the kill is
+lost; the pages of the one batch the pipeline had not yet written
+(``crawler.pipelines``: at most 50 pages or 0.25 s of crawling) are not in the
+ledger, so they are fetched again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
@@ -38,6 +42,7 @@ from crawler.ledger import (
 from crawler.ledger.records import utc_now
 from crawler.middlewares.enforce import (
     GATE_STATUSES,
+    HEADERS_META,
     HTML_META,
     RECORDED_META,
     SIGNAL_IDS_META,
@@ -79,20 +84,58 @@ def page_links(html: str | bytes | HtmlDoc, base_url: str) -> list[str]:
     for link in doc.links:
         if "base" in link.rel and link.href:  # pragma: no cover - <base> is not a rel link
             base = urljoin(base_url, link.href)
+    origin = _origin(base)
     out: list[str] = []
     seen: set[str] = set()
     for a in doc.root.iter("a"):
         href = (a.get("href") or "").strip()
         if not href or "nofollow" in (a.get("rel") or "").lower().split():
             continue
-        url = urldefrag(urljoin(base, href))[0]
-        if urlsplit(url).scheme not in ("http", "https") or url in seen:
+        url = resolve_link(base, origin, href)
+        if url is None or url in seen:
             continue
         seen.add(url)
         out.append(url)
         if len(out) >= MAX_LINKS_PER_PAGE:
             break
     return out
+
+
+# hrefs whose resolution is plain string work: an absolute http(s) URL, or a path
+# from the root, with no dot segment, fragment, empty query or ';' params that
+# urljoin would rewrite. Everything else takes urljoin (tests check both agree).
+_PLAIN_ABSOLUTE = re.compile(r"https?://[A-Za-z0-9.\-]+(?::[0-9]+)?(?:/[A-Za-z0-9\-._~/%!$&'()*+,=:@]*)?(?:\?[A-Za-z0-9\-._~/%!$&'()*+,=:@?]+)?")
+_PLAIN_PATH = re.compile(r"/(?!/)[A-Za-z0-9\-._~/%!$&'()*+,=:@]*(?:\?[A-Za-z0-9\-._~/%!$&'()*+,=:@?]+)?")
+
+
+def _origin(base: str) -> str | None:
+    """``scheme://netloc`` of an http(s) base URL, the prefix of every root-relative link; None otherwise."""
+    try:
+        parts = urlsplit(base)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def resolve_link(base: str, origin: str | None, href: str) -> str | None:
+    """``href`` made absolute against ``base`` (whose origin is ``origin``) without its fragment; None unless http(s).
+
+    Exactly ``urldefrag(urljoin(base, href))`` restricted to http(s), with the
+    common shapes of link done by string work: the crawler resolves every link
+    of every page, and urljoin was a tenth of its time per page.
+    """
+    if _PLAIN_ABSOLUTE.fullmatch(href):
+        return href
+    if origin is not None and _PLAIN_PATH.fullmatch(href) and "/." not in href.partition("?")[0]:
+        return origin + href
+    try:
+        url = urldefrag(urljoin(base, href))[0]
+        scheme = urlsplit(url).scheme
+    except ValueError:  # e.g. an invalid IPv6 literal in the href
+        return None
+    return url if scheme in ("http", "https") else None
 
 
 class FairSpider(scrapy.Spider):
@@ -258,7 +301,8 @@ class FairSpider(scrapy.Spider):
         """What kind of source the page is (canonical, aggregator, community), for attribution."""
         if html is None:
             return None
-        return classify_page(url, html, headers=scrapy_header_lines(response))
+        headers = response.meta.get(HEADERS_META)
+        return classify_page(url, html, headers=headers if headers is not None else scrapy_header_lines(response))
 
     def failed(self, failure: Failure) -> None:
         """Errback: every failure not already in the ledger becomes an ``error`` row."""
