@@ -74,7 +74,7 @@ def fetch(
 ) -> FetchRecord:
     return FetchRecord(
         crawl_id=crawl_id, url=url, at=at, outcome=outcome, reason=reason, status=status
-    )  # type: ignore[arg-type]
+    )
 
 
 def page(url: str, **overrides: Any) -> PageRecord:
@@ -539,7 +539,7 @@ def test_record_validation_errors_are_pydantic_errors_not_db_errors() -> None:
     with pytest.raises(ValidationError):
         FetchRecord(
             crawl_id=CRAWL, url="https://a.example/", at=T0, outcome="maybe", reason="", status=None
-        )  # type: ignore[arg-type]
+        )
     with pytest.raises(ValidationError):
         page("")
 
