@@ -35,6 +35,9 @@ from typing import TYPE_CHECKING, Any
 
 import redis
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 from scrapy import signals
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.exceptions import DontCloseSpider
@@ -62,6 +65,17 @@ _POLL = 0.05  # seconds between looks at a document another worker is fetching
 _PACE_POLL = 0.2  # longest sleep before asking the pacing record again
 _IDLE_HEARTBEAT = 0.5  # how often an idle worker looks at the shared frontier (Scrapy: 5 s)
 _ATTR = "_fairfetch_scaleout"
+# Ride out a blip of about a second, then give up: the scheduler's client is
+# synchronous, so every retry and every timeout stalls the whole worker.
+SOCKET_TIMEOUT = 5.0
+
+
+def _retry() -> Retry:
+    return Retry(ExponentialBackoff(cap=0.5, base=0.05), 3)
+
+
+def _client_options() -> dict[str, Any]:
+    return {"socket_connect_timeout": SOCKET_TIMEOUT, "socket_timeout": SOCKET_TIMEOUT, "retry": _retry()}
 
 
 class ScaleOutError(RuntimeError):
@@ -120,7 +134,7 @@ class CrawlKeys:
 def connect(url: str) -> redis.Redis:
     """A client for ``url`` that has answered a PING; ScaleOutError in plain words otherwise."""
     try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30)
+        client = redis.Redis.from_url(url, **_client_options())
         client.ping()
     except (redis.RedisError, ValueError) as exc:
         raise ScaleOutError(f"cannot reach Redis at {safe_url(url)}: {exc}") from exc
@@ -135,13 +149,12 @@ def safe_url(url: str) -> str:
 def register_seeds(client: redis.Redis, keys: CrawlKeys, seeds: list[str], *, join: bool) -> list[str]:
     """The crawl's seeds: stored by the first worker, read back by the ones that ``join``.
 
-    A second worker started with seeds of its own adds nothing to the record
-    (the first seeds define the crawl); its seed requests are deduplicated by
-    the shared seen-set like any other link.
+    The seeds also define the crawl's scope (their hosts), so every worker
+    must use the same ones: starting a crawl id that already exists with other
+    seeds is refused (restarting it with the same seeds is fine).
     """
     try:
-        if not join:
-            client.set(keys.seeds, json.dumps(seeds), nx=True)
+        if not join and client.set(keys.seeds, json.dumps(seeds), nx=True):
             return seeds
         raw = client.get(keys.seeds)
     except redis.RedisError as exc:
@@ -150,8 +163,13 @@ def register_seeds(client: redis.Redis, keys: CrawlKeys, seeds: list[str], *, jo
         raise ScaleOutError(
             f"no crawl {keys.crawl_id!r} in Redis under {keys.namespace!r}: start it with seed URLs first"
         )
-    found = json.loads(raw)
-    return [str(s) for s in found]
+    found = [str(s) for s in json.loads(raw)]
+    if not join and sorted(set(found)) != sorted(set(seeds)):
+        raise ScaleOutError(
+            f"crawl {keys.crawl_id!r} already runs with other seeds ({', '.join(found[:3])}"
+            f"{', ...' if len(found) > 3 else ''}): --join it, or pick another --crawl-id"
+        )
+    return found
 
 
 def apply_settings(settings: Settings, url: str, keys: CrawlKeys, idle_seconds: float) -> None:
@@ -174,6 +192,7 @@ def scrapy_settings(url: str, keys: CrawlKeys, idle_seconds: float) -> dict[str,
         "FAIRFETCH_CRAWL_ID": keys.crawl_id,
         "FAIRFETCH_IDLE_SECONDS": idle_seconds,
         "REDIS_URL": url,
+        "REDIS_PARAMS": {**_client_options(), "encoding": "utf-8"},
         "SCHEDULER": "crawler.scaleout.SharedScheduler",
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "SCHEDULER_PERSIST": True,  # a worker that stops leaves the frontier to the others
@@ -211,7 +230,12 @@ class ScaleOut:
     def client(self) -> aioredis.Redis:
         # Created on first use, inside the running asyncio loop it will live in.
         if self._client is None:
-            self._client = aioredis.Redis.from_url(self.url, socket_connect_timeout=5, socket_timeout=30)
+            self._client = aioredis.Redis.from_url(
+                self.url,
+                socket_connect_timeout=SOCKET_TIMEOUT,
+                socket_timeout=SOCKET_TIMEOUT,
+                retry=AsyncRetry(ExponentialBackoff(cap=0.5, base=0.05), 3),
+            )
             self._claim = self._client.register_script(_CLAIM)
             self._release = self._client.register_script(_RELEASE)
             self._unlock = self._client.register_script(_UNLOCK)
@@ -223,7 +247,10 @@ class ScaleOut:
             return
         self.lost = f"{type(exc).__name__}: {exc}"
         logger.error("Redis at %s failed (%s): stopping this worker", safe_url(self.url), self.lost)
-        engine = self.crawler.engine
+        try:
+            engine = self.crawler.engine
+        except RuntimeError:  # not crawling (yet): nothing to stop
+            return
         if engine is not None and engine.spider is not None:
             self._closing = asyncio.ensure_future(engine.close_spider_async(reason=REDIS_LOST))
 

@@ -8,21 +8,28 @@ request log is the judge of what went over the wire.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import socket
 import subprocess
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import pytest
 import redis
 import sqlalchemy as sa
+from scrapy import Spider
+from scrapy.crawler import Crawler
 
 from crawler.middlewares.signals import Fetched
 from crawler.scaleout import (
+    LOCK_MS,
     CrawlKeys,
+    ScaleOut,
     ScaleOutError,
     check_crawl_id,
     decode_fetched,
@@ -32,8 +39,6 @@ from crawler.scaleout import (
 )
 from fixtures.web import FixtureWeb
 from tests.crawler.crawlrun import FAIRFETCH, REPO, crawl_env, path_of
-
-pytestmark = pytest.mark.services
 
 
 def worker(
@@ -89,6 +94,7 @@ def bench_web() -> Iterator[FixtureWeb]:
 # --- two workers, one crawl -------------------------------------------------------------------
 
 
+@pytest.mark.services
 @pytest.mark.slow
 def test_two_workers_fetch_every_page_once_and_share_robots(
     bench_web: FixtureWeb, redis_url: str, redis_prefix: str, pg_url: str
@@ -138,6 +144,7 @@ def test_two_workers_fetch_every_page_once_and_share_robots(
     assert runs == 2  # each worker registered its start of the one crawl
 
 
+@pytest.mark.services
 def test_forbidden_path_never_requested_in_scale_out_mode(
     redis_url: str, redis_prefix: str, pg_url: str
 ) -> None:
@@ -157,6 +164,7 @@ def test_forbidden_path_never_requested_in_scale_out_mode(
     assert a["refused"] + b["refused"] >= len(refused)
 
 
+@pytest.mark.services
 @pytest.mark.slow
 def test_crawl_delay_holds_across_two_workers(redis_url: str, redis_prefix: str, pg_url: str) -> None:
     with FixtureWeb(bench_hosts=0, bench_pages_per_host=0) as web:
@@ -168,6 +176,244 @@ def test_crawl_delay_holds_across_two_workers(redis_url: str, redis_prefix: str,
     assert a["fetched"] + b["fetched"] == len(site.expected["stored_paths"])
     # robots.txt sets the floor; every request after it (tdmrep.json, sitemap, pages) is paced
     times = [r.time for r in log if r.path != "/robots.txt"]
-    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert len(times) >= len(site.expected["stored_paths"])
     assert min(gaps) >= site.expected["crawl_delay"], [round(g, 2) for g in gaps]
+
+
+# --- starting and joining --------------------------------------------------------------------
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(FAIRFETCH), "crawl", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=60, check=False)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--join", "--redis", "redis://127.0.0.1:6379/0"], "--join needs --redis URL and the --crawl-id"),
+        (["--join", "--crawl-id", "c1"], "--join needs --redis URL"),
+        (["http://a.example/", "--join", "--redis", "redis://x", "--crawl-id", "c1"], "--join takes no seed"),
+        ([], "give at least one SEED_URL"),
+        (["http://a.example/", "--redis", "redis://x", "--crawl-id", "no spaces"], "crawl id 'no spaces'"),
+        (["http://a.example/", "--redis", "redis://x", "--idle", "0"], "--idle must be positive"),
+        (["http://a.example/", "--redis", "redis://x", "--jobdir", "j"], "--jobdir and --redis do not mix"),
+    ],
+)
+def test_usage_errors_exit_2_with_a_plain_message(args: list[str], message: str) -> None:
+    proc = run_cli(*args)
+    assert proc.returncode == 2
+    assert message in " ".join(proc.stderr.split())
+    assert "Traceback" not in proc.stderr
+
+
+def test_unreachable_redis_fails_before_crawling(tmp_path: Any) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = run_cli("http://a.example/", "--redis", f"redis://:secret@127.0.0.1:{port}/0",
+                   "--db", f"sqlite:///{tmp_path}/l.sqlite")
+    assert proc.returncode == 1
+    text = " ".join(proc.stderr.split())
+    assert f"cannot reach Redis at redis://:***@127.0.0.1:{port}/0" in text
+    assert "secret" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.services
+def test_joining_an_unknown_crawl_fails(redis_url: str, redis_prefix: str, tmp_path: Any) -> None:
+    proc = run_cli("--join", "--redis", redis_url, "--redis-prefix", redis_prefix, "--crawl-id", "nobody",
+                   "--db", f"sqlite:///{tmp_path}/l.sqlite")
+    assert proc.returncode == 1
+    assert "no crawl 'nobody' in Redis" in " ".join(proc.stderr.split())
+
+
+@pytest.mark.services
+def test_seeds_are_registered_once_and_define_the_crawl(redis_url: str, redis_prefix: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    keys = CrawlKeys(redis_prefix, "seeded")
+    try:
+        seeds = ["http://a.example/", "http://b.example/"]
+        assert register_seeds(client, keys, seeds, join=False) == seeds
+        assert register_seeds(client, keys, [], join=True) == seeds
+        assert register_seeds(client, keys, list(reversed(seeds)), join=False) == seeds  # a restart
+        with pytest.raises(ScaleOutError, match="already runs with other seeds"):
+            register_seeds(client, keys, ["http://c.example/"], join=False)
+        with pytest.raises(ScaleOutError, match="no crawl 'other'"):
+            register_seeds(client, CrawlKeys(redis_prefix, "other"), [], join=True)
+    finally:
+        client.close()
+
+
+def test_crawl_ids_and_urls_in_messages() -> None:
+    assert check_crawl_id("20261121T203000Z-ab12cd34") == "20261121T203000Z-ab12cd34"
+    for bad in ("", "-lead", "a b", "a:b", "x" * 101, "a%s"):
+        with pytest.raises(ScaleOutError):
+            check_crawl_id(bad)
+    assert safe_url("redis://user:pw@h:6379/0") == "redis://user:***@h:6379/0"
+    assert safe_url("redis://h:6379/0") == "redis://h:6379/0"
+    keys = CrawlKeys("pre:", "c1")
+    assert {keys.requests, keys.seen, keys.seeds, keys.active} == {
+        "pre:c1:requests", "pre:c1:seen", "pre:c1:seeds", "pre:c1:active"}
+    assert keys.document("robots.txt", "http://a.example/robots.txt").startswith("pre:c1:doc:robots.txt:")
+
+
+def test_a_fetched_document_survives_the_trip_through_redis() -> None:
+    for doc in (
+        Fetched("http://a/robots.txt", "http://b/r.txt", 200, b"User-agent: *\nDisallow: /x\n", None, 2, False, 7),
+        Fetched("http://a/robots.txt", "http://a/robots.txt", None, None, "timeout: took too long", 0, False, None),
+        Fetched("http://a/robots.txt", "http://a/robots.txt", 200, b"", None, 0, True, 3),
+    ):
+        encoded = encode_fetched(doc)
+        assert decode_fetched({k.encode(): v for k, v in encoded.items()}) == doc
+
+
+# --- shared documents and pacing, two workers in one process --------------------------------
+
+
+def worker_state(redis_url: str, prefix: str) -> ScaleOut:
+    crawler = Crawler(Spider, {"FAIRFETCH_SIGNAL_TTL": 60})
+    return ScaleOut(crawler, redis_url, CrawlKeys(prefix, "unit"), ttl=60)
+
+
+@pytest.mark.services
+def test_concurrent_workers_fetch_a_document_once(redis_url: str, redis_prefix: str) -> None:
+    calls: list[str] = []
+    doc = Fetched("http://a.example/robots.txt", "http://a.example/robots.txt", 200, b"ok", None, 0, False, 1)
+
+    async def fetch() -> Fetched:
+        calls.append("fetch")
+        await asyncio.sleep(0.3)
+        return doc
+
+    async def main() -> list[Fetched]:
+        workers = [worker_state(redis_url, redis_prefix) for _ in range(3)]
+        try:
+            return list(await asyncio.gather(*(w.fetch_once("robots.txt", doc.url, fetch) for w in workers)))
+        finally:
+            for w in workers:
+                await w.close()
+
+    assert asyncio.run(main()) == [doc, doc, doc]
+    assert calls == ["fetch"]
+
+
+@pytest.mark.services
+def test_a_dead_fetchers_lock_lapses_and_another_worker_fetches(redis_url: str, redis_prefix: str) -> None:
+    doc = Fetched("http://a.example/robots.txt", "http://a.example/robots.txt", 404, b"", None, 0, False, None)
+    keys = CrawlKeys(redis_prefix, "unit")
+    client = redis.Redis.from_url(redis_url)
+    client.set(keys.lock("robots.txt", doc.url), "a-worker-that-died", px=400)
+    client.close()
+
+    async def fetch() -> Fetched:
+        return doc
+
+    async def main() -> tuple[Fetched, float]:
+        w = worker_state(redis_url, redis_prefix)
+        started = time.monotonic()
+        try:
+            return await w.fetch_once("robots.txt", doc.url, fetch), time.monotonic() - started
+        finally:
+            await w.close()
+
+    got, waited = asyncio.run(main())
+    assert got == doc
+    assert 0.3 <= waited < LOCK_MS / 1000  # it waited for the dead holder's lock, and no longer
+
+
+@pytest.mark.services
+def test_pacing_spaces_requests_from_the_previous_answer_across_workers(
+    redis_url: str, redis_prefix: str
+) -> None:
+    async def main() -> list[float]:
+        a, b = worker_state(redis_url, redis_prefix), worker_state(redis_url, redis_prefix)
+        origin, floor = "http://slow.example", 0.4
+        started = time.monotonic()
+        try:
+            token = await a.claim(origin, floor, guard=5)
+            claimed_a = time.monotonic() - started
+            waiting = asyncio.ensure_future(b.claim(origin, floor, guard=5))
+            await asyncio.sleep(0.3)  # a's request is "in flight": b must not go
+            assert not waiting.done()
+            answered = time.monotonic() - started
+            await a.release(origin, token, floor)
+            await b.release(origin, await waiting, floor)
+            claimed_b = time.monotonic() - started
+            return [claimed_a, answered, claimed_b]
+        finally:
+            await a.close()
+            await b.close()
+
+    claimed_a, answered, claimed_b = asyncio.run(main())
+    assert claimed_a < 0.2
+    assert claimed_b - answered >= 0.4 - 0.01  # the floor counts from a's answer, on Redis' clock
+
+
+# --- Redis lost in the middle of a crawl --------------------------------------------------------
+
+
+class TcpRelay:
+    """A TCP relay to Redis that the test can cut, as a network failure or a Redis crash would."""
+
+    def __init__(self, port: int) -> None:
+        self.target = ("127.0.0.1", port)
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.sockets: list[socket.socket] = []
+        self.cut_off = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.cut_off:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            self.sockets += [client, upstream]
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(src, dst), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+
+    def cut(self) -> None:
+        self.cut_off = True
+        self.server.close()
+        for s in self.sockets:
+            with suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            s.close()
+
+
+@pytest.mark.services
+@pytest.mark.slow
+def test_a_worker_that_loses_redis_stops_and_says_so(redis_url: str, redis_prefix: str, pg_url: str) -> None:
+    relay = TcpRelay(redis.Redis.from_url(redis_url).connection_pool.connection_kwargs["port"])
+    with FixtureWeb(bench_hosts=0, bench_pages_per_host=0) as web:
+        site = web.site("slow-delay.example")  # slow on purpose: ~2 s per page
+        proc = worker(web, f"redis://127.0.0.1:{relay.port}/0", redis_prefix, "lost", pg_url, site.seed_url)
+        try:
+            deadline = time.monotonic() + 30
+            while not [r for r in web.requests_for(site.host) if r.path.startswith("/diary/")]:
+                assert time.monotonic() < deadline and proc.poll() is None, "the crawl never got going"
+                time.sleep(0.1)
+            relay.cut()
+            cut_at = time.monotonic()
+            out, err = proc.communicate(timeout=40)
+            stopped_after = time.monotonic() - cut_at
+        finally:
+            proc.kill()
+    assert proc.returncode == 1, err
+    assert "stopped because Redis failed" in " ".join(err.split())
+    summary = json.loads(out)
+    assert summary["finish_reason"] == "redis_unavailable"
+    assert summary["fetched"] < len(site.expected["stored_paths"])
+    # It notices at its next Redis call, then lets the requests it holds fail (one per Crawl-delay).
+    assert stopped_after < 15, f"took {stopped_after:.1f} s to stop"
