@@ -32,6 +32,7 @@ from twisted.python.failure import Failure
 
 from crawler.extract import extract
 from crawler.faults import error_kind
+from crawler.gcpolicy import apply_crawl_gc_policy
 from crawler.items import PageItem
 from crawler.ledger import (
     FetchRecord,
@@ -189,6 +190,7 @@ class FairSpider(scrapy.Spider):
         s.ledger.finish_crawl(s.crawl_id, stats)
 
     async def start(self) -> AsyncIterator[Any]:
+        apply_crawl_gc_policy()  # the crawl is set up: its long-lived heap is frozen from here
         if not self.seeds:
             logger.error("no seed URL given (-a seeds=URL[,URL...])")
             return

@@ -14,7 +14,8 @@ What makes the comparison fair:
   crawl from ``crawler.settings`` (:data:`PACING_KEYS`: concurrency per domain,
   AutoThrottle, delays, timeouts, retries, reactor), and both get the same
   ``CONCURRENT_REQUESTS``; same Scrapy, same Python, same proxy (``http_proxy``
-  from :meth:`FixtureWeb.env`).
+  from :meth:`FixtureWeb.env`), and the same garbage-collector policy
+  (:func:`crawler.gcpolicy.apply_crawl_gc_policy`, applied as each spider starts).
 * **same conditions**: each crawl runs in its own subprocess (fairfetch through
   its real CLI with a fresh SQLite ledger), the variants alternate round by round
   (bare, fairfetch, bare, fairfetch, ...) against one server whose page cache is
@@ -50,6 +51,7 @@ from urllib.parse import urldefrag, urlsplit
 import scrapy
 from scrapy.http import Response
 
+from crawler.gcpolicy import apply_crawl_gc_policy
 from fixtures.web import FixtureWeb
 from fixtures.web.bench import BENCH_FORBIDDEN, bench_host
 from fixtures.web.model import RequestRecord
@@ -114,14 +116,19 @@ class BareSpider(scrapy.Spider):
     name = "bare"
 
     def __init__(self, seeds: list[str] | None = None, skip_prefix: str = BENCH_FORBIDDEN,
-                 **kwargs: Any) -> None:
+                 gc_policy: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.seeds = list(seeds or [])
         self.hosts = {(urlsplit(s).hostname or "").lower() for s in self.seeds}
         self.skip_prefix = skip_prefix
         self.pages = 0
+        # fairfetch's garbage-collector policy (crawler.gcpolicy): an interpreter setting, shared
+        # like the pacing settings so that it cannot count as fairfetch being faster.
+        self.gc_policy = gc_policy
 
     async def start(self) -> Any:
+        if self.gc_policy:
+            apply_crawl_gc_policy()  # the same point as fairfetch's spider: set up, about to crawl
         for seed in self.seeds:
             yield scrapy.Request(seed, callback=self.parse)
 
@@ -319,7 +326,7 @@ def _bare_main(args: argparse.Namespace) -> int:
         settings[key] = json.loads(value)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(BareSpider)
-    process.crawl(crawler, seeds=list(args.seeds))
+    process.crawl(crawler, seeds=list(args.seeds), gc_policy=not args.default_gc)
     process.start()
     spider = crawler.spider
     print(json.dumps({"pages": getattr(spider, "pages", 0)}))
@@ -335,6 +342,9 @@ def main(argv: list[str] | None = None) -> int:
     bare.add_argument("--concurrency", type=int, default=16)
     bare.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
                       help="override one setting (experiments only; the comparison uses none)")
+    bare.add_argument("--default-gc", action="store_true",
+                      help="keep CPython's default collector settings (experiments only; the comparison "
+                           "gives the bare spider fairfetch's policy)")
     cmp_ = sub.add_parser("compare", help="run the comparison and print the figures as JSON")
     cmp_.add_argument("--hosts", type=int, default=20)
     cmp_.add_argument("--pages", type=int, default=100)
