@@ -38,6 +38,15 @@ FAIRFETCH_SIGNAL_TTL = 24 * 3600  # RFC 9309 §2.4: no robots.txt copy older tha
 # Read each origin's first sitemap (and one child of an index) for source classification.
 FAIRFETCH_SITEMAPS = True
 
+# --- scale-out (crawler.scaleout) ------------------------------------------------------
+# Set by `fairfetch crawl --redis` together with the scrapy-redis scheduler and the
+# paced download handler (crawler.scaleout.apply_settings): set them only that way, never alone.
+# With a Redis URL the crawl is one worker of a shared crawl: frontier, seen-set,
+# signal documents and Crawl-delay pacing live in Redis under PREFIX<crawl id>:.
+FAIRFETCH_REDIS_URL = None  # None: a crawl on this machine only, Redis never touched
+FAIRFETCH_REDIS_PREFIX = "fairfetch:"
+FAIRFETCH_IDLE_SECONDS = 10.0  # stop once the whole crawl has been quiet this long
+
 # --- link following -------------------------------------------------------------
 FAIRFETCH_FOLLOW_EXTERNAL = False
 FAIRFETCH_MAX_PAGES = 0  # 0: no limit
