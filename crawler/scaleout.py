@@ -410,19 +410,25 @@ def encode_fetched(doc: Fetched) -> dict[Any, Any]:
 
 
 def decode_fetched(raw: Mapping[Any, Any]) -> Fetched:
+    """The document :func:`encode_fetched` stored; ScaleOutError if the hash is not one of ours."""
     from crawler.middlewares.signals import Fetched
 
-    meta = json.loads(raw[b"meta"])
-    return Fetched(
-        url=meta["url"],
-        final_url=meta["final_url"],
-        status=meta["status"],
-        body=raw.get(b"body", b"") if meta["has_body"] else None,
-        error=meta["error"],
-        redirects=int(meta["redirects"]),
-        truncated=bool(meta["truncated"]),
-        signal_id=meta["signal_id"],
-    )
+    try:
+        meta = json.loads(raw[b"meta"])
+        body = raw.get(b"body", b"")
+        doc = Fetched(
+            url=str(meta["url"]),
+            final_url=str(meta["final_url"]),
+            status=None if meta["status"] is None else int(meta["status"]),
+            body=bytes(body) if meta["has_body"] else None,
+            error=None if meta["error"] is None else str(meta["error"]),
+            redirects=int(meta["redirects"]),
+            truncated=bool(meta["truncated"]),
+            signal_id=None if meta["signal_id"] is None else int(meta["signal_id"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise ScaleOutError(f"a shared signal document in Redis is not one fairfetch wrote ({exc!r})") from exc
+    return doc
 
 
 # --- Scrapy components -------------------------------------------------------------------

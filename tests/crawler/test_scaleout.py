@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 import redis
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 from scrapy import Spider
 from scrapy.crawler import Crawler
 
@@ -266,6 +268,29 @@ def test_a_fetched_document_survives_the_trip_through_redis() -> None:
     ):
         encoded = encode_fetched(doc)
         assert decode_fetched({k.encode(): v for k, v in encoded.items()}) == doc
+
+
+@given(st.dictionaries(st.sampled_from([b"meta", b"body", b"other"]), st.binary(max_size=200)))
+def test_a_foreign_hash_in_redis_is_refused_in_words(raw: dict[bytes, bytes]) -> None:
+    try:
+        doc = decode_fetched(raw)
+    except ScaleOutError as exc:
+        assert "not one fairfetch wrote" in str(exc)
+    else:
+        assert isinstance(doc, Fetched)
+
+
+@given(st.dictionaries(st.sampled_from(["url", "status", "has_body", "redirects", "error", "signal_id",
+                                        "final_url", "truncated"]),
+                       st.none() | st.booleans() | st.integers() | st.text(max_size=20) | st.lists(st.integers())))
+def test_a_hash_with_foreign_meta_is_refused_in_words(meta: dict[str, Any]) -> None:
+    """Any other exception (a raw KeyError, TypeError ...) fails the test."""
+    try:
+        doc = decode_fetched({b"meta": json.dumps(meta).encode(), b"body": b"x"})
+    except ScaleOutError as exc:
+        assert "not one fairfetch wrote" in str(exc)
+    else:
+        assert doc.redirects == int(meta["redirects"])
 
 
 # --- shared documents and pacing, two workers in one process --------------------------------
