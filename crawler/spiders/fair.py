@@ -295,8 +295,11 @@ class FairSpider(scrapy.Spider):
             links=links,
         )
         depth = int(response.meta.get("depth", 0)) + 1
+        scheduled = self._scheduled
         for link in links:
-            if self._may_follow(link, depth):
+            # Most links point at pages already scheduled, which _visit would drop anyway:
+            # skip them before the scope test parses the URL.
+            if link not in scheduled and self._may_follow(link, depth):
                 yield from self._visit(link, depth)
 
     def _classify(self, url: str, html: HtmlDoc | None, response: Response) -> Classification | None:
