@@ -254,7 +254,7 @@ class FairSpider(scrapy.Spider):
             links = page_links(doc, response.url)
             if s.extract:
                 # Excluded parts are dropped first, so metadata never comes from them either.
-                found = extract(body_text, response.url, exclude_selectors=verdict.exclude_selectors)
+                found = extract(body_text, response.url, exclude_selectors=verdict.exclude_selectors, doc=doc)
                 metadata = found.metadata()
                 canonical = found.canonical_url
                 if permitted:
