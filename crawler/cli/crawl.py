@@ -67,7 +67,7 @@ def register(subparsers: Any) -> None:
     scale.add_argument("--join", action="store_true",
                        help="join the running crawl --crawl-id (no seeds: they are read from Redis)")
     scale.add_argument("--idle", type=float, default=10.0, metavar="SECONDS",
-                       help="stop after the shared frontier has stayed empty this long (default 10)")
+                       help="stop once the whole crawl has been quiet this long: empty frontier, no worker busy (default 10)")
     scale.add_argument("--redis-prefix", default="fairfetch:", metavar="PREFIX",
                        help="start of every Redis key (default 'fairfetch:'); keys are PREFIX<crawl id>:...")
     p.add_argument("--verbose", action="store_true", help="Scrapy's log on stderr")
