@@ -4,7 +4,8 @@ Scrapy runs in-process (``CrawlerProcess``) with ``crawler.settings`` and the
 options below on top. Progress goes to stderr; the summary (a table, or one
 JSON object with ``--json``) to stdout. Exit code 0 when the crawl ran to its
 end, whatever the norms refused; 2 for usage errors; 1 if the crawl could not
-run at all.
+run at all, or (with ``--redis``) stopped because Redis failed. With ``--redis``
+the process is one worker of a crawl shared through Redis (crawler.scaleout).
 """
 
 from __future__ import annotations
