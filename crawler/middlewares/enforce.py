@@ -158,6 +158,7 @@ class EnforceMiddleware:
             self.session.summary.errors[kind] += 1
             raise Recorded(f"HTTP {status}")
         origin = await self.fetcher.for_url(request.url)
+        self.fetcher.page_answered(origin.origin)
         verdict, page_ids = await self._judge(request, response, origin)
         request.meta[VERDICT_META] = verdict
         request.meta[SIGNAL_IDS_META] = list(dict.fromkeys([*origin.signal_ids, *page_ids]))

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request, signals
-from scrapy.exceptions import StopDownload
+from scrapy.exceptions import DontCloseSpider, StopDownload
 from scrapy.http.request import NO_CALLBACK
 
 from crawler.faults import error_kind
@@ -54,6 +54,9 @@ _SEEN_BYTES_META = "_fairfetch_bytes"
 _PRIORITY = 1000  # signal documents jump the queue: pages are waiting for them
 ROBOTS, RSL, TDMREP, SITEMAP = "robots.txt", "rsl", "tdmrep", "sitemap"
 TDMREP_PATH = "/.well-known/tdmrep.json"
+# The sitemap is read once this many pages of the origin are answered (or when the
+# crawl goes idle): read earlier, it took a turn of the slot's slow start from the pages.
+SITEMAP_AFTER_PAGES = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +92,9 @@ class SignalFetcher:
             self._fetch_license_document, ttl=session.signal_ttl
         )
         self._background: set[asyncio.Future[None]] = set()  # sitemap reads in flight
+        self._sitemaps_due: dict[str, RobotsTxt] = {}  # origins whose sitemap read waits for pages
+        self._answered: dict[str, int] = {}  # answered pages per origin, until its sitemap read starts
+        crawler.signals.connect(self._start_due_sitemaps, signal=signals.spider_idle)
         crawler.signals.connect(self._cap_bytes, signal=signals.bytes_received)
         # Scale-out: documents are fetched once per crawl across all workers (crawler.scaleout).
         self.shared: ScaleOut | None = None
@@ -172,10 +178,8 @@ class SignalFetcher:
             if note:
                 notes.append(note)
         if self.session.sitemaps:
-            # Only host classification needs it, at the end: pages need not wait for it.
-            task = asyncio.ensure_future(self._collect_sitemaps(origin, robots))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            # Only host classification needs it, at the end: read after the first pages.
+            self._sitemaps_due[origin] = robots
         for note in notes:
             logger.info("%s: %s", origin, note)
         return OriginSignals(
@@ -186,6 +190,38 @@ class SignalFetcher:
             signal_ids=tuple(dict.fromkeys(ids)),
             notes=tuple(notes),
         )
+
+    def page_answered(self, origin: str) -> None:
+        """Count an answered page of ``origin``; its sitemap read starts after ``SITEMAP_AFTER_PAGES``."""
+        if origin not in self._sitemaps_due:
+            return
+        answered = self._answered[origin] = self._answered.get(origin, 0) + 1
+        if answered >= SITEMAP_AFTER_PAGES:
+            self._start_sitemaps(origin)
+
+    def _start_sitemaps(self, origin: str) -> None:
+        robots = self._sitemaps_due.pop(origin, None)
+        self._answered.pop(origin, None)
+        if robots is None:
+            return
+        task = asyncio.ensure_future(self._collect_sitemaps(origin, robots))
+        self._background.add(task)
+        task.add_done_callback(self._sitemap_done)
+
+    def _sitemap_done(self, task: asyncio.Future[None]) -> None:
+        self._background.discard(task)
+        if not self._background:
+            # A crawl kept open for these reads looks again at once, not at the next heartbeat.
+            slot = getattr(self.crawler.engine, "_slot", None)
+            if slot is not None:
+                slot.nextcall.schedule()
+
+    def _start_due_sitemaps(self) -> None:
+        """spider_idle: read the sitemaps still waiting for pages; the crawl stays open until they are in."""
+        for origin in list(self._sitemaps_due):
+            self._start_sitemaps(origin)
+        if self._background:
+            raise DontCloseSpider
 
     async def _collect_sitemaps(self, origin: str, robots: RobotsTxt) -> None:
         try:

@@ -305,3 +305,26 @@ def test_pages_and_hosts_are_classified(world: World) -> None:
         assert host_class["evidence"], host
         stored = [p for p in world.pages.values() if p["host"] == host]
         assert stored and all(p["source_class"] for p in stored), host
+
+
+def test_the_sitemap_is_read_after_the_first_pages_or_at_the_end(world: World) -> None:
+    """The sitemap (classification input only) takes no turn of an origin's slow start.
+
+    An origin's sitemap is requested once SITEMAP_AFTER_PAGES of its pages are
+    answered; an origin with fewer pages gets it when the crawl goes idle, so
+    its host classification still has its footprint (reviews.example above).
+    """
+    from crawler.middlewares.signals import SITEMAP_AFTER_PAGES
+
+    checked = 0
+    for host in world.web.hosts:
+        requests = sorted(world.requested(host), key=lambda r: r.time)
+        paths = [r.path for r in requests]
+        if "/sitemap.xml" not in paths:
+            continue
+        before = paths[: paths.index("/sitemap.xml")]
+        pages = [p for p in before if p not in ("/robots.txt", "/.well-known/tdmrep.json")]
+        total_pages = sum(1 for p in paths if not p.startswith(("/robots.txt", "/.well-known/", "/sitemap")))
+        assert len(pages) >= min(SITEMAP_AFTER_PAGES, total_pages), (host, paths)
+        checked += 1
+    assert checked >= 3
