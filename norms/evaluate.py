@@ -358,7 +358,7 @@ def evaluate(
         gates.extend(lic_gates)
 
     responded = status is not None or headers is not None or html is not None
-    lines = header_lines(headers) if headers is not None else ()
+    lines = header_lines(headers)
     doc = parse_html(html) if html is not None else None
 
     if tdmrep is not None or responded:

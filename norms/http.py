@@ -10,14 +10,27 @@ import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
-HeaderLines = tuple[tuple[str, str], ...]
+
+class HeaderLines(tuple[tuple[str, str], ...]):
+    """Ordered ``(lowercase-name, stripped-value)`` pairs, already normalised.
+
+    A distinct type so that every reader can pass it on without normalising
+    again: one response's headers are read by half a dozen signal readers.
+    """
+
+    __slots__ = ()
+
+
 HeadersLike = Mapping[str, str] | Mapping[str, list[str]] | Iterable[tuple[str, str]] | None
+_NO_HEADERS = HeaderLines()
 
 
 def header_lines(headers: HeadersLike) -> HeaderLines:
     """Normalise any common header shape to ordered ``(lowercase-name, value)`` pairs."""
+    if isinstance(headers, HeaderLines):
+        return headers
     if headers is None:
-        return ()
+        return _NO_HEADERS
     out: list[tuple[str, str]] = []
     items: Iterable[tuple[str, object]]
     items = headers.items() if isinstance(headers, Mapping) else headers
@@ -27,10 +40,10 @@ def header_lines(headers: HeadersLike) -> HeaderLines:
         for v in values:
             text = v.decode("latin-1") if isinstance(v, bytes) else str(v)
             out.append((key, text.strip()))
-    return tuple(out)
+    return HeaderLines(out)
 
 
-def header_values(headers: HeaderLines, name: str) -> list[str]:
+def header_values(headers: Iterable[tuple[str, str]], name: str) -> list[str]:
     """All values of header ``name`` (case-insensitive), in order, one per line."""
     key = name.lower()
     return [v for k, v in headers if k == key]
