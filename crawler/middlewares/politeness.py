@@ -65,6 +65,23 @@ def apply_floor(crawler: Crawler, slot_key: str, floor: float) -> None:
         slot.concurrency = 1
 
 
+def release_turn(crawler: Crawler, slot_key: str) -> None:
+    """A signal document of the origin has been answered: the next request need not wait a throttle turn.
+
+    robots.txt, tdmrep.json and same-origin licences are read one at a time,
+    each after the previous answer arrived, before the first page. Letting
+    them spend AutoThrottle's start-up delay (0.5 s a turn) delays every
+    origin's first page by a second without sparing the server anything. An
+    origin that asked for a Crawl-delay or Request-rate keeps its floor for
+    every request, these included.
+    """
+    if slot_floor(crawler, slot_key) > 0:
+        return
+    slot = crawler.engine.downloader.slots.get(slot_key)
+    if slot is not None:
+        slot.lastseen = 0.0
+
+
 def slot_floor(crawler: Crawler, slot_key: str | None) -> float:
     if slot_key is None:
         return 0.0

@@ -31,7 +31,7 @@ from scrapy.http.request import NO_CALLBACK
 
 from crawler.faults import error_kind
 from crawler.ledger.records import utc_now
-from crawler.middlewares.politeness import apply_floor, origin_floor
+from crawler.middlewares.politeness import apply_floor, origin_floor, release_turn
 from crawler.origin_cache import OriginSignals, SingleFlight, origin_of
 from norms.model import LicenseRef, SignalError
 
@@ -156,6 +156,7 @@ class SignalFetcher:
         # The floor must be in place before the next request to this origin
         # (tdmrep.json, licences on the same host, the first page).
         apply_floor(self.crawler, origin, origin_floor(robots, self.session.token))
+        release_turn(self.crawler, origin)
         ids = [doc.signal_id] if doc.signal_id is not None else []
 
         licenses: list[LicenseSource] = []
@@ -164,6 +165,7 @@ class SignalFetcher:
                 licenses.append(_failed(ref, "the licence document is disallowed by the origin's robots.txt"))
                 continue
             source, sid = await self.license(ref)
+            release_turn(self.crawler, origin)
             licenses.append(source)
             if sid is not None:
                 ids.append(sid)
@@ -173,6 +175,7 @@ class SignalFetcher:
             # robots.txt governs every request to the origin, ours included: an
             # origin that disallows everything gets nothing but its robots.txt fetched.
             tdmrep, sid, note = await self._tdmrep(origin)
+            release_turn(self.crawler, origin)
             if sid is not None:
                 ids.append(sid)
             if note:
