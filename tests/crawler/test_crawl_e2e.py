@@ -307,6 +307,18 @@ def test_pages_and_hosts_are_classified(world: World) -> None:
         assert stored and all(p["source_class"] for p in stored), host
 
 
+def test_every_host_gets_its_expected_class(world: World) -> None:
+    """The class stored for each host of the fixture web (None: no page of it could be fetched)."""
+    wrong = {}
+    for host in world.web.hosts:
+        expected = world.web.site(host).expected["source_class"]
+        host_class = world.ledger.host_class(host)
+        got = host_class["source_class"] if host_class else None
+        if got != expected:
+            wrong[host] = (expected, got)
+    assert not wrong, wrong
+
+
 def test_the_sitemap_is_read_after_the_first_pages_or_at_the_end(world: World) -> None:
     """The sitemap (classification input only) takes no turn of an origin's slow start.
 
