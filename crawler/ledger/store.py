@@ -16,6 +16,8 @@ write leaves the ledger as it was.
 from __future__ import annotations
 
 import hashlib
+import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -124,7 +126,7 @@ def _sqlite_engine(url: sa.URL) -> Engine:
         # busy_timeout first: switching to WAL needs a lock another process may hold.
         cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
         if not in_memory:
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _when_unlocked(lambda: cursor.execute("PRAGMA journal_mode=WAL"))
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
@@ -138,6 +140,29 @@ def _sqlite_engine(url: sa.URL) -> Engine:
         )
 
     return engine
+
+
+def _when_unlocked(action: Callable[[], object]) -> None:
+    """Run ``action``, retrying while SQLite says the database is locked.
+
+    Switching a new database to WAL needs an exclusive lock, and SQLite does
+    not always wait on the busy timeout for it: processes that open one new
+    ledger at the same moment would otherwise fail at once with "database
+    is locked".
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    pause = 0.01
+    while True:
+        try:
+            action()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.25)
 
 
 def _fingerprint(status: int | None, sha256: str | None, error: str | None) -> str:
