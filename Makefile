@@ -31,7 +31,7 @@ services:
 	@bash .ci/services.sh
 
 test: $(STAMP) services lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow and not services" -x

@@ -911,7 +911,11 @@ def test_cli_export_writes_jsonl(filled: str, capsys: pytest.CaptureFixture[str]
 def test_cli_show_prints_decisions_evidence_and_signals(
     filled: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("COLUMNS", "240")
+    from crawler.cli import output
+
+    # The console reads COLUMNS once, when first imported; widen it directly so
+    # long evidence lines are not wrapped whatever ran first.
+    monkeypatch.setattr(output.console, "width", 240)
     code, out, _ = run(["ledger", "show", "https://a.example/story", "--db", filled], capsys)
     assert code == 0
     for expected in (
