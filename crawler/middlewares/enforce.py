@@ -24,7 +24,7 @@ from scrapy.exceptions import IgnoreRequest
 from crawler.faults import REDIRECT_LOOP, http_error_kind
 from crawler.ledger import FetchRecord
 from crawler.ledger.records import utc_now
-from crawler.middlewares.politeness import apply_floor, origin_floor
+from crawler.middlewares.politeness import MAX_FLOOR, apply_floor, origin_floor, too_slow
 from crawler.middlewares.signals import SIGNAL_META, SignalFetcher
 from crawler.origin_cache import OriginSignals
 from crawler.session import CrawlSession, session_for
@@ -119,7 +119,16 @@ class EnforceMiddleware:
             self._refuse(request, f"unsupported URL scheme in {request.url[:80]!r}", "scheme", None)
         origin = await self.fetcher.for_url(request.url)
         request.meta["download_slot"] = origin.origin
-        apply_floor(self.crawler, origin.origin, origin_floor(origin.robots, self.session.token))
+        floor = origin_floor(origin.robots, self.session.token)
+        if too_slow(floor):
+            self._refuse(
+                request,
+                f"robots.txt asks for {floor:g} s between requests, more than this crawl waits "
+                f"({MAX_FLOOR:g} s): origin not crawled",
+                "crawl-delay",
+                None,
+            )
+        apply_floor(self.crawler, origin.origin, floor)
         verdict = evaluate(
             request.url,
             user_agent=self.session.token,

@@ -33,7 +33,11 @@ if TYPE_CHECKING:
 
 # A little more than asked, for clock granularity and timer slack.
 ARRIVAL_MARGIN = 0.05
-MAX_FLOOR = 120.0  # a Crawl-delay of a day would stall the crawl: capped (documented for operators)
+# The longest pause this crawler waits between two requests to one origin. An
+# origin whose robots.txt asks for more is not crawled at all (only its
+# robots.txt is read): waiting a day per page would stall the crawl, and
+# going faster than asked is not ours to decide.
+MAX_FLOOR = 120.0
 
 
 def origin_floor(robots: RobotsTxt, token: str) -> float:
@@ -45,7 +49,12 @@ def origin_floor(robots: RobotsTxt, token: str) -> float:
     rate = robots.request_rate(token)
     if rate is not None and rate.requests > 0:
         floor = max(floor, float(rate.seconds) / float(rate.requests))
-    return min(floor, MAX_FLOOR)
+    return floor
+
+
+def too_slow(floor: float) -> bool:
+    """Does the origin ask for longer pauses than this crawler waits (``MAX_FLOOR``)?"""
+    return floor > MAX_FLOOR
 
 
 def apply_floor(crawler: Crawler, slot_key: str, floor: float) -> None:

@@ -31,7 +31,13 @@ from scrapy.http.request import NO_CALLBACK
 
 from crawler.faults import error_kind
 from crawler.ledger.records import utc_now
-from crawler.middlewares.politeness import apply_floor, origin_floor, release_turn
+from crawler.middlewares.politeness import (
+    MAX_FLOOR,
+    apply_floor,
+    origin_floor,
+    release_turn,
+    too_slow,
+)
 from crawler.origin_cache import OriginSignals, SingleFlight, origin_of
 from norms.model import LicenseRef, SignalError
 
@@ -155,9 +161,21 @@ class SignalFetcher:
         )
         # The floor must be in place before the next request to this origin
         # (tdmrep.json, licences on the same host, the first page).
-        apply_floor(self.crawler, origin, origin_floor(robots, self.session.token))
+        floor = origin_floor(robots, self.session.token)
+        apply_floor(self.crawler, origin, min(floor, MAX_FLOOR))
         release_turn(self.crawler, origin)
         ids = [doc.signal_id] if doc.signal_id is not None else []
+        if too_slow(floor):
+            # No page of this origin will be requested: fetch nothing more from it.
+            notes.append(f"robots.txt asks for {floor:g} s between requests: origin not crawled")
+            return OriginSignals(
+                origin=origin,
+                robots=robots,
+                licenses=(),
+                tdmrep=None,
+                signal_ids=tuple(ids),
+                notes=tuple(notes),
+            )
 
         licenses: list[LicenseSource] = []
         for ref in robots.licenses(self.session.token):

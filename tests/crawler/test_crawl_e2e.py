@@ -340,3 +340,10 @@ def test_the_sitemap_is_read_after_the_first_pages_or_at_the_end(world: World) -
         assert len(pages) >= min(SITEMAP_AFTER_PAGES, total_pages), (host, paths)
         checked += 1
     assert checked >= 3
+
+
+def test_an_origin_asking_for_hours_between_requests_is_not_crawled(world: World) -> None:
+    assert {r.path for r in world.requested("glacial.example")} == {"/robots.txt"}
+    rows = world.rows("glacial.example", "/")
+    assert rows and rows[0]["outcome"] == "refused"
+    assert "3600 s between requests" in rows[0]["reason"]

@@ -333,7 +333,7 @@ def test_extraction_and_links_never_raise_on_arbitrary_bytes(body: bytes) -> Non
 
 
 def test_politeness_floor_is_the_larger_of_crawl_delay_and_request_rate() -> None:
-    from crawler.middlewares.politeness import MAX_FLOOR, origin_floor
+    from crawler.middlewares.politeness import MAX_FLOOR, origin_floor, too_slow
     from norms.robots import parse_robots
 
     def floor(body: str) -> float:
@@ -344,4 +344,6 @@ def test_politeness_floor_is_the_larger_of_crawl_delay_and_request_rate() -> Non
     assert floor("User-agent: *\nCrawl-delay: 1\nRequest-rate: 1/5\n") == 5
     # our group's delay, not the '*' group's
     assert floor("User-agent: fairfetch\nDisallow: /x/\nCrawl-delay: 3\n\nUser-agent: *\nCrawl-delay: 9\n") == 3
-    assert floor("User-agent: *\nCrawl-delay: 86400\n") == MAX_FLOOR
+    # Never shortened: an origin asking for more than MAX_FLOOR is not crawled instead.
+    assert floor("User-agent: *\nCrawl-delay: 86400\n") == 86400
+    assert too_slow(86400) and not too_slow(MAX_FLOOR)
