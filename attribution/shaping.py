@@ -221,34 +221,27 @@ class _Shaper:
                 # Attribute each side: prefer the supporter with the fewest points kept so far.
                 sent.supporters.sort(key=lambda m: per_side.get(m.source, 0))
             primary = sent.supporters[0].source if sent.supporters else None
-            if kind is QueryKind.CONTESTED and primary is not None:
-                used = per_side.get(primary, 0)
-                if used >= self.policy.contested_max_sentences_per_side:
-                    self.actions.append(
-                        Action(
-                            kind="summarise_contested",
-                            detail=f"left out: contested topic, key points only ({used} already kept from this side)",
-                            source_url=self.sources[primary].url,
-                            span=span,
-                        )
-                    )
-                    self.pointer_needed.setdefault(primary, "full")
-                    continue
-                per_side[primary] = used + 1
-            if kind is QueryKind.LONG_FORM and primary is not None and self._is_long(primary):
-                kept = long_form_kept.get(primary, 0)
-                if kept >= self.policy.long_form_max_sentences:
-                    self.actions.append(
-                        Action(
-                            kind="limit_long_form",
-                            detail=f"left out: basic information only from long-form work ({kept} sentences kept)",
-                            source_url=self.sources[primary].url,
-                            span=span,
-                        )
-                    )
-                    self.pointer_needed.setdefault(primary, "depth")
-                    continue
-                long_form_kept[primary] = kept + 1
+            if (
+                kind is QueryKind.CONTESTED
+                and primary is not None
+                and not self._within_quota(
+                    per_side, primary, self.policy.contested_max_sentences_per_side, span,
+                    kind="summarise_contested", pointer="full",
+                    detail="left out: contested topic, key points only ({n} already kept from this side)",
+                )
+            ):
+                continue
+            if (
+                kind is QueryKind.LONG_FORM
+                and primary is not None
+                and self._is_long(primary)
+                and not self._within_quota(
+                    long_form_kept, primary, self.policy.long_form_max_sentences, span,
+                    kind="limit_long_form", pointer="depth",
+                    detail="left out: basic information only from long-form work ({n} sentences kept)",
+                )
+            ):
+                continue
             body = self._body(sent)
             if body is None:
                 continue
@@ -260,6 +253,21 @@ class _Shaper:
 
     def _is_long(self, i: int) -> bool:
         return len(self.sources[i].index) >= self.policy.long_form_min_words
+
+    def _within_quota(
+        self, counts: dict[int, int], source: int, limit: int, span: tuple[int, int],
+        *, kind: str, pointer: str, detail: str,
+    ) -> bool:
+        """Count one more sentence from ``source``; past ``limit``, record why it is left out."""
+        used = counts.get(source, 0)
+        if used >= limit:
+            self.actions.append(
+                Action(kind=kind, detail=detail.format(n=used), source_url=self.sources[source].url, span=span)
+            )
+            self.pointer_needed.setdefault(source, pointer)
+            return False
+        counts[source] = used + 1
+        return True
 
     def _body(self, sent: SentenceMatches) -> list[tuple[str, _Cite | None]] | None:
         """The sentence's text as pieces, with verbatim runs trimmed to the limits; None to drop it."""
