@@ -83,12 +83,25 @@ def release_turn(crawler: Crawler, slot_key: str) -> None:
     origin's first page by a second without sparing the server anything. An
     origin that asked for a Crawl-delay or Request-rate keeps its floor for
     every request, these included.
+
+    Forgetting when the last request left is not enough: when a download
+    finishes, Scrapy's downloader looks at the slot's queue and, if the delay
+    has not passed, schedules a wake-up for when it has, *even with an empty
+    queue* (``Slot.latercall``). The next request waits for that wake-up
+    whatever ``lastseen`` says, so it is cancelled here and the queue looked at
+    again now.
     """
     if slot_floor(crawler, slot_key) > 0:
         return
-    slot = crawler.engine.downloader.slots.get(slot_key)
-    if slot is not None:
-        slot.lastseen = 0.0
+    downloader = crawler.engine.downloader
+    slot = downloader.slots.get(slot_key)
+    if slot is None:
+        return
+    slot.lastseen = 0.0
+    if slot.latercall is not None:
+        slot.latercall.cancel()
+        slot.latercall = None
+        downloader._process_queue(slot)  # what the cancelled wake-up would have done
 
 
 def slot_floor(crawler: Crawler, slot_key: str | None) -> float:

@@ -168,6 +168,21 @@ class CrawlRun:
     def pages_per_second(self) -> float:
         return len(self.pages) / self.crawl_seconds if self.crawl_seconds > 0 else 0.0
 
+    @property
+    def steady_pages_per_second(self) -> float:
+        """Pages/s over the middle half of the run's page requests: the rate once the start-up ramp is over.
+
+        The whole-run rate mixes two things, how fast each origin's first pages
+        come (robots.txt, AutoThrottle's slow start) and the cost per page
+        afterwards; this one shows the second alone.
+        """
+        times = sorted(r.time for r in self.requests if r.status == 200 and r.path not in ORIGIN_DOCUMENTS)
+        if len(times) < 8:
+            return 0.0
+        low, high = len(times) // 4, (3 * len(times)) // 4
+        span = times[high] - times[low]
+        return (high - low) / span if span > 0 else 0.0
+
     def signal_fetches(self, path: str = "/robots.txt") -> dict[str, int]:
         """How often each host's ``path`` was requested in this run."""
         return dict(Counter(r.host for r in self.requests if r.path == path))
@@ -180,6 +195,7 @@ class CrawlRun:
             "crawl_seconds": round(self.crawl_seconds, 3),
             "wall_seconds": round(self.wall_seconds, 3),
             "pages_per_second": round(self.pages_per_second, 1),
+            "steady_pages_per_second": round(self.steady_pages_per_second, 1),
             "max_rss_mib": round(self.max_rss_mib, 1),
             "cpu_seconds": round(self.cpu_seconds, 2),
         }
@@ -288,6 +304,12 @@ class Comparison:
         """Best pages/s of ``name`` over best pages/s of the bare spider (reported)."""
         return self.best(name).pages_per_second / self.best("bare").pages_per_second
 
+    def steady_ratio(self, name: str) -> float:
+        """Median steady-state pages/s of ``name`` over the bare spider's (reported, not asserted)."""
+        mine = statistics.median(r.steady_pages_per_second for r in self.rounds[name])
+        bare = statistics.median(r.steady_pages_per_second for r in self.rounds["bare"])
+        return mine / bare if bare else 0.0
+
     def figures(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "hosts": self.hosts,
@@ -305,6 +327,7 @@ class Comparison:
             if name != "bare":
                 out[name]["ratio_to_bare"] = round(self.ratio(name), 3)
                 out[name]["best_round_ratio_to_bare"] = round(self.best_ratio(name), 3)
+                out[name]["steady_ratio_to_bare"] = round(self.steady_ratio(name), 3)
                 out[name]["robots_fetches_per_origin"] = sorted(set(best.signal_fetches().values()))
         return out
 

@@ -52,6 +52,23 @@ def test_bare_spider_paces_like_fairfetch() -> None:
     assert bare["ROBOTSTXT_OBEY"] is False and bare["ITEM_PIPELINES"] == {}
 
 
+def test_steady_rate_leaves_out_the_ramp() -> None:
+    """The steady-state rate counts the middle half of the page requests only (normal suite)."""
+    from fixtures.web.model import RequestRecord
+    from tests.bench.crawl_bench import CrawlRun
+
+    def record(t: float, path: str) -> RequestRecord:
+        return RequestRecord(t, "bench-00.example", path, "GET", 200, "ua", {})
+
+    slow_start = [record(i * 0.5, f"/slow/{i}") for i in range(10)]  # 5 s for 10 pages
+    steady = [record(5 + i * 0.01, f"/page/{i}") for i in range(90)]  # then 100 pages/s
+    documents = [record(0.0, "/robots.txt"), record(0.1, "/.well-known/tdmrep.json")]
+    run = CrawlRun("x", 0, 6.0, 6.5, 1.0, 1.0, tuple(documents + slow_start + steady), "")
+    assert len(run.pages) == 100
+    assert run.pages_per_second == pytest.approx(100 / 6.0)
+    assert run.steady_pages_per_second == pytest.approx(100, rel=0.02)
+
+
 @pytest.mark.bench
 @pytest.mark.timeout(1200)
 def test_fairfetch_keeps_85_percent_of_bare_scrapy(benchmark: BenchmarkFixture) -> None:

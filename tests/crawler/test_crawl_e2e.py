@@ -347,3 +347,28 @@ def test_an_origin_asking_for_hours_between_requests_is_not_crawled(world: World
     rows = world.rows("glacial.example", "/")
     assert rows and rows[0]["outcome"] == "refused"
     assert "3600 s between requests" in rows[0]["reason"]
+
+
+def test_signal_documents_take_no_throttle_turn(world: World) -> None:
+    """An origin's first page follows its robots.txt and tdmrep.json at once, not after AutoThrottle turns.
+
+    Each of those documents is requested after the previous answer arrived, so
+    the server never has two of ours in flight; waiting AutoThrottle's
+    start-up delay between them (0.25-0.75 s a turn) spares it nothing. Scrapy
+    schedules that wait when a download finishes, even with nothing queued, so
+    ``release_turn`` must cancel it: before it did, every origin's first page
+    came at least ~0.25 s after its robots.txt.
+    """
+    gaps: dict[str, float] = {}
+    for host in world.web.hosts:
+        if world.web.site(host).expected.get("crawl_delay"):
+            continue  # a Crawl-delay applies to every request, signal documents included
+        requests = sorted(world.requested(host), key=lambda r: r.time)
+        if not requests or requests[0].path != "/robots.txt" or requests[0].status != 200:
+            continue
+        pages = [r for r in requests if not r.path.startswith(("/robots.txt", "/.well-known/", "/sitemap"))]
+        if pages:
+            gaps[host] = pages[0].time - requests[0].time
+    assert len(gaps) >= 10, gaps
+    quick = sorted(gaps.values())[len(gaps) // 2]
+    assert quick < 0.2, sorted(gaps.items(), key=lambda kv: kv[1])
