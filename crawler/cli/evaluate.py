@@ -10,28 +10,13 @@ import argparse
 from pathlib import Path
 from urllib.parse import urljoin
 
+from crawler.checker.agents import KNOWN_AGENTS
 from crawler.cli.output import console, fail, print_json, print_table
 from norms import ALL_USAGES, SignalError, Usage, evaluate
 from norms.model import LicenseRef
 from norms.robots import parse_robots
 from norms.rsl import LicenseSource
 from norms.tdmrep import parse_tdmrep_json
-
-# Product tokens of widely deployed AI crawlers (ai.robots.txt, signals.md section 11).
-KNOWN_AGENTS = (
-    "GPTBot",
-    "OAI-SearchBot",
-    "ChatGPT-User",
-    "ClaudeBot",
-    "Claude-SearchBot",
-    "Claude-User",
-    "Google-Extended",
-    "Applebot-Extended",
-    "PerplexityBot",
-    "CCBot",
-    "Bytespider",
-    "meta-externalagent",
-)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
