@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "shape": "attribute an AI answer to its sources under the publishers' norms",
     "evaluate": "decide one URL from signal files on disk (offline)",
     "schedule": "re-crawl the jobs of a schedule file at their intervals",
+    "check": "check a live URL: what each AI crawler may do there, which signal decided, what is broken",
 }
 
 
