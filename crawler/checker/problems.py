@@ -262,7 +262,7 @@ def page_problems(
                                    f'<meta name="tdm-reservation" content="{meta.content}"> is neither 0 nor 1; ignored',
                                    line=meta.line))
     if paywall is not None:
-        out.extend(problem("paywall-markup", url, text) for text in paywall.warnings)
+        out.extend(problem("paywall-markup", url, text, line=_line_of(text)) for text in paywall.warnings)
         if paywall.paywalled and paywall.strength == "vendor":
             first = paywall.evidence[0] if paywall.evidence else None
             what = f": {first.raw}" if first is not None else ""

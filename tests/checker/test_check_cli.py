@@ -133,6 +133,7 @@ def test_malformed_robots_lines_are_reported_with_line_numbers(web: FixtureWeb) 
     data = report(web, "http://malformed-robots.example/")
     lines = [p for p in data["problems"] if p["kind"] == "robots-line"]
     assert any("Crawl-delay" in p["message"] and p["line"] == 8 for p in lines)
+    assert "robots-file" in kinds(data)  # not UTF-8
 
 
 def test_tdmrep_shadowed_rule_and_paywall_without_markup(web: FixtureWeb) -> None:

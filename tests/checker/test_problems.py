@@ -1,0 +1,118 @@
+"""Every problem kind the checker reports, found on a real (local) site through ``check``."""
+
+from __future__ import annotations
+
+from crawler.checker.fetch import Limits
+from crawler.checker.problems import KINDS
+from crawler.checker.report import CheckReport, check
+from tests.checker.site import Reply, local_site
+
+TEXT = (("Content-Type", "text/plain"),)
+LIMITS = Limits(timeout=3, deadline=10, allow_private=True)
+
+LENIENT_RSL = (
+    '<rsl xmlns="https://rslstandard.org/rsl" colour="red"><content url="/"><license>'
+    '<permits type="usage">search, ai-input</permits></license></content></rsl>'
+)
+PAGE = """<html><head><title>t</title>
+<script type="application/ld+json">{"isAccessibleForFree": false,}</script>
+</head><body><p>text</p>
+<meta name="GPTBot" content="noindex">
+<meta name="tdm-reservation" content="maybe">
+</body></html>"""
+
+
+def kinds(report: CheckReport) -> dict[str, list[int | None]]:
+    out: dict[str, list[int | None]] = {}
+    for p in report.problems:
+        out.setdefault(p.kind, []).append(p.line)
+    return out
+
+
+def test_broken_licences_tdmrep_rules_and_page_markup() -> None:
+    with local_site({}) as site:
+        site.routes.update({
+            "/robots.txt": Reply(200, f"License: {site.base}/private/licence.xml\n"
+                                      f"License: {site.base}/lenient.xml\n"
+                                      "User-agent: *\nDisallow: /private/\nDissalow /typo\n", TEXT),
+            "/lenient.xml": Reply(200, LENIENT_RSL, (("Content-Type", "application/rsl+xml"),)),
+            "/.well-known/tdmrep.json": Reply(200, '[{"location": "/", "tdm-reservation": 7}, 3]',
+                                              (("Content-Type", "application/json"),)),
+            "/page": Reply(200, PAGE, (("Content-Type", "text/html"), ("X-Robots-Tag", "max-snippet:abc"),
+                                       ("Content-Usage", "train-ai=maybe"), ("tdm-reservation", "yes"))),
+        })
+        report = check(site.base + "/page", limits=LIMITS)
+        assert not any(path.startswith("/private/") for path, _ in site.seen)  # the checker obeys robots.txt
+    found = kinds(report)
+    assert found["rsl-disallowed"] == [None]
+    assert "rsl-nonconformant" in found and "rsl-lenient" in found and "rsl-insecure" in found
+    assert "tdmrep-rule" in found
+    assert found["meta-outside-head"] == [4, 5]
+    assert "robots-tag-value" in found
+    assert "content-usage-malformed" in found
+    assert len(found["tdm-header-invalid"]) == 2  # the header and the meta
+    assert found["paywall-markup"] == [2]  # the line of the broken JSON-LD
+    # Content under a licence we could not read is unlicensed for every AI crawler.
+    gpt = next(a for a in report.agents if a.agent == "GPTBot")
+    assert gpt.usages["ai-input"].allowed is False and gpt.usages["ai-input"].signal == "rsl"
+
+
+def test_html_robots_invalid_tdmrep_and_failing_page() -> None:
+    with local_site({}) as site:
+        site.routes.update({
+            "/robots.txt": Reply(200, "<!doctype html><html><body>Not here</body></html>"),
+            "/.well-known/tdmrep.json": Reply(200, "{not json", (("Content-Type", "application/json"),)),
+            "/page": Reply(500, "oops", TEXT),
+        })
+        report = check(site.base + "/page", limits=LIMITS)
+    found = kinds(report)
+    assert {"robots-html", "tdmrep-invalid", "page-unreachable"} <= set(found)
+    assert report.problems[0].severity.value == "error"  # errors first
+
+
+def test_absent_robots_and_oversized_tdmrep() -> None:
+    with local_site({}) as site:
+        site.routes["/.well-known/tdmrep.json"] = Reply(200, "[" + " " * 1_100_000 + "]", TEXT)
+        site.routes["/"] = Reply(200, "<html><head></head><body>ok</body></html>")
+        report = check(site.base + "/", limits=LIMITS)
+    found = kinds(report)
+    assert {"robots-absent", "tdmrep-too-large"} <= set(found)
+    tdm = next(d for d in report.documents if d.kind == "tdmrep")
+    assert tdm.truncated and tdm.bytes == 1_000_000
+
+
+def test_unreachable_robots_on_a_closed_port() -> None:
+    with local_site({}) as site:
+        base = site.base
+    report = check(base + "/", limits=LIMITS)  # the server is gone: connection refused
+    assert "robots-unreachable" in kinds(report)
+    assert report.documents[0].error is not None and report.documents[0].error.startswith("connection")
+
+
+def test_redirects_are_followed_by_hand_and_each_hop_is_guarded() -> None:
+    with local_site({}) as site:
+        site.routes["/robots.txt"] = Reply(301, "", (("Location", "http://169.254.169.254/latest/"),))
+        site.routes["/"] = Reply(200, "<html><head></head><body>ok</body></html>")
+        limits = Limits(timeout=3, deadline=10, allow_private=False)
+        from crawler.checker.fetch import Fetcher
+
+        hop = Fetcher(limits).fetch(site.base.replace("127.0.0.1", "localhost") + "/robots.txt")
+        assert hop.refused is not None  # localhost itself is refused without allow_private
+        with_private = Fetcher(LIMITS)
+        site.routes["/loop"] = Reply(302, "", (("Location", "/loop"),))
+        looped = with_private.fetch(site.base + "/loop")
+    assert looped.redirects == 6 and looped.status == 302
+    assert len([p for p, _ in site.seen if p == "/loop"]) == 6
+
+
+def test_connections_go_to_the_checked_address_with_the_name_in_host() -> None:
+    with local_site({"/": Reply(200, "<html><head></head><body>ok</body></html>")}) as site:
+        port = site.base.rsplit(":", 1)[1]
+        report = check(f"http://localhost:{port}/", limits=LIMITS)
+        assert report.documents[-1].status == 200
+        assert {host for _, host in site.seen} == {f"localhost:{port}"}
+
+
+def test_every_kind_has_a_fix_hint() -> None:
+    for kind, (severity, fix) in KINDS.items():
+        assert fix.strip() and severity.value in ("error", "warning", "info"), kind
