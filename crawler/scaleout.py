@@ -13,7 +13,10 @@ imports or needs Redis. Shared under one namespace per crawl id
   lock; the others wait and rebuild the parsed objects from the shared bytes
   through norms, so every worker decides exactly as a lone crawler would;
 * one pacing record per origin with a Crawl-delay / Request-rate floor, so the
-  floor holds for the whole crawl and not per worker.
+  floor holds for the whole crawl and not per worker;
+* each worker's *leases*: the requests it took from the frontier and has not
+  settled in the ledger yet, so a killed worker's requests go back into the
+  frontier instead of being lost (:mod:`crawler.leases`).
 
 Redis failures are never papered over: the worker stops its crawl with the
 finish reason ``redis_unavailable`` and ``fairfetch crawl`` exits with code 1.
@@ -43,6 +46,7 @@ from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.exceptions import DontCloseSpider
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 
+from crawler.leases import DEFAULT_LEASE_SECONDS, Leases
 from crawler.middlewares.politeness import slot_floor
 
 if TYPE_CHECKING:
@@ -127,6 +131,16 @@ class CrawlKeys:
     def pace(self, origin: str) -> str:
         return f"{self.namespace}pace:{origin}"  # "<next allowed ms>:<holder>"
 
+    @property
+    def workers(self) -> str:
+        return self.namespace + "workers"  # set of workers that may hold leases
+
+    def lease(self, worker: str) -> str:
+        return f"{self.namespace}lease:{worker}"  # set: encoded requests the worker took and has not settled
+
+    def alive(self, worker: str) -> str:
+        return f"{self.namespace}alive:{worker}"  # present while the worker runs (expires after the lease time)
+
 
 # --- starting a worker -----------------------------------------------------------------
 
@@ -172,15 +186,17 @@ def register_seeds(client: redis.Redis, keys: CrawlKeys, seeds: list[str], *, jo
     return found
 
 
-def apply_settings(settings: Settings, url: str, keys: CrawlKeys, idle_seconds: float) -> None:
+def apply_settings(settings: Settings, url: str, keys: CrawlKeys, idle_seconds: float,
+                   lease_seconds: float = DEFAULT_LEASE_SECONDS) -> None:
     """Turn a crawl's Scrapy settings into those of one worker of the shared crawl ``keys``."""
-    settings.setdict(scrapy_settings(url, keys, idle_seconds), priority="cmdline")
+    settings.setdict(scrapy_settings(url, keys, idle_seconds, lease_seconds), priority="cmdline")
     extensions = settings.getdict("EXTENSIONS")
     extensions["crawler.scaleout.SharedFrontierIdle"] = 10
     settings.set("EXTENSIONS", extensions, priority="cmdline")
 
 
-def scrapy_settings(url: str, keys: CrawlKeys, idle_seconds: float) -> dict[str, Any]:
+def scrapy_settings(url: str, keys: CrawlKeys, idle_seconds: float,
+                    lease_seconds: float = DEFAULT_LEASE_SECONDS) -> dict[str, Any]:
     """The Scrapy settings that turn a crawl into one worker of a shared crawl (EXTENSIONS aside)."""
 
     def literal(key: str) -> str:  # scrapy-redis formats its keys with % {"spider": ...}
@@ -191,12 +207,13 @@ def scrapy_settings(url: str, keys: CrawlKeys, idle_seconds: float) -> dict[str,
         "FAIRFETCH_REDIS_PREFIX": keys.prefix,
         "FAIRFETCH_CRAWL_ID": keys.crawl_id,
         "FAIRFETCH_IDLE_SECONDS": idle_seconds,
+        "FAIRFETCH_LEASE_SECONDS": lease_seconds,
         "REDIS_URL": url,
         "REDIS_PARAMS": {**_client_options(), "encoding": "utf-8"},
         "SCHEDULER": "crawler.scaleout.SharedScheduler",
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "SCHEDULER_PERSIST": True,  # a worker that stops leaves the frontier to the others
-        "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
+        "SCHEDULER_QUEUE_CLASS": "crawler.leases.LeasedPriorityQueue",  # scrapy-redis' PriorityQueue + leases
         "SCHEDULER_QUEUE_KEY": literal(keys.requests),
         "SCHEDULER_DUPEFILTER_KEY": literal(keys.seen),
         "SCHEDULER_IDLE_BEFORE_CLOSE": 0,  # never a blocking pop: it would freeze the reactor
@@ -225,6 +242,9 @@ class ScaleOut:
         self._claim: Any = None
         self._release: Any = None
         self._unlock: Any = None
+        self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.leases = Leases(keys, self.worker, crawler.settings.getfloat(
+            "FAIRFETCH_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
 
     @property
     def client(self) -> aioredis.Redis:
@@ -506,18 +526,25 @@ class PacedHTTPHandler(HTTP11DownloadHandler):
 class SharedFrontierIdle:
     """Keeps a worker alive until the whole crawl has been quiet for ``FAIRFETCH_IDLE_SECONDS``.
 
-    Quiet means: the shared frontier is empty *and* no worker has had a
-    request in flight for that long. An empty queue alone is no reason to
-    stop -- another worker may be one response (or one Crawl-delay) away from
-    adding links. Each busy worker stamps ``active`` (a sorted set: worker ->
-    Redis time in ms) every ``_IDLE_HEARTBEAT`` seconds; idle workers look at
-    the frontier as often, instead of Scrapy's 5 s.
+    Quiet means: the shared frontier is empty, no worker holds a lease
+    (:mod:`crawler.leases`) *and* no worker has had a request in flight for
+    that long. An empty queue alone is no reason to stop -- another worker may
+    be one response (or one Crawl-delay) away from adding links, or dead with
+    requests that must go back into the frontier. Each busy worker stamps
+    ``active`` (a sorted set: worker -> Redis time in ms) every
+    ``_IDLE_HEARTBEAT`` seconds; idle workers look at the frontier as often,
+    instead of Scrapy's 5 s. The same heartbeat keeps the worker's lease
+    alive and settles the leases the ledger has an outcome for.
     """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.idle_ms = int(crawler.settings.getfloat("FAIRFETCH_IDLE_SECONDS", DEFAULT_IDLE_SECONDS) * 1000)
-        self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        found = scaleout_for(crawler)
+        if found is None:
+            raise ScaleOutError("SharedFrontierIdle needs a scaled-out crawl (FAIRFETCH_REDIS_URL)")
+        self.scaleout = found
+        self.worker = found.worker
         self._stamp: Any = None
 
     @classmethod
@@ -534,6 +561,11 @@ class SharedFrontierIdle:
         scheduler = slot.scheduler if slot is not None else None
         return scheduler if isinstance(scheduler, SharedScheduler) else None
 
+    def _ledger(self) -> Any:
+        from crawler.session import session_for
+
+        return session_for(self.crawler).ledger
+
     def _opened(self, spider: Spider) -> None:
         from twisted.internet import task
 
@@ -546,12 +578,15 @@ class SharedFrontierIdle:
     def _mark_busy(self) -> None:
         engine = self.crawler.engine
         scheduler = self._scheduler
-        if scheduler is None or engine is None or engine._slot is None:
+        if scheduler is None or engine is None or engine._slot is None or self.scaleout.lost is not None:
             return
-        if not (engine.downloader.active or not engine.scraper.slot.is_idle()):  # type: ignore[union-attr]
-            return
+        busy = bool(engine.downloader.active or not engine.scraper.slot.is_idle())  # type: ignore[union-attr]
         try:
             server: redis.Redis = scheduler.server
+            self.scaleout.leases.keep_alive(server)
+            if not busy:
+                return
+            self.scaleout.leases.settle(server, self._ledger(), idle=False)
             now_ms = _redis_ms(server)
             key = scaleout_keys(self.crawler).active
             server.zadd(key, {self.worker: now_ms})
@@ -560,14 +595,20 @@ class SharedFrontierIdle:
             scheduler._lost(exc)
 
     def _idle(self, spider: Spider) -> None:
-        scaleout = scaleout_for(self.crawler)
+        scaleout = self.scaleout
         scheduler = self._scheduler
-        if scheduler is None or (scaleout is not None and scaleout.lost is not None):
+        if scheduler is None or scaleout.lost is not None:
             return  # let it close: the reason is already set
         if scheduler.has_pending_requests():
             raise DontCloseSpider
         try:
             server: redis.Redis = scheduler.server
+            leases = scaleout.leases
+            leases.settle(server, self._ledger(), idle=True)
+            if leases.reclaim_dead(server, scheduler.queue, self._ledger()):
+                raise DontCloseSpider  # a dead worker's requests are back in the frontier
+            if leases.taken or leases.others_hold_leases(server):
+                raise DontCloseSpider  # requests still out: settled soon, or taken back once a lease runs out
             key = scaleout_keys(self.crawler).active
             now_ms = _redis_ms(server)
             server.zadd(key, {self.worker: now_ms}, nx=True)  # the quiet period counts from our first idle look
@@ -583,13 +624,19 @@ class SharedFrontierIdle:
         if self._stamp is not None and self._stamp.running:
             self._stamp.stop()
         scheduler = self._scheduler
+        if scheduler is not None and self.scaleout.lost is None:
+            # After the pipeline's last write: what this worker took and did not finish goes back.
+            try:
+                returned = self.scaleout.leases.hand_back(scheduler.server, scheduler.queue, self._ledger())
+                if returned:
+                    logger.info("%d unfinished requests handed back to the shared frontier", returned)
+            except redis.RedisError as exc:
+                logger.warning("could not hand back this worker's unfinished requests: %s", exc)
         if scheduler is not None:
             # Leaving anyway: a stamp left behind only keeps the others waiting idle_seconds.
             with contextlib.suppress(redis.RedisError):
                 scheduler.server.zrem(scaleout_keys(self.crawler).active, self.worker)
-        scaleout = scaleout_for(self.crawler)
-        if scaleout is not None:
-            await scaleout.close()
+        await self.scaleout.close()
 
 
 def _redis_ms(server: redis.Redis) -> int:

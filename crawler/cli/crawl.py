@@ -69,6 +69,9 @@ def register(subparsers: Any) -> None:
                        help="join the running crawl --crawl-id (no seeds: they are read from Redis)")
     scale.add_argument("--idle", type=float, default=10.0, metavar="SECONDS",
                        help="stop once the whole crawl has been quiet this long: empty frontier, no worker busy (default 10)")
+    scale.add_argument("--lease", type=float, default=30.0, metavar="SECONDS",
+                       help="a worker silent this long (killed, frozen) has its unfinished requests put back "
+                            "into the frontier by the others (default 30)")
     scale.add_argument("--redis-prefix", default="fairfetch:", metavar="PREFIX",
                        help="start of every Redis key (default 'fairfetch:'); keys are PREFIX<crawl id>:...")
     p.add_argument("--verbose", action="store_true", help="Scrapy's log on stderr")
@@ -89,6 +92,8 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         raise ValueError("--jobdir and --redis do not mix: with --redis the crawl id and frontier live in Redis")
     if args.idle <= 0:
         raise ValueError("--idle must be positive")
+    if args.lease < 1:
+        raise ValueError("--lease must be at least 1 second")
     if args.crawl_id is not None:
         from crawler.scaleout import ScaleOutError, check_crawl_id
 
@@ -237,6 +242,9 @@ def run(args: argparse.Namespace) -> int:
         lost = shared.lost if shared is not None else None
         summary["redis"] = safe_url(args.redis)
         summary["shared_signal_reads"] = shared.shared_reads if shared is not None else 0
+        # Requests of dead workers this one put back into the frontier, and its own handed back at the end.
+        summary["requests_reclaimed"] = shared.leases.reclaimed if shared is not None else 0
+        summary["requests_handed_back"] = shared.leases.returned if shared is not None else 0
     if args.json:
         print_json(summary)
     else:
@@ -271,7 +279,7 @@ def _join_shared_crawl(args: argparse.Namespace, settings: Any) -> list[str]:
             client.close()
     except ScaleOutError as exc:
         raise ValueError(str(exc)) from exc
-    apply_settings(settings, args.redis, keys, args.idle)
+    apply_settings(settings, args.redis, keys, args.idle, args.lease)
     if not args.crawl_id:
         err_console.print(
             f"crawl id {crawl_id}: more workers join with "

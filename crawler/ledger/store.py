@@ -794,6 +794,24 @@ class Ledger:
         with self._read() as conn:
             return [fetch_dict(r) for r in conn.execute(query).mappings()]
 
+    def recorded_urls(self, crawl_id: str, urls: Iterable[str]) -> set[str]:
+        """Those of ``urls`` that have an outcome (any fetch-log row) in crawl ``crawl_id``.
+
+        Every request the crawler settles leaves one: a stored page (written
+        with its row), a refusal, a redirect hop, an error. Scale-out uses it to
+        tell a leased request that is done from one a dead worker never finished.
+        """
+        by_key = {url_key(u): u for u in urls}
+        found: set[str] = set()
+        keys = list(by_key)
+        with self._read() as conn:
+            for start in range(0, len(keys), 500):  # bounded IN lists
+                chunk = keys[start:start + 500]
+                query = (sa.select(FETCH_LOG.c.url_key).distinct()
+                         .where(FETCH_LOG.c.crawl_id == crawl_id, FETCH_LOG.c.url_key.in_(chunk)))
+                found.update(by_key[k] for k in conn.execute(query).scalars())
+        return found
+
     def counts(self, crawl_id: str | None = None) -> dict[str, Any]:
         """Pages, pages with stored text, fetch-log rows by outcome, refusals by reason, errors."""
         page_filter = [PAGES.c.crawl_id == crawl_id] if crawl_id is not None else []

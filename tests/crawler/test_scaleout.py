@@ -198,6 +198,59 @@ def test_crawl_delay_holds_across_two_workers(redis_url: str, redis_prefix: str,
     assert min(gaps) >= site.expected["crawl_delay"], [round(g, 2) for g in gaps]
 
 
+@pytest.mark.services
+@pytest.mark.slow
+def test_a_killed_workers_requests_are_taken_back_and_nothing_is_lost(
+    redis_url: str, redis_prefix: str, pg_url: str
+) -> None:
+    """kill -9 one of two workers mid-crawl: the survivor puts its leased requests back and finishes the crawl.
+
+    Without leases, the requests the killed worker had taken from the shared
+    frontier (up to its concurrency, plus the pipeline's unwritten batch) are
+    gone from Redis and never reach the ledger.
+    """
+    with FixtureWeb(bench_hosts=3, bench_pages_per_host=30) as web:
+        bench = [h for h in web.hosts if h.startswith("bench-")]
+        seeds = [web.site(h).seed_url for h in bench]
+        # --delay keeps the crawl slow enough (about 0.2 s per page per origin) to kill it halfway,
+        # with requests waiting in the killed worker's download slots.
+        options = ("--depth", "0", "--no-extract", "--delay", "0.2", "--lease", "2")
+        victim = worker(web, redis_url, redis_prefix, "killed", pg_url, *seeds, *options)
+        survivor: subprocess.Popen[str] | None = None
+        try:
+            time.sleep(0.3)
+            survivor = worker(web, redis_url, redis_prefix, "killed", pg_url, "--join", *options)
+            deadline = time.monotonic() + 40
+            while len([r for r in web.requests() if r.path.startswith("/page/")]) < 25:
+                assert time.monotonic() < deadline and victim.poll() is None, "the crawl never got going"
+                time.sleep(0.05)
+            victim.kill()  # SIGKILL: no clean shutdown, no final ledger batch
+            victim.wait(timeout=10)
+            summary = finish(survivor, timeout=120)
+        finally:
+            victim.kill()
+            if survivor is not None:
+                survivor.kill()
+        expected = {(h, p) for h in bench for p in web.site(h).expected["stored_paths"]}
+
+    assert summary["requests_reclaimed"] > 0, summary
+    with ledger_rows(pg_url) as conn:
+        urls = Counter(row.url for row in conn.execute(sa.text("SELECT url FROM pages")))
+    stored = {(u.split("/")[2], path_of(u)) for u in urls}
+    assert not expected - stored, f"lost with the killed worker: {sorted(expected - stored)[:5]}"
+    assert stored == expected
+    assert max(urls.values()) == 1, "a page is in the ledger twice"
+    with redis.Redis.from_url(redis_url) as client:
+        namespace = f"{redis_prefix}killed:"
+        assert not client.keys(f"{namespace}lease:*"), "leases left behind after the crawl ended"
+        assert client.scard(f"{namespace}workers") == 0
+
+
+def test_leases_need_at_least_a_second() -> None:
+    done = run_cli("http://a.example/", "--redis", "redis://x", "--lease", "0.5")
+    assert done.returncode == 2 and "--lease must be at least 1 second" in done.stderr
+
+
 # --- starting and joining --------------------------------------------------------------------
 
 
