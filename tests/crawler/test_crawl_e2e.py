@@ -357,7 +357,9 @@ def test_signal_documents_take_no_throttle_turn(world: World) -> None:
     start-up delay between them (0.25-0.75 s a turn) spares it nothing. Scrapy
     schedules that wait when a download finishes, even with nothing queued, so
     ``release_turn`` must cancel it: before it did, every origin's first page
-    came at least ~0.25 s after its robots.txt.
+    came at least ~0.25 s after its robots.txt (median 0.78 s). The lower
+    quartile is judged, not the median: on a loaded machine (two test workers on
+    two cores) a few origins wait for the CPU, but without the fix none is quick.
     """
     gaps: dict[str, float] = {}
     for host in world.web.hosts:
@@ -370,5 +372,5 @@ def test_signal_documents_take_no_throttle_turn(world: World) -> None:
         if pages:
             gaps[host] = pages[0].time - requests[0].time
     assert len(gaps) >= 10, gaps
-    quick = sorted(gaps.values())[len(gaps) // 2]
+    quick = sorted(gaps.values())[len(gaps) // 4]
     assert quick < 0.2, sorted(gaps.items(), key=lambda kv: kv[1])
