@@ -42,10 +42,10 @@ from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 from scrapy import signals
-from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.exceptions import DontCloseSpider
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 
+from crawler.identity.handler import SigningHTTPHandler
 from crawler.leases import DEFAULT_LEASE_SECONDS, Leases
 from crawler.middlewares.politeness import slot_floor
 
@@ -496,8 +496,8 @@ class SharedScheduler(RedisScheduler):
             return False
 
 
-class PacedHTTPHandler(HTTP11DownloadHandler):
-    """Scrapy's HTTP handler, waiting for the origin's shared turn right before the request leaves.
+class PacedHTTPHandler(SigningHTTPHandler):
+    """Scrapy's HTTP handler (signing when a key is set), waiting for the origin's shared turn right before the request leaves.
 
     Waiting here, and not in a middleware, means nothing (slot delays,
     AutoThrottle) can come between the claimed turn and the request itself.

@@ -26,6 +26,9 @@ FAIRFETCH_JOBDIR = None  # where the crawl id lives so that a resumed crawl reus
 FAIRFETCH_MAX_PRICE = None  # "USD 0.05": ceiling for HTTP 402 and RSL payments
 FAIRFETCH_LICENSE_TOKENS: dict[str, str] = {}  # RSL licence server URL -> token
 FAIRFETCH_EXTRACT = True  # False: store decisions and metadata, no main text
+# Web Bot Auth (crawler.identity): with a key every request is signed as it leaves.
+FAIRFETCH_SIGNING_KEY = None  # path of the Ed25519 JWK written by `fairfetch keys new`
+FAIRFETCH_SIGNATURE_AGENT = None  # https origin serving our key directory
 
 # --- per-origin signal documents ------------------------------------------------
 # robots.txt has its own short timeout so that one hanging host cannot stall the
@@ -96,6 +99,11 @@ EXTENSIONS = {
     # No listening consoles: an unattended crawler opens no ports.
     "scrapy.extensions.telnet.TelnetConsole": None,
     "scrapy.extensions.remote_control.RemoteControl": None,
+}
+# Signs each request right before it is sent (a no-op without FAIRFETCH_SIGNING_KEY).
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.identity.handler.SigningHTTPHandler",
+    "https": "crawler.identity.handler.SigningHTTPHandler",
 }
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "evaluate": "decide one URL from signal files on disk (offline)",
     "schedule": "re-crawl the jobs of a schedule file at their intervals",
     "check": "check a live URL: what each AI crawler may do there, which signal decided, what is broken",
+    "keys": "make and show the Ed25519 key that signs requests (Web Bot Auth)",
 }
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler import DEFAULT_TOKEN, PROJECT_URL, user_agent
+from crawler.cli.identity import add_identity_options, identity_settings
 from crawler.cli.output import console, err_console, fail, print_json, print_table
 from crawler.session import CrawlSession, parse_max_price
 from norms.model import SignalError, Usage
@@ -55,6 +56,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--license-token", action="append", default=[], metavar="SERVER=TOKEN",
                    help="an RSL licence token held for a licence server (repeatable)")
     p.add_argument("--no-extract", action="store_true", help="store decisions and metadata, not the text")
+    add_identity_options(p)
     p.add_argument("--concurrency", type=int, default=16, metavar="N", help="requests in flight (default 16)")
     p.add_argument("--delay", type=float, default=0.0, metavar="SECONDS",
                    help="at least this long between two requests to one origin (robots.txt may ask for more)")
@@ -128,6 +130,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
             raise ValueError(f"--license-token {item!r} is not SERVER=TOKEN")
         tokens[server.strip()] = value.strip()
     settings: dict[str, Any] = {
+        **identity_settings(args),
         "FAIRFETCH_TOKEN": token,
         "FAIRFETCH_CONTACT": args.contact,
         "USER_AGENT": user_agent(token, args.contact),

@@ -30,7 +30,20 @@ def print_table(
     console.print(table)
 
 
+def printable(text: str) -> str:
+    """``text`` with control characters shown as escapes: input must not drive the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
 def fail(message: str, code: int = 2) -> int:
-    """Print a one-line error for people and return the exit code to use."""
-    err_console.print(f"[bold red]error:[/] {message}")
+    """Print a one-line error for people and return the exit code to use.
+
+    The message often quotes user input: it is printed as text (no rich markup, no
+    control characters) and on one line whatever the terminal width.
+    """
+    from rich.markup import escape
+
+    err_console.print(f"[bold red]error:[/] {escape(printable(message))}", soft_wrap=True)
     return code
