@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from crawler.payment import Wallet
 from norms.model import AI_USAGES, Grants, SignalError, Usage
 
 if TYPE_CHECKING:
@@ -122,6 +123,7 @@ class CrawlSession:
     signal_ttl: float
     sitemaps: bool = True
     summary: Summary = field(default_factory=Summary)
+    wallet: Wallet = field(default_factory=lambda: Wallet(None, None, signing=False))
     # host -> the origin's sitemap footprint (norms.classify.SitemapStats), for host classification
     sitemap_stats: dict[str, tuple[Any, ...]] = field(default_factory=dict)
 
@@ -132,6 +134,19 @@ class CrawlSession:
 
     def pages_done(self) -> int:
         return self.summary.stored + self.summary.metadata_only + self.summary.replayed
+
+
+def build_wallet(max_price: str | None, budget: str | None, signing: bool) -> Wallet:
+    """The crawl's :class:`~crawler.payment.Wallet`: ceiling per request, budget per crawl, signing on or off."""
+    ceiling, currency = parse_max_price(max_price)
+    limit, budget_currency = parse_max_price(budget)
+    if ceiling is not None and limit is not None and budget_currency != currency:
+        raise SignalError(f"the budget ({budget_currency}) and the price ceiling ({currency}) differ in currency")
+    return Wallet(
+        (ceiling, currency) if ceiling is not None else None,
+        (limit, budget_currency) if limit is not None else None,
+        signing=signing,
+    )
 
 
 def session_from_settings(settings: BaseSettings) -> CrawlSession:
@@ -159,6 +174,8 @@ def session_from_settings(settings: BaseSettings) -> CrawlSession:
         tdmrep_max_bytes=settings.getint("FAIRFETCH_TDMREP_MAX_BYTES"),
         signal_ttl=settings.getfloat("FAIRFETCH_SIGNAL_TTL"),
         sitemaps=settings.getbool("FAIRFETCH_SITEMAPS", True),
+        wallet=build_wallet(settings.get("FAIRFETCH_MAX_PRICE"), settings.get("FAIRFETCH_BUDGET"),
+                            signing=bool(settings.get("FAIRFETCH_SIGNING_KEY"))),
     )
 
 

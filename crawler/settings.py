@@ -24,6 +24,7 @@ FAIRFETCH_DB = None  # None: crawler.ledger.DEFAULT_DB_URL
 FAIRFETCH_CRAWL_ID = None  # None: a fresh id (or the one persisted in FAIRFETCH_JOBDIR)
 FAIRFETCH_JOBDIR = None  # where the crawl id lives so that a resumed crawl reuses it
 FAIRFETCH_MAX_PRICE = None  # "USD 0.05": ceiling for HTTP 402 and RSL payments
+FAIRFETCH_BUDGET = None  # "USD 10": the most the whole crawl may spend (crawler.payment)
 FAIRFETCH_LICENSE_TOKENS: dict[str, str] = {}  # RSL licence server URL -> token
 FAIRFETCH_EXTRACT = True  # False: store decisions and metadata, no main text
 # Web Bot Auth (crawler.identity): with a key every request is signed as it leaves.

@@ -17,7 +17,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler import DEFAULT_TOKEN, PROJECT_URL, user_agent
-from crawler.cli.identity import add_identity_options, identity_settings
+from crawler.cli.agreement import (
+    add_budget_option,
+    add_identity_options,
+    budget_settings,
+    identity_settings,
+)
 from crawler.cli.output import console, err_console, fail, print_json, print_table
 from crawler.session import CrawlSession, parse_max_price
 from norms.model import SignalError, Usage
@@ -53,6 +58,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--jobdir", metavar="DIR",
                    help="keep the crawl id here so that an interrupted crawl resumes into the same ledger crawl")
     p.add_argument("--max-price", metavar='"USD x"', help="most to pay per page (HTTP 402, RSL payment)")
+    add_budget_option(p)
     p.add_argument("--license-token", action="append", default=[], metavar="SERVER=TOKEN",
                    help="an RSL licence token held for a licence server (repeatable)")
     p.add_argument("--no-extract", action="store_true", help="store decisions and metadata, not the text")
@@ -131,6 +137,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         tokens[server.strip()] = value.strip()
     settings: dict[str, Any] = {
         **identity_settings(args),
+        **budget_settings(args),
         "FAIRFETCH_TOKEN": token,
         "FAIRFETCH_CONTACT": args.contact,
         "USER_AGENT": user_agent(token, args.contact),
@@ -301,6 +308,7 @@ def summary_dict(session: CrawlSession, crawler: Any, seconds: float) -> dict[st
         "user_agent": session.user_agent,
         "purposes": [p.value for p in session.purposes],
         **data,
+        **session.wallet.as_dict(),
         "finish_reason": stats.get("finish_reason"),
         "seconds": round(seconds, 2),
     }
@@ -322,6 +330,8 @@ def print_summary(summary: dict[str, Any]) -> None:
     if summary["replayed"]:
         rows.append(("already stored by an earlier run", summary["replayed"]))
     rows += [(f"signal fetches: {kind}", n) for kind, n in summary["signal_fetches"].items()]
+    rows += [(f"paid ({currency})", amount) for currency, amount in summary.get("spent", {}).items()]
+    rows += [(f"  paid to {origin}", amount) for origin, amount in summary.get("spent_by_origin", {}).items()]
     rows.append(("finished", f"{summary['finish_reason']} after {summary['seconds']} s"))
     print_table("fairfetch crawl", ("", "count"), rows)
     console.print(f"Inspect one page: fairfetch ledger show URL --db {summary['ledger']}", soft_wrap=True)

@@ -58,6 +58,10 @@ def register(subparsers: Any) -> None:
     stats.add_argument("--crawl", metavar="ID", default=None, help="only this crawl")
     stats.set_defaults(func=_stats)
 
+    from crawler.cli.ledger_spend import register_spend
+
+    register_spend(sub, common, _open)
+
     parser.set_defaults(func=lambda _args: _usage(parser))
 
 

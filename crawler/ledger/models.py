@@ -17,6 +17,7 @@ zone, the store re-attaches UTC when reading).
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -165,4 +166,27 @@ class FetchLog(SQLModel, table=True):
     status: int | None = None
 
 
-TABLES = (Crawl, Origin, SignalSnapshot, Host, Page, FetchLog)
+class Payment(SQLModel, table=True):
+    """Money paid for one response: a Pay Per Crawl charge (``crawler-charged``) or an RSL payment.
+
+    A row per charge, never updated: a page fetched again is billed again, and
+    ``fairfetch ledger spend`` adds the rows up per origin and crawl.
+    """
+
+    __tablename__ = "payments"
+
+    id: int | None = Field(default=None, primary_key=True)
+    crawl_id: str = Field(foreign_key="crawls.id", index=True, max_length=200)
+    url: str = Field(sa_type=sa.Text)
+    origin: str = Field(index=True, max_length=400)
+    at: datetime = Field(sa_type=_utc())
+    amount: Decimal = Field(sa_type=sa.Numeric(24, 12))
+    currency: str = Field(max_length=8)
+    kind: str = Field(max_length=32)  # "pay-per-crawl" | "rsl"
+    detail: str = ""
+
+
+TABLES = (Crawl, Origin, SignalSnapshot, Host, Page, FetchLog, Payment)
+# What a ledger must hold to be read at all: tables added later are created on
+# the next write and read as empty until then.
+REQUIRED_TABLES = (Crawl, Origin, SignalSnapshot, Host, Page, FetchLog)

@@ -31,7 +31,16 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
 from crawler.ledger.export import fetch_dict, iso, page_dict, snapshot_dict
-from crawler.ledger.models import TABLES, Crawl, FetchLog, Host, Origin, Page, SignalSnapshot
+from crawler.ledger.models import (
+    REQUIRED_TABLES,
+    TABLES,
+    Crawl,
+    FetchLog,
+    Host,
+    Origin,
+    Page,
+    SignalSnapshot,
+)
 from crawler.ledger.records import (
     FetchRecord,
     PageRecord,
@@ -202,7 +211,7 @@ class Ledger:
         self._statements: dict[tuple[Any, ...], Any] = {}
         try:
             if not create:
-                missing = {t.__tablename__ for t in TABLES} - set(
+                missing = {t.__tablename__ for t in REQUIRED_TABLES} - set(
                     sa.inspect(self._engine).get_table_names()
                 )
                 if missing:

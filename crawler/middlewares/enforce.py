@@ -15,7 +15,7 @@ else goes on to the spider with the verdict attached.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urljoin
 
 from scrapy import Request
@@ -27,6 +27,7 @@ from crawler.ledger.records import utc_now
 from crawler.middlewares.politeness import MAX_FLOOR, apply_floor, origin_floor, too_slow
 from crawler.middlewares.signals import SIGNAL_META, SignalFetcher
 from crawler.origin_cache import OriginSignals
+from crawler.payment import OFFER_META, explain_crawler_error
 from crawler.session import CrawlSession, session_for
 from norms.evaluate import evaluate
 from norms.html import HtmlDoc, parse_html
@@ -46,7 +47,8 @@ VERDICT_META = "fairfetch_verdict"  # the verdict after the response, for the sp
 HTML_META = "fairfetch_html"  # the parsed page (norms.html.HtmlDoc), None if not HTML
 HEADERS_META = "fairfetch_headers"  # the response's norms.http.HeaderLines, built once per response
 SIGNAL_IDS_META = "fairfetch_signal_ids"  # ledger snapshot ids in force for this page
-PAID_META = "fairfetch_paid_attempt"  # this request carries our price ceiling (HTTP 402 retry)
+PAID_META = "fairfetch_paid_attempt"  # the quoted price this HTTP 402 retry offers exactly
+PRICE_HEADERS = ("crawler-max-price", "crawler-exact-price")
 RECORDED_META = "fairfetch_recorded"  # the outcome is already in the ledger
 # Statuses whose response goes on to the spider to be stored metadata-only:
 # the answer itself is the evidence that the page may not be used.
@@ -144,14 +146,30 @@ class EnforceMiddleware:
         token = license_token_for(verdict, self.session.grants.license_tokens)
         if token is not None:
             request.headers["Authorization"] = f"License {token}"
-        if request.meta.get(PAID_META):
-            from norms.access import pay_per_crawl_headers
-
-            quoted = request.meta[PAID_META]
-            price = quoted if isinstance(quoted, tuple) else None
-            for name, value in pay_per_crawl_headers(price, self.session.grants).items():
-                request.headers[name] = value
+        self._offer_price(request, origin.origin)
         return None
+
+    def _offer_price(self, request: Request, origin: str) -> None:
+        """Set this attempt's price header: the quote on a 402 retry, the ceiling where the origin charges.
+
+        A retry or redirect copy of an earlier attempt arrives with that
+        attempt's header and reservation: both are dropped first.
+        """
+        from norms.access import format_price
+
+        wallet = self.session.wallet
+        wallet.release(request.meta.pop(OFFER_META, None))
+        for name in PRICE_HEADERS:
+            request.headers.pop(name, None)
+        quote = request.meta.get(PAID_META)
+        if isinstance(quote, tuple):  # reserved when the 402 was read
+            request.headers["crawler-exact-price"] = format_price(quote)
+            request.meta[OFFER_META] = quote[0]
+            return
+        offer = wallet.proactive_offer(origin)
+        if offer is not None:
+            request.headers["crawler-max-price"] = format_price(offer)
+            request.meta[OFFER_META] = offer[0]
 
     # --- after -----------------------------------------------------------------
 
@@ -159,8 +177,16 @@ class EnforceMiddleware:
         if request.meta.get(SIGNAL_META):
             return response
         status = response.status
+        self.session.wallet.release(request.meta.pop(OFFER_META, None))
         if status == 402:
             return self._payment_required(request, response)
+        crawler_errors = response.headers.getlist(b"crawler-error")
+        if crawler_errors and not 200 <= status < 300:
+            codes = [c.decode("latin-1") for c in crawler_errors]
+            self._refuse(request, f"HTTP {status} " + "; ".join(explain_crawler_error(c) for c in codes),
+                         "payment", status)
+        if 200 <= status < 300 and response.headers.get(b"crawler-charged"):
+            self._charged(request, response)
         if not (200 <= status < 300 or status in GATE_STATUSES):
             kind = http_error_kind(status)
             self._log(request, "error", f"HTTP {status}", status)
@@ -213,29 +239,48 @@ class EnforceMiddleware:
         return list(dict.fromkeys(refs))
 
     def _payment_required(self, request: Request, response: Response) -> Request:
-        """HTTP 402: pay once within the ceiling, else refuse; never store the page unpaid."""
+        """HTTP 402: re-request once with the exact quote if we may pay it, else refuse; never store unpaid."""
         from norms.access import parse_price
 
-        grants = self.session.grants
         raw = (response.headers.get(b"crawler-price") or b"").decode("latin-1").strip()
         price = parse_price(raw) if raw else None
-        if grants.max_price is None:
-            self._refuse(request, "HTTP 402 payment required and no price ceiling (--max-price) set",
-                         "payment", 402)
+        errors = [c.decode("latin-1") for c in response.headers.getlist(b"crawler-error")]
+        said = "".join(f"; {explain_crawler_error(c)}" for c in errors)
         if request.meta.get(PAID_META):
-            self._refuse(request, f"HTTP 402 even with our price ceiling ({raw or 'no price quoted'})",
+            self._refuse(request, f"HTTP 402 even with crawler-exact-price {raw or '(no quote)'}{said}",
                          "payment", 402)
-        if price is not None and not grants.accepts_price(*price):
-            self._refuse(request, f"HTTP 402: price {raw} above the ceiling", "payment", 402)
-        self._log(request, "fetched",
-                  f"HTTP 402 payment required ({raw or 'no price quoted'}): re-requested within the ceiling", 402)
-        return request.replace(dont_filter=True, meta={**request.meta, PAID_META: price or True})
+        if price is None:
+            self._refuse(request, f"HTTP 402 with no usable crawler-price ({raw or 'none'}){said}", "payment", 402)
+        why = self.session.wallet.refusal(*price)
+        if why is not None:
+            kind, reason = why
+            self._refuse(request, f"HTTP 402 ({raw}): {reason}", kind, 402)
+        self.session.wallet.reserve(price)
+        self._log(request, "fetched", f"HTTP 402 payment required ({raw}): re-requested with crawler-exact-price", 402)
+        return request.replace(dont_filter=True, meta={**request.meta, PAID_META: price})
+
+    def _charged(self, request: Request, response: Response) -> None:
+        """A 2xx carrying ``crawler-charged``: count it against the budget and append it to the ledger."""
+        from crawler.ledger.spend import record_payment
+        from crawler.origin_cache import origin_of
+        from norms.access import parse_price
+
+        raw = (response.headers.get(b"crawler-charged") or b"").decode("latin-1").strip()
+        price = parse_price(raw)
+        if price is None:
+            return  # unreadable: norms.access records it as evidence on the page
+        origin = origin_of(request.url)
+        self.session.wallet.charged(origin, price)
+        record_payment(self.session.ledger, crawl_id=self.session.crawl_id, url=request.url, at=utc_now(),
+                       amount=price[0], currency=price[1], kind="pay-per-crawl",
+                       detail=f"crawler-charged: {raw}")
 
     # --- failures ----------------------------------------------------------------
 
     def process_exception(self, request: Request, exception: Exception) -> None:
         # Errors are logged by the spider's errback (it also sees errors raised
-        # after this middleware, e.g. the redirect limit); nothing to do here.
+        # after this middleware, e.g. the redirect limit); only a price offer is undone.
+        self.session.wallet.release(request.meta.pop(OFFER_META, None))
         return None
 
     # --- ledger ------------------------------------------------------------------
@@ -253,7 +298,7 @@ class EnforceMiddleware:
         )
         request.meta[RECORDED_META] = True
 
-    def _refuse(self, request: Request, reason: str, kind: str, status: int | None) -> None:
+    def _refuse(self, request: Request, reason: str, kind: str, status: int | None) -> NoReturn:
         self._log(request, "refused", reason, status)
         self.session.summary.refused[kind] += 1
         logger.info("refused %s: %s", request.url, reason)

@@ -61,9 +61,10 @@ def test_a_signed_crawl_is_served_and_every_request_it_sent_verifies(
         verdict = verify(_as_request(record), keys)
         assert verdict.ok, (record.host, record.path, verdict.reason)
         assert record.headers["signature-agent"] == f'sig1="{AGENT}"'
-        if "crawler-max-price" in record.headers:
-            assert '"crawler-max-price"' in verdict.covered  # Pay Per Crawl needs the price signed
-    assert any("crawler-max-price" in r.headers for r in sent if r.host == "pay.example")
+        for price in ("crawler-max-price", "crawler-exact-price"):
+            if price in record.headers:
+                assert f'"{price}"' in verdict.covered  # Pay Per Crawl needs the price signed
+    assert any("crawler-exact-price" in r.headers for r in sent if r.host == "pay.example")
 
     ledger = run.ledger()
     for path in web.site(SIGNED_HOST).expected["signed_stored"]:

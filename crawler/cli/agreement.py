@@ -1,4 +1,7 @@
-"""The Web Bot Auth options every command that fetches shares: ``--signing-key`` and ``--signature-agent``."""
+"""Options for agreeing with publishers: who we are (Web Bot Auth signing) and what we pay (a budget).
+
+Shared by every command that fetches on the operator's behalf, so that they read the same way.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +18,32 @@ def add_identity_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--signature-agent", metavar="URL",
                        help="https origin that serves your key directory at "
                             "/.well-known/http-message-signatures-directory")
+
+
+def add_budget_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--budget", metavar='"USD x"',
+                        help="the most this crawl may spend in total (Pay Per Crawl); paid pages past it "
+                             "are refused with reason 'budget'")
+
+
+def budget_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """``FAIRFETCH_BUDGET`` from ``--budget`` (checked against ``--max-price``'s currency); raises ValueError."""
+    budget = getattr(args, "budget", None)
+    if budget is None:
+        return {}
+    from crawler.session import parse_max_price
+    from norms.model import SignalError
+
+    try:
+        amount, currency = parse_max_price(budget)
+        _, ceiling_currency = parse_max_price(getattr(args, "max_price", None))
+    except SignalError as exc:
+        raise ValueError(str(exc).replace("price ceiling", "--budget", 1)) from None
+    if amount is None:
+        raise ValueError("--budget is empty")
+    if getattr(args, "max_price", None) and currency != ceiling_currency:
+        raise ValueError(f"--budget is in {currency} but --max-price in {ceiling_currency}")
+    return {"FAIRFETCH_BUDGET": budget}
 
 
 def identity_settings(args: argparse.Namespace) -> dict[str, Any]:
