@@ -132,6 +132,16 @@ class CrawlSession:
         """TDMRep is only fetched when a declared purpose is an AI usage."""
         return any(p in AI_USAGES for p in self.purposes)
 
+    def user_agent_for(self, tokens: tuple[str, ...]) -> str:
+        """The User-Agent of a page request made for these purpose tokens (``fairfetch-ai/0.1.0 (+contact)``)."""
+        if not tokens:
+            return self.user_agent
+        from crawler import __version__
+
+        contact = self.user_agent.rsplit("(+", 1)[1].rstrip(")") if "(+" in self.user_agent else ""
+        products = " ".join(f"{token}/{__version__}" for token in tokens)
+        return f"{products} (+{contact})" if contact else products
+
     def pages_done(self) -> int:
         return self.summary.stored + self.summary.metadata_only + self.summary.replayed
 

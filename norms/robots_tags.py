@@ -45,6 +45,7 @@ from norms.model import (
     Statement,
     Usage,
 )
+from norms.tokens import token_family
 from norms.vocabulary import usages_for
 
 #: Characters of a page an answer may quote when a rule allows "only URL, title
@@ -264,7 +265,7 @@ def _split_items(value: str) -> Iterator[str]:
         i += 1
 
 
-def _read_x_robots_line(col: _Collector, value: str, index: int, token: str) -> None:
+def _read_x_robots_line(col: _Collector, value: str, index: int, token: frozenset[str]) -> None:
     element = f"header X-Robots-Tag #{index}"
     scope: str | None = None  # None: applies to every crawler
     for raw_item in _split_items(value):
@@ -277,7 +278,7 @@ def _read_x_robots_line(col: _Collector, value: str, index: int, token: str) -> 
             item = m.group(2).strip()
         if not item:
             continue
-        if scope is not None and scope not in (token, "*"):
+        if scope is not None and scope != "*" and scope not in token:
             continue
         m = _PREFIX.match(item)
         name, arg = (m.group(1), m.group(2)) if m else (item, None)
@@ -285,7 +286,7 @@ def _read_x_robots_line(col: _Collector, value: str, index: int, token: str) -> 
         col.apply(name, arg, Signal.X_ROBOTS_TAG, element, value, where)
 
 
-def _read_robots_tag_field(col: _Collector, value: str, index: int, token: str) -> None:
+def _read_robots_tag_field(col: _Collector, value: str, index: int, token: frozenset[str]) -> None:
     element = f"header Robots-Tag #{index}"
     try:
         members = http_sf.parse(value.encode("latin-1", "replace"), tltype="list")
@@ -301,7 +302,7 @@ def _read_robots_tag_field(col: _Collector, value: str, index: int, token: str) 
             col.d.warnings.append(f"{element}: member {target!r} is not a product token; ignored")
             continue
         name = str(target).lower()
-        if name not in (token, "*"):
+        if name != "*" and name not in token:
             continue
         where = "all crawlers" if name == "*" else f"addressed to {name}"
         for rule, arg in params.items():
@@ -309,9 +310,9 @@ def _read_robots_tag_field(col: _Collector, value: str, index: int, token: str) 
             col.apply(str(rule), arg_text, Signal.X_ROBOTS_TAG, element, value, where)
 
 
-def _read_metas(col: _Collector, doc: HtmlDoc, token: str) -> None:
+def _read_metas(col: _Collector, doc: HtmlDoc, token: frozenset[str]) -> None:
     for meta in doc.metas:
-        if meta.name != "robots" and meta.name != token:
+        if meta.name != "robots" and meta.name not in token:
             continue
         where = "all crawlers" if meta.name == "robots" else f"addressed to {meta.name}"
         if not meta.in_head:
@@ -337,12 +338,13 @@ def robots_directives(
 ) -> RobotsDirectives:
     """Collect the page-level robots rules that apply to ``user_agent`` from a response.
 
-    ``user_agent`` is our product token (a full User-Agent string works too).
+    ``user_agent`` is our product token (a full User-Agent string works too); rules
+    addressed to its base token bind a purpose token too (:mod:`norms.tokens`).
     ``now`` decides whether ``unavailable_after`` has passed (default: the
     current time). Never raises: unreadable values are skipped and listed in
     ``warnings``.
     """
-    token = product_token(user_agent)
+    token = token_family(product_token(user_agent))
     col = _Collector(source_url, now if now is not None else datetime.now(UTC))
     x_index = rt_index = 0
     for name, value in header_lines(headers):

@@ -29,10 +29,10 @@ from crawler.middlewares.signals import SIGNAL_META, SignalFetcher
 from crawler.origin_cache import OriginSignals
 from crawler.payment import OFFER_META, explain_crawler_error
 from crawler.session import CrawlSession, session_for
-from norms.evaluate import evaluate
 from norms.html import HtmlDoc, parse_html
 from norms.http import HeaderLines, header_lines
 from norms.model import LicenseRef, ObligationKind
+from norms.purposes import evaluate_purposes, request_tokens, tokens_for
 from norms.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -121,7 +121,8 @@ class EnforceMiddleware:
             self._refuse(request, f"unsupported URL scheme in {request.url[:80]!r}", "scheme", None)
         origin = await self.fetcher.for_url(request.url)
         request.meta["download_slot"] = origin.origin
-        floor = origin_floor(origin.robots, self.session.token)
+        tokens = tokens_for(origin.robots, self.session.token, self.session.purposes)
+        floor = max(origin_floor(origin.robots, token) for token in tokens)
         if too_slow(floor):
             self._refuse(
                 request,
@@ -131,9 +132,9 @@ class EnforceMiddleware:
                 None,
             )
         apply_floor(self.crawler, origin.origin, floor)
-        verdict = evaluate(
+        verdict = evaluate_purposes(
             request.url,
-            user_agent=self.session.token,
+            base_token=self.session.token,
             purposes=self.session.purposes,
             robots=origin.robots,
             licenses=origin.licenses,
@@ -142,6 +143,7 @@ class EnforceMiddleware:
         )
         if not verdict.fetch.allowed:
             self._refuse(request, verdict.fetch.reason, refusal_kind(verdict), None)
+        request.headers["User-Agent"] = self.session.user_agent_for(request_tokens(self.session.token, verdict))
         request.meta[SIGNAL_IDS_META] = list(origin.signal_ids)
         token = license_token_for(verdict, self.session.grants.license_tokens)
         if token is not None:
@@ -214,9 +216,9 @@ class EnforceMiddleware:
             licenses.append(source)
             if sid is not None:
                 ids.append(sid)
-        verdict = evaluate(
+        verdict = evaluate_purposes(
             response.url,
-            user_agent=self.session.token,
+            base_token=self.session.token,
             purposes=self.session.purposes,
             robots=origin.robots,
             licenses=licenses,

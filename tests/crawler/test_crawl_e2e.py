@@ -78,8 +78,11 @@ def test_no_forbidden_url_is_ever_requested(world: World) -> None:
 
 
 def test_every_request_carries_our_user_agent(world: World) -> None:
-    agents = {r.user_agent for r in world.requests}
-    assert agents == {"fairfetch/0.1.0 (+https://github.com/fairfetch/fairfetch)"}
+    """Signal documents go out under the base token, pages under the purpose token (ai-input: -ai)."""
+    base = "fairfetch/0.1.0 (+https://github.com/fairfetch/fairfetch)"
+    page = "fairfetch-ai/0.1.0 (+https://github.com/fairfetch/fairfetch)"
+    assert {r.user_agent for r in world.requests} == {base, page}
+    assert all(r.user_agent == base for r in world.requests if r.path == "/robots.txt")
 
 
 def test_robots_txt_is_fetched_exactly_once_per_origin(world: World) -> None:
