@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "schedule": "re-crawl the jobs of a schedule file at their intervals",
     "check": "check a live URL: what each AI crawler may do there, which signal decided, what is broken",
     "keys": "make and show the Ed25519 key that signs requests (Web Bot Auth)",
+    "mcp": "serve fetch, check and cite tools to AI agents over the Model Context Protocol",
 }
 
 

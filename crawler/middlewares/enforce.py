@@ -100,6 +100,16 @@ def is_html(response: Response) -> bool:
     return ctype in _HTML_TYPES or (not ctype and response.body.lstrip()[:15].lower().startswith(b"<!doctype html"))
 
 
+def page_license_refs(url: str, headers: HeaderLines, html: HtmlDoc | None) -> list[LicenseRef]:
+    """RSL licences a response names: ``Link`` headers, ``<link>`` and inline ``<script>``."""
+    from norms.rsl import discover_from_headers, discover_from_html
+
+    refs = list(discover_from_headers(headers, url))
+    if html is not None:
+        refs.extend(discover_from_html(html, url))
+    return list(dict.fromkeys(refs))
+
+
 class EnforceMiddleware:
     """Decides before every page request and after every page response (see the module docstring)."""
 
@@ -232,13 +242,7 @@ class EnforceMiddleware:
 
     @staticmethod
     def _page_license_refs(url: str, headers: HeaderLines, html: HtmlDoc | None) -> list[LicenseRef]:
-        """RSL licences the response names: ``Link`` headers, ``<link>`` and inline ``<script>``."""
-        from norms.rsl import discover_from_headers, discover_from_html
-
-        refs = list(discover_from_headers(headers, url))
-        if html is not None:
-            refs.extend(discover_from_html(html, url))
-        return list(dict.fromkeys(refs))
+        return page_license_refs(url, headers, html)
 
     def _payment_required(self, request: Request, response: Response) -> Request:
         """HTTP 402: re-request once with the exact quote if we may pay it, else refuse; never store unpaid."""

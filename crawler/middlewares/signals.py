@@ -116,18 +116,10 @@ class SignalFetcher:
 
     async def license(self, ref: LicenseRef) -> tuple[LicenseSource, int | None]:
         """The licence ``ref`` points at (fetched once per crawl per URL) and its snapshot id."""
-        from norms.rsl import LicenseSource
-
         if ref.inline is not None:
             return _license_from_body(ref, ref.inline), None
         doc = await self._documents.get(ref.url)
-        if doc.error is not None:
-            return LicenseSource.failed(ref, doc.error), doc.signal_id
-        if doc.status != 200 or doc.body is None:
-            return LicenseSource.failed(ref, f"HTTP {doc.status} for the licence document"), doc.signal_id
-        if doc.truncated:
-            return LicenseSource.failed(ref, "licence document larger than the size limit"), doc.signal_id
-        return _license_from_body(ref, doc.body), doc.signal_id
+        return license_from_document(ref, doc.status, doc.body, doc.error, doc.truncated), doc.signal_id
 
     # --- per origin --------------------------------------------------------------
 
@@ -413,6 +405,21 @@ def _failed(ref: LicenseRef, error: str) -> LicenseSource:
     from norms.rsl import LicenseSource
 
     return LicenseSource.failed(ref, error)
+
+
+def license_from_document(
+    ref: LicenseRef, status: int | None, body: str | bytes | None, error: str | None, truncated: bool
+) -> LicenseSource:
+    """The licence a fetched RSL document means: unreadable (so unlicensed) unless a complete 200."""
+    from norms.rsl import LicenseSource
+
+    if error is not None:
+        return LicenseSource.failed(ref, error)
+    if status != 200 or body is None:
+        return LicenseSource.failed(ref, f"HTTP {status} for the licence document")
+    if truncated:
+        return LicenseSource.failed(ref, "licence document larger than the size limit")
+    return _license_from_body(ref, body)
 
 
 def _license_from_body(ref: LicenseRef, body: str | bytes) -> LicenseSource:
