@@ -293,6 +293,11 @@ class Source(BaseModel):
             "publisher": metadata.get("site_name") or metadata.get("sitename"),
             "license": metadata.get("license"),
             "license_url": metadata.get("license_url"),
+            # Links the page itself declared, when the writer kept them (the MCP server does).
+            "attribution": metadata.get("attribution"),
+            "permalink": metadata.get("permalink"),
+            "edit_history_url": metadata.get("edit_history_url"),
+            "discussion_url": metadata.get("discussion_url"),
             "obligations": obligations,
             "decisions": page.get("decisions") or {},
             "last_modified": modified,

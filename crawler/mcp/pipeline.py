@@ -254,6 +254,10 @@ class Pipeline:
             outcome.extracted = extract(body_text, final, exclude_selectors=verdict.exclude_selectors, doc=doc)
             metadata = outcome.extracted.metadata()
             classification = classify_page(final, doc, headers=lines)
+            # The page's own links, so that a source rebuilt from the ledger cites it the same way.
+            for key, value in classification.links.model_dump().items():
+                if value and key not in metadata:
+                    metadata[key] = value
             if permitted:
                 outcome.text = outcome.extracted.text or ""
                 if verdict.exclude_selectors:

@@ -193,6 +193,13 @@ def test_shape_answer_over_fetched_sources(mcp: Mcp, web: FixtureWeb) -> None:
     assert data["anthropic_citations"] and data["actions"]
     guide = mcp.call("attribution_instructions", sources=[good], query="What about the harbour?")
     assert not guide.is_error and good in text_of(guide)
+    # A community page: the citation carries the same edit-history and discussion links as fetch gave.
+    wiki = "http://wiki.example/wiki/Porthbay_Harbour"
+    anchor = mcp.call("fetch", url=wiki).structured_content["citation"]
+    assert anchor["source_class"] == "community" and anchor["edit_history_url"] and anchor["discussion_url"]
+    first = text_of(mcp.call("fetch", url=wiki, max_length=100_000)).split("\n\n", 2)[1].split(". ")[1]
+    cited = mcp.call("shape_answer", answer=first + ".", sources=[wiki]).structured_content["citations"][0]
+    assert (cited["edit_history_url"], cited["discussion_url"]) == (anchor["edit_history_url"], anchor["discussion_url"])
     missing = mcp.call("shape_answer", answer="x", sources=["http://open.example/never-fetched"])
     assert missing.is_error and "fetch" in text_of(missing)
 
