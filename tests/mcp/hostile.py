@@ -43,6 +43,10 @@ def _trap(conn: socket.socket, path: str, hostile: Hostile) -> None:
     elif path == "/ok":
         _send(conn, b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: "
               + str(len(PAGE)).encode() + b"\r\nConnection: close\r\n\r\n" + PAGE)
+    elif path == "/snippet":  # a publisher allowing excerpts of at most 40 characters
+        page = PAGE.replace(b"<head>", b'<head><meta name="robots" content="max-snippet:40">')
+        _send(conn, b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: "
+              + str(len(page)).encode() + b"\r\nConnection: close\r\n\r\n" + page)
     elif path.startswith("/go-"):
         target = {"/go-metadata": "http://169.254.169.254/latest/meta-data/",
                   "/go-loopback": f"http://127.0.0.1:{hostile.port}/ok"}[path]

@@ -52,7 +52,7 @@ def served(hostile: Hostile, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     with log.open("w") as err:
         proc = subprocess.Popen(
             [str(FAIRFETCH), "mcp", "--transport", "streamable-http", "--port", str(port), "--db", db,
-             "--timeout", str(TIMEOUT), "--max-bytes", "200000"],
+             "--timeout", str(TIMEOUT), "--max-bytes", "200000", "--max-price", "USD 0.05"],
             env=env, cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
         try:
             deadline = time.monotonic() + 30
@@ -120,3 +120,23 @@ def test_the_server_is_still_up_and_fetches_a_quiet_page(mcp: Mcp) -> None:
     result = mcp.call("fetch", url=f"http://{HOST}/ok")
     assert not result.is_error, text_of(result)
     assert "lighthouse keeper" in text_of(result)
+
+
+def test_snippet_limit_caps_the_text_before_paging(mcp: Mcp) -> None:
+    result = mcp.call("fetch", url=f"http://{HOST}/snippet", max_length=30)
+    data = result.structured_content
+    assert not result.is_error and data["obligations"]["snippet_limit"] == 40
+    assert data["length"] == 40 and data["next_start_index"] == 30
+    assert "at most 40 characters" in text_of(result)
+    rest = mcp.call("fetch", url=f"http://{HOST}/snippet", max_length=30, start_index=30)
+    assert rest.structured_content["next_start_index"] is None
+    assert "lighthouse keeper logged every passing ship" not in text_of(result) + text_of(rest)
+
+
+def test_http_402_is_paid_within_the_price_ceiling(mcp: Mcp, web: FixtureWeb) -> None:
+    result = mcp.call("fetch", url="http://pay.example/articles/dark-skies")
+    assert not result.is_error, text_of(result)
+    assert result.structured_content["obligations"]["payment"] == "USD 0.01"
+    asks = [r for r in web.requests_for("pay.example") if r.path == "/articles/dark-skies"]
+    assert [r.status for r in asks] == [402, 200]
+    assert asks[1].headers.get("crawler-max-price") == "USD 0.05"

@@ -97,6 +97,10 @@ REFUSALS = [
     ("http://paywall.example/news/council-vote", "paywall", "http://paywall.example/news/council-vote", False),
     ("http://rsl.example/premium/investigation", "rsl", "http://rsl.example/license.xml", True),
     ("http://pay.example/articles/comet-season", "pay-per-crawl", "http://pay.example/articles/comet-season", False),
+    ("http://signals.example/stories/viaduct", "content-signal", "http://signals.example/robots.txt", True),
+    ("http://signals.example/open/station-cafe", "content-usage", "http://signals.example/open/station-cafe",
+     False),
+    ("http://tdm.example/reports/soil-survey", "tdmrep", "http://tdm.example/.well-known/tdmrep.json", True),
 ]
 
 
@@ -126,6 +130,14 @@ def test_refused_with_the_deciding_signal_and_no_text(
     else:
         for sentence in paragraphs(web, url):
             assert sentence not in " ".join(dumped.split())
+
+
+def test_redirect_targets_are_checked_like_new_urls(mcp: Mcp, web: FixtureWeb) -> None:
+    result = mcp.call("fetch", url="http://cross-redirect.example/go/members")
+    data = result.structured_content
+    assert result.is_error and data["final_url"] == "http://agents.example/members/welcome"
+    assert data["decided_by"]["source"] == "http://agents.example/robots.txt"
+    assert all(r.path != "/members/welcome" for r in ours(web, "agents.example"))
 
 
 def test_partly_paywalled_page_comes_without_its_walled_section(mcp: Mcp, web: FixtureWeb) -> None:
