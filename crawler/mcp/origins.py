@@ -5,8 +5,8 @@ robots.txt first (500 KiB cap, redirects counted by hand, its own timeout,
 no retry; RFC 9309 outcomes through ``norms.robots.robots_from_fetch``, so a
 5xx, a timeout or a redirect loop disallows everything), then the licences
 robots.txt names for our token (not those robots.txt disallows), then
-``/.well-known/tdmrep.json`` when an AI usage is declared and robots.txt
-allows it. An origin asking for more than ``MAX_FLOOR`` seconds between
+``/.well-known/tdmrep.json`` when robots.txt allows it (a crawl reads it
+only for AI purposes; here each call may name another purpose). An origin asking for more than ``MAX_FLOOR`` seconds between
 requests gets nothing but its robots.txt fetched. Each document is fetched
 once per origin and reused for at most ``signal_ttl`` (24 h), and every
 fetch is a signal snapshot in the ledger. Every request waits its turn
@@ -33,7 +33,7 @@ from crawler.middlewares.signals import (
     license_from_document,
 )
 from crawler.origin_cache import OriginSignals, SingleFlight, origin_of
-from norms.model import AI_USAGES, LicenseRef, SignalError
+from norms.model import LicenseRef, SignalError
 
 if TYPE_CHECKING:
     from norms.rsl import LicenseSource
@@ -99,7 +99,9 @@ class OriginDocs:
             if sid is not None:
                 ids.append(sid)
         tdmrep: TdmRepFile | None = None
-        if self.config.purpose in AI_USAGES and robots.allowed(f"{origin}{TDMREP_PATH}", token):
+        # Unlike a crawl, whose purposes are fixed, each call may name its purpose: the file is read
+        # whenever robots.txt allows it, so an AI purpose asked for later is never decided without it.
+        if robots.allowed(f"{origin}{TDMREP_PATH}", token):
             tdmrep, sid, note = await self._tdmrep(origin)
             if sid is not None:
                 ids.append(sid)

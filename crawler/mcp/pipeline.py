@@ -243,7 +243,11 @@ class Pipeline:
                               decided_by=None if permitted else decider(verdict, purpose), verdict=verdict,
                               status=status, origin=origin, page_licenses=page_licenses, headers=lines, doc=doc,
                               charged=next((v for k, v in lines if k == "crawler-charged"), None))
-        body_text = answer.body.decode(_charset(lines), "replace")
+        # Decoded as Scrapy decodes a crawled page: header charset, BOM, <meta charset>, then guesses.
+        from w3lib.encoding import html_to_unicode
+
+        _encoding, body_text = html_to_unicode(next((v for k, v in lines if k == "content-type"), None),
+                                               answer.body)
         classification: Classification | None = None
         metadata: dict[str, Any] = {}
         if doc is not None:
@@ -312,20 +316,6 @@ def _crawl_delay_evidence(origin: OriginSignals, floor: float) -> Evidence:
     return Evidence(signal=Signal.ROBOTS, source=origin.robots.source_url or f"{origin.origin}/robots.txt",
                     raw=f"Crawl-delay/Request-rate: {floor:g} s",
                     rule=f"an origin asking for more than {MAX_FLOOR:g} s between requests is not fetched")
-
-
-def _charset(lines: HeaderLines) -> str:
-    import codecs
-
-    ctype = next((v for k, v in lines if k == "content-type"), "")
-    for part in ctype.split(";")[1:]:
-        name, _, value = part.partition("=")
-        if name.strip().lower() == "charset":
-            try:
-                return codecs.lookup(value.strip().strip('"')).name
-            except LookupError:
-                break
-    return "utf-8"
 
 
 def _date(value: str | None) -> datetime | None:

@@ -24,6 +24,12 @@ PAGE = (b"<!doctype html><html><head><title>Quiet page</title></head><body><arti
         b"<p>The lighthouse keeper logged every passing ship in a leather-bound book for forty years.</p>"
         b"</article></body></html>")
 
+LATIN1 = ('<!doctype html><html lang="fr"><head><meta charset="iso-8859-1"><title>Le caf\u00e9 du port</title>'
+          "</head><body><article><h1>Le caf\u00e9 du port</h1><p>Le caf\u00e9 cr\u00e8me co\u00fbte deux euros "
+          "\u00e0 No\u00ebl, et la terrasse reste ouverte jusqu'\u00e0 la mar\u00e9e haute du soir.</p>"
+          "<p>Die Stra\u00dfe \u00fcber den Deich ist im Winter gesperrt, sagt der Hafenmeister.</p>"
+          "</article></body></html>")
+
 
 @dataclass
 class Hostile:
@@ -46,6 +52,10 @@ def _trap(conn: socket.socket, path: str, hostile: Hostile) -> None:
     elif path == "/snippet":  # a publisher allowing excerpts of at most 40 characters
         page = PAGE.replace(b"<head>", b'<head><meta name="robots" content="max-snippet:40">')
         _send(conn, b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: "
+              + str(len(page)).encode() + b"\r\nConnection: close\r\n\r\n" + page)
+    elif path == "/latin1":  # declared only in <meta>, as many older European sites do
+        page = LATIN1.encode("iso-8859-1")
+        _send(conn, b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: "
               + str(len(page)).encode() + b"\r\nConnection: close\r\n\r\n" + page)
     elif path.startswith("/go-"):
         target = {"/go-metadata": "http://169.254.169.254/latest/meta-data/",

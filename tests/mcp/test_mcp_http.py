@@ -140,3 +140,9 @@ def test_http_402_is_paid_within_the_price_ceiling(mcp: Mcp, web: FixtureWeb) ->
     asks = [r for r in web.requests_for("pay.example") if r.path == "/articles/dark-skies"]
     assert [r.status for r in asks] == [402, 200]
     assert asks[1].headers.get("crawler-max-price") == "USD 0.05"
+
+
+def test_a_page_declaring_its_charset_only_in_meta_is_read_right(mcp: Mcp) -> None:
+    text = text_of(mcp.call("fetch", url=f"http://{HOST}/latin1"))
+    assert "Le café crème coûte deux euros à Noël" in text
+    assert "Die Straße über den Deich" in text
