@@ -252,7 +252,7 @@ def test_prompt_fetch_is_user_initiated_and_enforced_alike(mcp: Mcp, web: Fixtur
     assert "Contents of http://tdm.example/press/new-glasshouse" in allowed.messages[0].content.text
     refused = mcp.run("get_prompt", "fetch", {"url": "http://noai.example/recipes/pastry"})
     assert refused.messages[0].content.text.startswith("Refused:")
-    agents = {r.user_agent for r in ours(web, "tdm.example")}
+    agents = {r.user_agent for r in ours(web, "tdm.example") if r.path == "/press/new-glasshouse"}
     assert agents and all("user-initiated" in a for a in agents)
     with Ledger(db_url) as ledger:
         page = ledger.page("http://tdm.example/press/new-glasshouse")
