@@ -263,7 +263,9 @@ def test_prompt_fetch_is_user_initiated_and_enforced_alike(mcp: Mcp, web: Fixtur
 def test_ledger_rows_and_provenance_resource(mcp: Mcp, db_url: str) -> None:
     url = "http://open.example/about"
     assert not mcp.call("fetch", url=url).is_error
-    mcp.call("fetch", url="http://agents.example/members/plot-allocations")
+    for refused_url in ("http://agents.example/members/plot-allocations", "http://noai.example/recipes/bread",
+                        "http://pay.example/articles/comet-season"):
+        assert mcp.call("fetch", url=refused_url).is_error
     with Ledger(db_url) as ledger:
         page = ledger.page(url)
         assert page is not None and page["text"] and page["decisions"]["ai-input"]["allowed"] is True
