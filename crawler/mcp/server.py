@@ -214,9 +214,9 @@ def build_server(config: ServerConfig) -> MCPServer[Any]:
         description="Fetch a URL the user gives and put its text into the conversation (user-initiated; "
                     "the same norms apply).",
     )
-    async def fetch_prompt(url: str, purpose: str | None = None) -> list[dict[str, Any]]:
+    async def fetch_prompt(url: str, ctx: Context, purpose: str | None = None) -> list[dict[str, Any]]:
         try:
-            out = await get_page(None, url, purpose_of(purpose), "user")
+            out = await get_page(ctx, url, purpose_of(purpose), "user")
         except (ToolFailure, ValueError) as exc:
             return [{"role": "user", "content": f"Failed to fetch {url}: {exc}"}]
         except (LedgerError, sa.exc.SQLAlchemyError):

@@ -68,6 +68,7 @@ def test_tools_prompt_and_resource_template_are_declared(mcp: Mcp) -> None:
     assert shape.read_only_hint is True and shape.open_world_hint is False
     prompts = mcp.run("list_prompts").prompts
     assert [p.name for p in prompts] == ["fetch"]
+    assert [(a.name, a.required) for a in prompts[0].arguments] == [("url", True), ("purpose", False)]
     templates = mcp.run("list_resource_templates").resource_templates
     assert [t.uri_template for t in templates] == ["ledger://page/{url}"]
 
