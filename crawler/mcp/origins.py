@@ -19,6 +19,8 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
+import anyio
+
 from crawler.mcp.config import Initiated, ServerConfig
 from crawler.mcp.fetcher import HttpFetcher
 from crawler.mcp.pacing import OriginPacer
@@ -161,6 +163,7 @@ class OriginDocs:
                 continue
             body, truncated = answer.body, answer.truncated
             break
-        signal_id = self.recorder.signal(initiated_by.get(), origin=origin_of(url), kind=kind, url=url,
-                                         status=status, body=body, error=error)
+        initiated = initiated_by.get()
+        signal_id = await anyio.to_thread.run_sync(lambda: self.recorder.signal(
+            initiated, origin=origin_of(url), kind=kind, url=url, status=status, body=body, error=error))
         return Fetched(url, current, status, body, error, redirects, truncated, signal_id)

@@ -22,6 +22,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urljoin
 
+import anyio
+
 from crawler.ledger import (
     FetchRecord,
     PageRecord,
@@ -127,13 +129,13 @@ class Pipeline:
             if too_slow(floor):
                 reason = (f"robots.txt asks for {floor:g} s between requests, more than fairfetch waits "
                           f"({MAX_FLOOR:g} s): origin not fetched")
-                self._log(initiated, current, "refused", reason, None)
+                await self._log(initiated, current, "refused", reason, None)
                 return PageOutcome(url, current, purpose, initiated, False, reason,
                                    decided_by=_crawl_delay_evidence(origin, floor), origin=origin)
             verdict = evaluate(current, user_agent=token, purposes=(purpose,), robots=origin.robots,
                                licenses=origin.licenses, tdmrep=origin.tdmrep, grants=grants)
             if not verdict.fetch.allowed:
-                self._log(initiated, current, "refused", verdict.fetch.reason, None)
+                await self._log(initiated, current, "refused", verdict.fetch.reason, None)
                 return PageOutcome(url, current, purpose, initiated, False, verdict.fetch.reason,
                                    decided_by=decider(verdict, purpose), verdict=verdict, origin=origin)
             headers: dict[str, str] = {}
@@ -151,7 +153,7 @@ class Pipeline:
                                                  user_agent=self.config.user_agent(initiated))
             except TooEarly as exc:
                 raise ToolFailure(str(exc)) from None
-            self._failed(answer, initiated)
+            await self._failed(answer, initiated)
             status = answer.status
             assert status is not None
             location = answer.header("location")
@@ -159,13 +161,13 @@ class Pipeline:
                 target = urldefrag(urljoin(current, location.strip()))[0]
                 if target in chain:
                     reason = f"redirect loop: {' -> '.join([*chain, target])}"[:500]
-                    self._log(initiated, current, "error", reason, status)
+                    await self._log(initiated, current, "error", reason, status)
                     raise ToolFailure(reason)
                 if len(chain) > limits.max_redirects:
                     reason = f"more than {limits.max_redirects} redirects from {url}"
-                    self._log(initiated, current, "error", reason, status)
+                    await self._log(initiated, current, "error", reason, status)
                     raise ToolFailure(reason)
-                self._log(initiated, current, "redirected", f"HTTP {status} to {location.strip()}", status)
+                await self._log(initiated, current, "redirected", f"HTTP {status} to {location.strip()}", status)
                 await self._check_target(target, initiated, first=False)
                 chain.append(target)
                 current = target
@@ -174,21 +176,21 @@ class Pipeline:
                 payment = payment_answer(answer.header("crawler-price") or "", grants,
                                          paid_already=paid is not None)
                 if payment.refusal is not None:
-                    self._log(initiated, current, "refused", payment.refusal, 402)
+                    await self._log(initiated, current, "refused", payment.refusal, 402)
                     gated = evaluate(current, user_agent=token, purposes=(purpose,), robots=origin.robots,
                                      status=402, headers=answer.headers, grants=grants)
                     return PageOutcome(url, current, purpose, initiated, False, payment.refusal,
                                        decided_by=decider(gated, purpose), verdict=gated, status=402,
                                        origin=origin, headers=header_lines(answer.headers))
-                self._log(initiated, current, "fetched", payment.note, 402)
+                await self._log(initiated, current, "fetched", payment.note, 402)
                 paid = payment.price or True
                 continue
             if not (200 <= status < 300 or status in GATE_STATUSES):
-                self._log(initiated, current, "error", f"HTTP {status}", status)
+                await self._log(initiated, current, "error", f"HTTP {status}", status)
                 raise ToolFailure(f"{current} answered HTTP {status}: no page to give")
             if answer.truncated:
                 reason = f"page larger than {limits.page_max_bytes} bytes: not read past the limit, not used"
-                self._log(initiated, current, "error", reason, status)
+                await self._log(initiated, current, "error", reason, status)
                 raise ToolFailure(reason)
             return await self._judge(url, current, purpose, initiated, origin, answer)
 
@@ -202,18 +204,18 @@ class Pipeline:
             if not self.config.allow_private and "address" in str(exc):
                 reason += " (start the server with --allow-private to fetch from your own network)"
             if url:
-                self._log(initiated, url, "refused", reason, None)
+                await self._log(initiated, url, "refused", reason, None)
             raise ToolFailure(reason) from None
         except Unresolvable as exc:
-            self._log(initiated, url, "error", f"dns: {exc}", None)
+            await self._log(initiated, url, "error", f"dns: {exc}", None)
             raise ToolFailure(f"{hop}dns: {exc}") from None
 
-    def _failed(self, answer: Answer, initiated: Initiated) -> None:
+    async def _failed(self, answer: Answer, initiated: Initiated) -> None:
         if answer.refused is not None:
-            self._log(initiated, answer.url, "refused", f"refused: {answer.refused}", None)
+            await self._log(initiated, answer.url, "refused", f"refused: {answer.refused}", None)
             raise ToolFailure(f"refused: {answer.refused}")
         if answer.error is not None:
-            self._log(initiated, answer.url, "error", answer.error, None)
+            await self._log(initiated, answer.url, "error", answer.error, None)
             raise ToolFailure(f"{answer.url}: {answer.error}")
 
     # --- after the response ---------------------------------------------------------------
@@ -273,17 +275,18 @@ class Pipeline:
         elif permitted and (ctype in _TEXT_TYPES or ctype.startswith("text/")):
             outcome.text = outcome.html = body_text
         elif permitted:
-            self._log(initiated, final, "error", f"unsupported content type {ctype or 'unknown'}", status)
+            await self._log(initiated, final, "error", f"unsupported content type {ctype or 'unknown'}", status)
             raise ToolFailure(f"{final} is {ctype or 'of unknown type'}: only HTML and text pages are given back")
         if final != url:
             metadata["redirected_from"] = [url]
         metadata["initiated"] = "user-initiated" if initiated == "user" else "autonomous"
         outcome.source = _source(verdict, outcome, classification)
         reason = outcome.reason
-        self.recorder.page(PageRecord(
+        crawl_id = await anyio.to_thread.run_sync(self.recorder.crawl_id, initiated)
+        record = PageRecord(
             url=final,
             canonical_url=outcome.extracted.canonical_url if outcome.extracted else None,
-            crawl_id=self.recorder.crawl_id(initiated),
+            crawl_id=crawl_id,
             fetched_at=outcome.fetched_at,
             status=status,
             content_hash=hashlib.sha256(answer.body).hexdigest(),
@@ -298,13 +301,16 @@ class Pipeline:
             platform=getattr(classification, "platform", None),
             user_agent=self.config.user_agent(initiated),
             purposes=[purpose.value],
-            fetch=FetchRecord(crawl_id=self.recorder.crawl_id(initiated), url=final, at=outcome.fetched_at,
+            fetch=FetchRecord(crawl_id=crawl_id, url=final, at=outcome.fetched_at,
                               outcome="fetched" if permitted else "refused", reason=reason[:500], status=status),
-        ))
+        )
+        await anyio.to_thread.run_sync(self.recorder.page, record)
         return outcome
 
-    def _log(self, initiated: Initiated, url: str, outcome: Any, reason: str, status: int | None) -> None:
-        self.recorder.fetch(initiated, url, outcome, reason, status)
+    async def _log(self, initiated: Initiated, url: str, outcome: Any, reason: str, status: int | None) -> None:
+        # The ledger is synchronous (SQLAlchemy): written from a worker thread, the event loop
+        # keeps serving the other clients while a database is slow.
+        await anyio.to_thread.run_sync(lambda: self.recorder.fetch(initiated, url, outcome, reason, status))
 
 
 def decider(verdict: Verdict, purpose: Usage) -> Evidence | None:

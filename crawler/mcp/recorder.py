@@ -8,6 +8,7 @@ snapshots and the pages say who initiated them, as the User-Agent did.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from crawler import __version__
@@ -24,32 +25,37 @@ class Recorder:
         run = new_crawl_id()
         self.crawl_ids: dict[str, str] = {"agent": f"mcp-{run}-auto", "user": f"mcp-{run}-user"}
         self._started: set[str] = set()
+        self._lock = threading.Lock()  # writes come from worker threads (see crawler.mcp.pipeline)
 
     def close(self) -> None:
         self.ledger.close()
 
     def crawl_id(self, initiated: Initiated) -> str:
         crawl_id = self.crawl_ids[initiated]
-        if crawl_id not in self._started:
-            c = self.config
-            g = c.grants
-            self.ledger.start_crawl(
-                crawl_id,
-                user_agent=c.user_agent(initiated),
-                purposes=[c.purpose.value],
-                seeds=[],
-                settings={
-                    "mode": "mcp",
-                    "initiated": INITIATED_LABEL[initiated],
-                    "version": __version__,
-                    "token": c.token,
-                    "max_price": None if g.max_price is None else f"{g.currency} {g.max_price}",
-                    "license_servers": sorted(g.license_tokens),  # never the tokens themselves
-                    "allow_private": c.allow_private,
-                },
-            )
-            self._started.add(crawl_id)
+        with self._lock:
+            if crawl_id not in self._started:
+                self._start(initiated, crawl_id)
         return crawl_id
+
+    def _start(self, initiated: Initiated, crawl_id: str) -> None:
+        c = self.config
+        g = c.grants
+        self.ledger.start_crawl(
+            crawl_id,
+            user_agent=c.user_agent(initiated),
+            purposes=[c.purpose.value],
+            seeds=[],
+            settings={
+                "mode": "mcp",
+                "initiated": INITIATED_LABEL[initiated],
+                "version": __version__,
+                "token": c.token,
+                "max_price": None if g.max_price is None else f"{g.currency} {g.max_price}",
+                "license_servers": sorted(g.license_tokens),  # never the tokens themselves
+                "allow_private": c.allow_private,
+            },
+        )
+        self._started.add(crawl_id)
 
     def signal(
         self, initiated: Initiated, *, origin: str, kind: str, url: str,
