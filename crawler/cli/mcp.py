@@ -7,6 +7,12 @@ import os
 from typing import Any
 
 from crawler import DEFAULT_TOKEN, PROJECT_URL
+from crawler.cli.agreement import (
+    add_budget_option,
+    add_identity_options,
+    budget_settings,
+    identity_settings,
+)
 from crawler.cli.output import err_console, fail
 from norms.model import SignalError, Usage
 
@@ -43,7 +49,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--user-agent", default=DEFAULT_TOKEN, metavar="TOKEN",
                    help=f"product token matched against robots.txt groups (default {DEFAULT_TOKEN})")
     p.add_argument("--contact", default=PROJECT_URL, metavar="URL", help="contact URL in the User-Agent")
-    p.add_argument("--max-price", metavar='"USD x"', help="most to pay per page (HTTP 402); without it nothing is paid")
+    p.add_argument("--max-price", metavar='"USD x"',
+                   help="most to pay per page (HTTP 402, needs --signing-key); without it nothing is paid")
     p.add_argument("--license-token", action="append", default=[], metavar="SERVER=TOKEN",
                    help="an RSL licence token held for a licence server (repeatable)")
     p.add_argument("--allow-private", action="store_true",
@@ -52,6 +59,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--max-bytes", type=int, default=10 * 1024 * 1024, metavar="N",
                    help="a page larger than this is not read (default 10 MiB)")
     p.add_argument("--json", action="store_true", help="print the server's settings as JSON on stderr at start")
+    add_budget_option(p)
+    add_identity_options(p)
     p.set_defaults(func=run)
 
 
@@ -77,10 +86,13 @@ def config_from(args: argparse.Namespace) -> Any:
         grants = build_grants(args.max_price, tokens)
     except SignalError as exc:
         raise ValueError(str(exc)) from exc
+    budget = budget_settings(args).get("FAIRFETCH_BUDGET")
+    identity = identity_settings(args)
     return ServerConfig(
         token=token, contact=args.contact, purpose=Usage(args.purpose or Usage.AI_INPUT.value), grants=grants,
         db_url=args.db or os.environ.get(DB_ENV) or None, allow_private=args.allow_private,
-        limits=Limits(page_timeout=args.timeout, page_max_bytes=args.max_bytes),
+        limits=Limits(page_timeout=args.timeout, page_max_bytes=args.max_bytes), budget=budget,
+        signing_key=identity.get("FAIRFETCH_SIGNING_KEY"), signature_agent=identity.get("FAIRFETCH_SIGNATURE_AGENT"),
     )
 
 

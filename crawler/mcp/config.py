@@ -10,10 +10,13 @@ enforced the same way for both.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from crawler import DEFAULT_TOKEN, PROJECT_URL, __version__
 from norms.model import Grants, Usage
+
+if TYPE_CHECKING:
+    from crawler.payment import Wallet
 
 Initiated = Literal["agent", "user"]
 
@@ -49,7 +52,24 @@ class ServerConfig:
     db_url: str | None = None
     allow_private: bool = False
     limits: Limits = field(default_factory=Limits)
+    budget: str | None = None  # "USD 5": the most this server run may spend (Pay Per Crawl)
+    signing_key: str | None = None  # Web Bot Auth key file: without it no price is ever offered
+    signature_agent: str | None = None
 
-    def user_agent(self, initiated: Initiated) -> str:
-        """``fairfetch/0.1.0 (+contact; MCP; autonomous)``: the token first, so robots.txt groups match."""
-        return f"{self.token}/{__version__} (+{self.contact}; MCP; {INITIATED_LABEL[initiated]})"
+    def user_agent(self, initiated: Initiated, tokens: tuple[str, ...] = ()) -> str:
+        """``fairfetch-ai/0.1.0 (+contact; MCP; autonomous)``: the tokens first, so robots.txt groups match.
+
+        ``tokens`` are the purpose tokens a page request goes out under
+        (``norms.purposes.request_tokens``), as in a crawl; signal documents go
+        out under the base token.
+        """
+        products = " ".join(f"{t}/{__version__}" for t in (tokens or (self.token,)))
+        return f"{products} (+{self.contact}; MCP; {INITIATED_LABEL[initiated]})"
+
+    def wallet(self) -> Wallet:
+        """What this server may pay, as a crawl's wallet (``crawler.payment``)."""
+        from crawler.session import build_wallet
+
+        return build_wallet(None if self.grants.max_price is None else
+                            f"{self.grants.currency} {self.grants.max_price}", self.budget,
+                            signing=self.signing_key is not None)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import anyio
@@ -28,6 +29,9 @@ import httpx
 
 from crawler.checker.fetch import proxy_for
 from crawler.checker.guard import Refused, Target, Unresolvable, guard
+
+if TYPE_CHECKING:
+    from crawler.identity.signing import RequestSigner
 
 __all__ = ["Answer", "HttpFetcher", "Refused", "Unresolvable"]
 
@@ -52,9 +56,10 @@ class Answer:
 class HttpFetcher:
     """Async GETs with the guard, a deadline and a byte cap; one connection pool per proxy."""
 
-    def __init__(self, *, user_agent: str, allow_private: bool = False) -> None:
+    def __init__(self, *, user_agent: str, allow_private: bool = False, signer: RequestSigner | None = None) -> None:
         self.user_agent = user_agent
         self.allow_private = allow_private
+        self.signer = signer  # Web Bot Auth: every request signed as it leaves, as the crawler does
         self._clients: dict[str | None, httpx.AsyncClient] = {}
 
     async def aclose(self) -> None:
@@ -125,17 +130,10 @@ class HttpFetcher:
         if target.pinned and target.scheme == "https":
             extensions["sni_hostname"] = target.host
         client = self._client(proxy)
-        request = client.build_request(
-            "GET",
-            request_url,
-            headers={
-                **extra,
-                "Host": target.host_header,
-                "User-Agent": user_agent,
-                "Accept-Encoding": "identity",
-            },
-            extensions=extensions,
-        )
+        headers = {**extra, "Host": target.host_header, "User-Agent": user_agent, "Accept-Encoding": "identity"}
+        if self.signer is not None:
+            headers.update(self.signer.sign("GET", target.url, headers))
+        request = client.build_request("GET", request_url, headers=headers, extensions=extensions)
         response = await client.send(request, stream=True)
         try:
             chunks: list[bytes] = []

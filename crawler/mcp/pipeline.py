@@ -36,24 +36,24 @@ from crawler.mcp.config import Initiated, ServerConfig
 from crawler.mcp.fetcher import Answer, HttpFetcher, Refused, Unresolvable
 from crawler.mcp.origins import OriginDocs, initiated_by
 from crawler.mcp.pacing import OriginPacer, TooEarly
+from crawler.mcp.paying import Payer
 from crawler.mcp.recorder import Recorder
-from crawler.middlewares.enforce import (
-    GATE_STATUSES,
-    license_token_for,
-    page_license_refs,
-    payment_answer,
-)
+from crawler.middlewares.enforce import GATE_STATUSES, license_token_for, page_license_refs
 from crawler.middlewares.politeness import MAX_FLOOR, origin_floor, too_slow
 from crawler.origin_cache import OriginSignals
+from crawler.payment import explain_crawler_error
+from norms.access import format_price
 from norms.evaluate import evaluate
 from norms.html import HtmlDoc, parse_html
 from norms.http import HeaderLines, header_lines
 from norms.model import Evidence, Signal, Usage
+from norms.purposes import evaluate_purposes, request_tokens, tokens_for
 from norms.verdict import Verdict
 
 if TYPE_CHECKING:
     from attribution import Source
     from crawler.extract import Extracted
+    from crawler.identity.signing import RequestSigner
     from norms.access import Price
     from norms.classify import Classification
     from norms.rsl import LicenseSource
@@ -99,7 +99,9 @@ class Pipeline:
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self.recorder = Recorder(config)
-        self.http = HttpFetcher(user_agent=config.user_agent("agent"), allow_private=config.allow_private)
+        self.payer = Payer(config.wallet(), self.recorder)
+        self.http = HttpFetcher(user_agent=config.user_agent("agent"), allow_private=config.allow_private,
+                                signer=_signer(config))
         self.pacer = OriginPacer(config.limits.max_wait)
         self.docs = OriginDocs(config, self.http, self.pacer, self.recorder)
 
@@ -122,18 +124,20 @@ class Pipeline:
         token, grants, limits = self.config.token, self.config.grants, self.config.limits
         current = url
         chain = [url]
-        paid: Price | bool | None = None
+        quote: Price | None = None  # the 402 quote this retry pays exactly (reserved in the wallet)
         while True:
             origin = await self.docs.for_url(current)
-            floor = origin_floor(origin.robots, token)
+            tokens = tokens_for(origin.robots, token, (purpose,))
+            floor = max(origin_floor(origin.robots, t) for t in tokens)
             if too_slow(floor):
                 reason = (f"robots.txt asks for {floor:g} s between requests, more than fairfetch waits "
                           f"({MAX_FLOOR:g} s): origin not fetched")
                 await self._log(initiated, current, "refused", reason, None)
                 return PageOutcome(url, current, purpose, initiated, False, reason,
                                    decided_by=_crawl_delay_evidence(origin, floor), origin=origin)
-            verdict = evaluate(current, user_agent=token, purposes=(purpose,), robots=origin.robots,
-                               licenses=origin.licenses, tdmrep=origin.tdmrep, grants=grants)
+            self.pacer.set_floor(origin.origin, max(floor, self.pacer.floor(origin.origin)))
+            verdict = evaluate_purposes(current, base_token=token, purposes=(purpose,), robots=origin.robots,
+                                        licenses=origin.licenses, tdmrep=origin.tdmrep, grants=grants)
             if not verdict.fetch.allowed:
                 await self._log(initiated, current, "refused", verdict.fetch.reason, None)
                 return PageOutcome(url, current, purpose, initiated, False, verdict.fetch.reason,
@@ -142,17 +146,16 @@ class Pipeline:
             licence_token = license_token_for(verdict, grants.license_tokens)
             if licence_token is not None:
                 headers["Authorization"] = f"License {licence_token}"
-            if paid is not None:
-                from norms.access import pay_per_crawl_headers
-
-                headers.update(pay_per_crawl_headers(paid if isinstance(paid, tuple) else None, grants))
+            offered = self.payer.offer(headers, origin.origin, quote)
             try:
                 async with self.pacer.turn(origin.origin):
-                    answer = await self.http.get(current, timeout=limits.page_timeout,
-                                                 max_bytes=limits.page_max_bytes, headers=headers,
-                                                 user_agent=self.config.user_agent(initiated))
+                    answer = await self.http.get(
+                        current, timeout=limits.page_timeout, max_bytes=limits.page_max_bytes, headers=headers,
+                        user_agent=self.config.user_agent(initiated, request_tokens(token, verdict)))
             except TooEarly as exc:
                 raise ToolFailure(str(exc)) from None
+            finally:
+                self.payer.wallet.release(offered)
             await self._failed(answer, initiated)
             status = answer.status
             assert status is not None
@@ -171,20 +174,27 @@ class Pipeline:
                 await self._check_target(target, initiated, first=False)
                 chain.append(target)
                 current = target
+                quote = None
                 continue
             if status == 402:
-                payment = payment_answer(answer.header("crawler-price") or "", grants,
-                                         paid_already=paid is not None)
-                if payment.refusal is not None:
-                    await self._log(initiated, current, "refused", payment.refusal, 402)
+                refusal, quote = self.payer.payment_required(answer, quote)
+                if refusal is not None:
+                    await self._log(initiated, current, "refused", refusal, 402)
                     gated = evaluate(current, user_agent=token, purposes=(purpose,), robots=origin.robots,
                                      status=402, headers=answer.headers, grants=grants)
-                    return PageOutcome(url, current, purpose, initiated, False, payment.refusal,
+                    return PageOutcome(url, current, purpose, initiated, False, refusal,
                                        decided_by=decider(gated, purpose), verdict=gated, status=402,
                                        origin=origin, headers=header_lines(answer.headers))
-                await self._log(initiated, current, "fetched", payment.note, 402)
-                paid = payment.price or True
+                assert quote is not None
+                await self._log(initiated, current, "fetched",
+                                f"HTTP 402 payment required ({format_price(quote)}): "
+                                "re-requested with crawler-exact-price", 402)
                 continue
+            errors = [v for k, v in answer.headers if k == "crawler-error"]
+            if errors and not 200 <= status < 300:
+                reason = f"HTTP {status} " + "; ".join(explain_crawler_error(c) for c in errors)
+                await self._log(initiated, current, "refused", reason, status)
+                raise ToolFailure(reason)
             if not (200 <= status < 300 or status in GATE_STATUSES):
                 await self._log(initiated, current, "error", f"HTTP {status}", status)
                 raise ToolFailure(f"{current} answered HTTP {status}: no page to give")
@@ -192,6 +202,8 @@ class Pipeline:
                 reason = f"page larger than {limits.page_max_bytes} bytes: not read past the limit, not used"
                 await self._log(initiated, current, "error", reason, status)
                 raise ToolFailure(reason)
+            if 200 <= status < 300 and answer.header("crawler-charged"):
+                await self.payer.charged(initiated, current, origin.origin, answer.header("crawler-charged") or "")
             return await self._judge(url, current, purpose, initiated, origin, answer)
 
     async def _check_target(self, url: str, initiated: Initiated, *, first: bool) -> None:
@@ -236,9 +248,10 @@ class Pipeline:
             page_licenses.append(source)
             if sid is not None:
                 ids.append(sid)
-        verdict = evaluate(final, user_agent=self.config.token, purposes=(purpose,), robots=origin.robots,
-                           licenses=[*licenses, *page_licenses], tdmrep=origin.tdmrep, status=status,
-                           headers=lines, html=doc, grants=self.config.grants)
+        verdict = evaluate_purposes(final, base_token=self.config.token, purposes=(purpose,),
+                                    robots=origin.robots, licenses=[*licenses, *page_licenses],
+                                    tdmrep=origin.tdmrep, status=status, headers=lines, html=doc,
+                                    grants=self.config.grants)
         permitted = bool(verdict.permitted_purposes) and status not in GATE_STATUSES
         outcome = PageOutcome(url, final, purpose, initiated, permitted,
                               verdict.fetch.reason if permitted or not verdict.fetch.allowed else f"HTTP {status}",
@@ -299,7 +312,7 @@ class Pipeline:
             source_class=getattr(classification, "source_class", None),
             page_role=getattr(classification, "page_role", None),
             platform=getattr(classification, "platform", None),
-            user_agent=self.config.user_agent(initiated),
+            user_agent=self.config.user_agent(initiated, request_tokens(self.config.token, verdict)),
             purposes=[purpose.value],
             fetch=FetchRecord(crawl_id=crawl_id, url=final, at=outcome.fetched_at,
                               outcome="fetched" if permitted else "refused", reason=reason[:500], status=status),
@@ -311,6 +324,15 @@ class Pipeline:
         # The ledger is synchronous (SQLAlchemy): written from a worker thread, the event loop
         # keeps serving the other clients while a database is slow.
         await anyio.to_thread.run_sync(lambda: self.recorder.fetch(initiated, url, outcome, reason, status))
+
+
+def _signer(config: ServerConfig) -> RequestSigner | None:
+    if not config.signing_key:
+        return None
+    from crawler.identity.keys import load_signing_key
+    from crawler.identity.signing import RequestSigner
+
+    return RequestSigner(load_signing_key(config.signing_key), config.signature_agent or "")
 
 
 def decider(verdict: Verdict, purpose: Usage) -> Evidence | None:

@@ -7,6 +7,7 @@ relays every other host to the fixture web, so one server meets both.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from fixtures.identity import TEST_KEY_FILE
 from fixtures.web import FixtureWeb
 from tests.crawler.crawlrun import FAIRFETCH, REPO
 from tests.mcp.hostile import HOST, Hostile, hostile_proxy
@@ -49,10 +51,14 @@ def served(hostile: Hostile, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     env = {**os.environ, "http_proxy": hostile.proxy_url, "HTTP_PROXY": hostile.proxy_url,
            "no_proxy": "", "NO_PROXY": "", "PYTHONPATH": str(REPO)}
     log = tmp_path_factory.mktemp("mcp-http-log") / "stderr.txt"
+    key = log.parent / "key.jwk"  # the throwaway RFC 9421 key the fixture web's pay.example trusts
+    shutil.copyfile(TEST_KEY_FILE, key)
+    key.chmod(0o600)
     with log.open("w") as err:
         proc = subprocess.Popen(
             [str(FAIRFETCH), "mcp", "--transport", "streamable-http", "--port", str(port), "--db", db,
-             "--timeout", str(TIMEOUT), "--max-bytes", "200000", "--max-price", "USD 0.05"],
+             "--timeout", str(TIMEOUT), "--max-bytes", "200000", "--max-price", "USD 0.05",
+             "--signing-key", str(key), "--signature-agent", "https://bot.example"],
             env=env, cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
         try:
             deadline = time.monotonic() + 30
@@ -138,8 +144,13 @@ def test_http_402_is_paid_within_the_price_ceiling(mcp: Mcp, web: FixtureWeb) ->
     assert not result.is_error, text_of(result)
     assert result.structured_content["obligations"]["payment"] == "USD 0.01"
     asks = [r for r in web.requests_for("pay.example") if r.path == "/articles/dark-skies"]
-    assert [r.status for r in asks] == [402, 200]
-    assert asks[1].headers.get("crawler-max-price") == "USD 0.05"
+    assert [r.status for r in asks] == [402, 200]  # the quote, then the signed exact-price retry
+    assert asks[1].headers.get("crawler-exact-price") == "USD 0.01"
+    assert "crawler-exact-price" in asks[1].headers.get("signature-input", "")
+    # The origin charges: the next page offers the ceiling up front and saves the 402 round trip.
+    assert not mcp.call("fetch", url="http://pay.example/articles/comet-season").is_error
+    ahead = [r for r in web.requests_for("pay.example") if r.path == "/articles/comet-season"]
+    assert [r.status for r in ahead] == [200] and ahead[0].headers.get("crawler-max-price") == "USD 0.05"
 
 
 def test_a_page_declaring_its_charset_only_in_meta_is_read_right(mcp: Mcp) -> None:

@@ -86,8 +86,11 @@ def test_allowed_page_gives_its_text_with_citation_and_obligations(mcp: Mcp, web
     assert data["obligations"] is not None and data["next_start_index"] is None
     schema = next(t for t in mcp.run("list_tools").tools if t.name == "fetch").output_schema
     jsonschema.validate(data, schema)
-    agents = {r.user_agent for r in ours(web, "open.example")}
-    assert agents and all(a.startswith("fairfetch/") and "autonomous" in a for a in agents)
+    # As in a crawl: signal documents under the base token, the page under its purpose's token.
+    agents = {r.path: r.user_agent for r in ours(web, "open.example")}
+    assert agents["/robots.txt"].startswith("fairfetch/0.1.0 (+")
+    assert agents["/news/dredging-plan"].startswith("fairfetch-ai/0.1.0 (+")
+    assert all("MCP; autonomous" in a for a in agents.values())
 
 
 REFUSALS = [
