@@ -12,9 +12,12 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 
+from crawler.ledger import Ledger
+from crawler.ledger.spend import payments
 from fixtures.identity import TEST_KEY_FILE
 from fixtures.web import FixtureWeb
 from tests.crawler.crawlrun import FAIRFETCH, REPO
@@ -45,7 +48,7 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def served(hostile: Hostile, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+def served(hostile: Hostile, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str]]:
     port = free_port()
     db = f"sqlite:///{tmp_path_factory.mktemp('mcp-http') / 'ledger.sqlite'}"
     env = {**os.environ, "http_proxy": hostile.proxy_url, "HTTP_PROXY": hostile.proxy_url,
@@ -70,7 +73,7 @@ def served(hostile: Hostile, tmp_path_factory: pytest.TempPathFactory) -> Iterat
                     if proc.poll() is not None or time.monotonic() > deadline:
                         raise RuntimeError(f"fairfetch mcp did not start: {log.read_text()}") from None
                     time.sleep(0.2)
-            yield f"http://127.0.0.1:{port}/mcp", str(log)
+            yield f"http://127.0.0.1:{port}/mcp", str(log), db
         finally:
             proc.terminate()
             try:
@@ -81,12 +84,12 @@ def served(hostile: Hostile, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 
 @pytest.fixture(scope="module")
-def mcp(served: tuple[str, str]) -> Iterator[Mcp]:
+def mcp(served: tuple[str, str, str]) -> Iterator[Mcp]:
     with http_session(served[0]) as session:
         yield session
 
 
-def test_http_transport_fetches_the_fixture_web_under_the_norms(mcp: Mcp, served: tuple[str, str]) -> None:
+def test_http_transport_fetches_the_fixture_web_under_the_norms(mcp: Mcp, served: tuple[str, str, str]) -> None:
     ok = mcp.call("fetch", url="http://open.example/about")
     assert not ok.is_error and ok.structured_content["allowed"] is True
     refused = mcp.call("fetch", url="http://noai.example/recipes/stock")
@@ -139,7 +142,7 @@ def test_snippet_limit_caps_the_text_before_paging(mcp: Mcp) -> None:
     assert "lighthouse keeper logged every passing ship" not in text_of(result) + text_of(rest)
 
 
-def test_http_402_is_paid_within_the_price_ceiling(mcp: Mcp, web: FixtureWeb) -> None:
+def test_http_402_is_paid_within_the_price_ceiling(mcp: Mcp, web: FixtureWeb, served: tuple[str, str, str]) -> None:
     result = mcp.call("fetch", url="http://pay.example/articles/dark-skies")
     assert not result.is_error, text_of(result)
     assert result.structured_content["obligations"]["payment"] == "USD 0.01"
@@ -151,6 +154,10 @@ def test_http_402_is_paid_within_the_price_ceiling(mcp: Mcp, web: FixtureWeb) ->
     assert not mcp.call("fetch", url="http://pay.example/articles/comet-season").is_error
     ahead = [r for r in web.requests_for("pay.example") if r.path == "/articles/comet-season"]
     assert [r.status for r in ahead] == [200] and ahead[0].headers.get("crawler-max-price") == "USD 0.05"
+    with Ledger(served[2]) as ledger:
+        charges = [(p["url"], p["currency"], Decimal(p["amount"])) for p in payments(ledger)]
+    assert charges == [("http://pay.example/articles/dark-skies", "USD", Decimal("0.01")),
+                       ("http://pay.example/articles/comet-season", "USD", Decimal("0.01"))]
 
 
 def test_a_page_declaring_its_charset_only_in_meta_is_read_right(mcp: Mcp) -> None:
