@@ -27,8 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from http_message_signatures import HTTPMessageSigner, HTTPSignatureKeyResolver, algorithms
+from http_message_signatures import HTTPMessageSigner, algorithms
 
 from crawler.identity.keys import IdentityError, SigningKey
 
@@ -38,17 +37,6 @@ LABEL = "sig1"
 VALIDITY_SECONDS = 60  # the draft recommends short-lived signatures; a minute covers clock skew
 PRICE_HEADERS = ("crawler-max-price", "crawler-exact-price")
 SIGNATURE_HEADERS = ("Signature-Agent", "Signature-Input", "Signature")
-
-
-class _OneKey(HTTPSignatureKeyResolver):
-    def __init__(self, key: SigningKey) -> None:
-        self.key = key
-
-    def resolve_private_key(self, key_id: str) -> Ed25519PrivateKey:
-        return self.key.private
-
-    def resolve_public_key(self, key_id: str) -> Ed25519PublicKey:
-        return self.key.public
 
 
 @dataclass
@@ -82,7 +70,7 @@ class RequestSigner:
         self.key = key
         self.agent_url = check_agent_url(agent_url)
         self.validity = validity
-        self._signer = HTTPMessageSigner(signature_algorithm=algorithms.ED25519, key_resolver=_OneKey(key))
+        self._signer = HTTPMessageSigner(signature_algorithm=algorithms.ED25519)
 
     def covered(self, headers: Mapping[str, str]) -> list[str]:
         names = {name.lower() for name in headers}
@@ -104,7 +92,9 @@ class RequestSigner:
         created = datetime.datetime.fromtimestamp(
             int(now if now is not None else datetime.datetime.now().timestamp()), tz=datetime.UTC
         )
-        self._signer.sign(
+        # prepare() builds and checks the signature base; apply() would build it a second
+        # time to check the message did not change meanwhile, which it cannot here (half the cost).
+        prepared = self._signer.prepare(
             message,
             key_id=self.key.keyid,
             created=created,
@@ -114,4 +104,7 @@ class RequestSigner:
             tag=TAG,
             covered_component_ids=self.covered(fields),
         )
+        signature = base64.b64encode(self.key.private.sign(prepared.signature_base)).decode("ascii")
+        message.headers["Signature-Input"] = f"{prepared.label}={prepared.signature_params}"
+        message.headers["Signature"] = f"{prepared.label}=:{signature}:"
         return {name: message.headers[name] for name in SIGNATURE_HEADERS}

@@ -65,6 +65,7 @@ def _crawl(web: FixtureWeb, workdir: Path, signed: bool, seeds: list[str], key: 
     return _run("signed" if signed else "unsigned", command, web, workdir, 600)
 
 
+@pytest.mark.timeout(1800)
 def test_crawl_pages_per_second_signed_vs_unsigned(benchmark: BenchmarkFixture) -> None:
     runs: dict[bool, list[CrawlRun]] = {False: [], True: []}
     with tempfile.TemporaryDirectory(prefix="sign-bench-") as tmp, \
