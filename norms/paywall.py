@@ -254,9 +254,7 @@ def detect_paywall(html: str | bytes | HtmlDoc, url: str) -> PaywallReport:
     closed_parts = [m for m in found if m.is_part and m.free is not True]
     root = doc.root
     selectors, unlocated = locate(closed_parts, root)
-    report.unlocated = unlocated
-    for miss in unlocated:
-        warnings.append(f"{miss.element}: {miss.rule}")
+    report.unlocated = unlocated  # reported there and in the evidence, not as warnings
 
     if closed_parts and not unlocated:
         report.selectors = selectors
