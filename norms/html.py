@@ -57,14 +57,7 @@ class HtmlDoc:
         return [s for s in self.scripts if s.type == key]
 
 
-def _in_head(el: etree._Element) -> bool:
-    for anc in el.iterancestors():
-        tag = anc.tag if isinstance(anc.tag, str) else ""
-        if tag.lower() == "head":
-            return True
-    return False
-
-
+_HEAD_ELEMENTS = etree.XPath("//head//meta | //head//link | //head//script")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 
@@ -89,7 +82,12 @@ def decode_html(data: bytes) -> str:
 
 
 def parse_html(html: str | bytes | HtmlDoc | None) -> HtmlDoc:
-    """Parse ``html`` leniently. Never raises: broken markup yields what lxml recovers."""
+    """Parse ``html`` leniently. Never raises: broken markup yields what lxml recovers.
+
+    ``metas``, ``links`` and ``scripts`` hold each distinct element once (its
+    first occurrence), so their size is bounded by what a page *says*, not by
+    how often it repeats it.
+    """
     if isinstance(html, HtmlDoc):
         return html
     if html is None:
@@ -104,23 +102,33 @@ def parse_html(html: str | bytes | HtmlDoc | None) -> HtmlDoc:
     except (etree.ParserError, ValueError):
         return HtmlDoc(root=None)
     doc = HtmlDoc(root=root)
+    # Membership in <head> by one set built from the head's own elements: no ancestor walk per element.
+    in_head = set(_HEAD_ELEMENTS(root))
+    # A repeated element (the same tag pasted thousands of times) is kept once, at its first line:
+    # it says nothing new, and every reader would otherwise pay for each copy.
+    seen: set[tuple[str, str | None, str | None, str | None, bool]] = set()
     for el in root.iter("meta", "link", "script"):
         tag = el.tag
+        get = el.get
         if tag == "meta":
-            name = el.get("name") or el.get("property") or el.get("http-equiv") or ""
-            if name:
-                doc.metas.append(
-                    Meta(name.strip().lower(), (el.get("content") or "").strip(), _in_head(el), el.sourceline)
-                )
+            name = get("name") or get("property") or get("http-equiv") or ""
+            key = ("meta", name, get("content"), None, el in in_head)
+            if name and key not in seen:
+                seen.add(key)
+                doc.metas.append(Meta(name.strip().lower(), (key[2] or "").strip(), key[4], el.sourceline))
         elif tag == "link":
-            rel = tuple((el.get("rel") or "").lower().split())
-            if rel:
-                doc.links.append(
-                    Link(rel, (el.get("href") or "").strip(), (el.get("type") or "").strip().lower(),
-                         _in_head(el), el.sourceline)
-                )
+            key = ("link", get("rel"), get("href"), get("type"), el in in_head)
+            if key[1] and key not in seen:
+                seen.add(key)
+                rel = tuple(key[1].lower().split())
+                if rel:
+                    doc.links.append(Link(rel, (key[2] or "").strip(), (key[3] or "").strip().lower(), key[4],
+                                          el.sourceline))
         else:
-            stype = (el.get("type") or "").strip().lower()
+            stype = (get("type") or "").strip().lower()
             if stype and stype not in ("text/javascript", "module", "application/javascript"):
-                doc.scripts.append(Script(stype, el.text or "", el.sourceline))
+                key = ("script", stype, el.text, None, False)
+                if key not in seen:
+                    seen.add(key)
+                    doc.scripts.append(Script(stype, el.text or "", el.sourceline))
     return doc

@@ -49,7 +49,7 @@ from norms.model import (
     Statement,
     Usage,
 )
-from norms.paywall_markup import Marking, Unlocated, compiled, locate, markings
+from norms.paywall_markup import Unlocated, compiled, locate, markings
 from norms.robots_tags import DEFAULT_SNIPPET_CHARS
 
 #: Below this many characters of text, the walled part is taken as not delivered
@@ -271,7 +271,8 @@ def detect_paywall(html: str | bytes | HtmlDoc, url: str) -> PaywallReport:
                      rule=miss.rule + (present if report.text_present else ""))
         )
     decisive = closed_parts + closed_works if not report.whole_page else closed_works + closed_parts
-    located = {id(m) for m in closed_parts} - {id(m) for m in closed_parts if _unlocated_part(m, unlocated)}
+    missing = {(u.element, u.raw) for u in unlocated}
+    located = {id(m) for m in closed_parts if (m.element, m.raw) not in missing}
     for m in decisive:
         if report.whole_page and m.is_part and id(m) not in located:
             continue  # already explained by its Unlocated evidence
@@ -307,10 +308,6 @@ def detect_paywall(html: str | bytes | HtmlDoc, url: str) -> PaywallReport:
         report.paywalled, report.strength = True, "vendor"
     report.evidence.extend(vendor)
     return report
-
-
-def _unlocated_part(part: Marking, unlocated: list[Unlocated]) -> bool:
-    return any(u.element == part.element and u.raw == part.raw for u in unlocated)
 
 
 def remove_parts(html: str | bytes | HtmlDoc, selectors: Sequence[str]) -> str:

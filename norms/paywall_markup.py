@@ -204,8 +204,15 @@ def _microdata_markings(doc: HtmlDoc) -> list[Marking]:
 
 
 def markings(doc: HtmlDoc, warnings: list[str]) -> list[Marking]:
-    """Every paywall marking of the page: JSON-LD first, then microdata/RDFa, in document order."""
-    return _jsonld_markings(doc, warnings) + _microdata_markings(doc)
+    """Every distinct paywall marking of the page: JSON-LD first, then microdata/RDFa, in document order.
+
+    A marking repeated (the same block pasted a thousand times) is kept once,
+    at its first place: it says nothing new, and each one costs evidence.
+    """
+    unique: dict[tuple[object, ...], Marking] = {}
+    for m in _jsonld_markings(doc, warnings) + _microdata_markings(doc):
+        unique.setdefault((m.is_part, m.free, m.flagged, m.raw, tuple(m.selectors)), m)
+    return list(unique.values())
 
 
 #: Why a walled part cannot be located; each has its own evidence rule and checker problem.
@@ -246,6 +253,7 @@ def locate(parts: list[Marking], root: lxml.html.HtmlElement) -> tuple[list[str]
     """
     usable: list[str] = []
     unlocated: list[Unlocated] = []
+    found: dict[str, bool] = {}  # each distinct selector is matched against the page once
     for part in parts:
         if not part.selectors:
             unlocated.append(Unlocated(kind="no-selector", element=part.element, raw=part.raw))
@@ -254,7 +262,7 @@ def locate(parts: list[Marking], root: lxml.html.HtmlElement) -> tuple[list[str]
             matcher = compiled(sel)
             if matcher is None:
                 unlocated.append(Unlocated(kind="invalid-selector", element=part.element, raw=part.raw, selector=sel))
-            elif not _matches_any(matcher, root):
+            elif not found.setdefault(sel, _matches_any(matcher, root)):
                 unlocated.append(Unlocated(kind="selector-matches-nothing", element=part.element, raw=part.raw, selector=sel))
             elif sel not in usable:
                 usable.append(sel)
