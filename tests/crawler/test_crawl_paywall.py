@@ -1,6 +1,7 @@
 """End to end: paywall markup that does not locate its walled parts keeps the paid text out of the ledger.
 
-One ``fairfetch crawl`` of paywall.example (purpose ``ai-input``), judged from
+One ``fairfetch crawl`` of paywall.example (and of a page whose licence
+discovery meets targets that are not URLs) (purpose ``ai-input``), judged from
 outside: the fixture server's request log and the raw bytes of the SQLite
 ledger. The site has four pages whose markup says "not free" while naming a
 ``hasPart`` selector that matches nothing, one that is not CSS, none at all,
@@ -24,6 +25,7 @@ from tests.crawler.crawlrun import CrawlRun, run_crawl
 pytestmark = pytest.mark.slow
 
 HOST = "paywall.example"
+BROKEN_LINKS = "http://rsl-link.example/bulletin/broken-links"
 REASONS = {
     "/news/harbour-levy": "'.paywalled-body' matches nothing in the page",
     "/news/pier-repairs": "'div[class=' is not a valid CSS selector",
@@ -36,7 +38,8 @@ REASONS = {
 def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FixtureWeb, CrawlRun, Path]]:
     db = Path(tmp_path_factory.mktemp("paywall")) / "ledger.sqlite"
     with FixtureWeb() as web:
-        run = run_crawl(web, [f"http://{HOST}/"], f"sqlite:///{db}", "--purpose", "ai-input")
+        seeds = [f"http://{HOST}/", BROKEN_LINKS]
+        run = run_crawl(web, seeds, f"sqlite:///{db}", "--purpose", "ai-input", "--depth", "1")
         assert run.returncode == 0, run.stderr[-3000:]
         yield web, run, db
 
@@ -73,3 +76,17 @@ def test_located_parts_still_leave_the_free_text_usable(crawl: tuple[FixtureWeb,
     assert page["text"] and page["decisions"]["ai-input"]["allowed"] is True
     first_line = page["text"].splitlines()[0]
     assert first_line.encode() in ledger_bytes(db)  # the byte search can see stored text
+
+
+def test_unreadable_licence_targets_are_warnings_not_a_lost_page(crawl: tuple[FixtureWeb, CrawlRun, Path]) -> None:
+    """A ``Link`` header and a ``<link href>`` pointing at ``http://a]/...`` are skipped and noted; the valid
+    licence beside them still decides, and the page is stored."""
+    web, run, _ = crawl
+    page = pages(run)[BROKEN_LINKS]
+    assert page["text"] and page["decisions"]["ai-input"]["allowed"] is True
+    warnings = page["metadata"]["signal_warnings"]
+    assert len(warnings) == 2 and all("is not a URL; skipped" in w for w in warnings)
+    assert any("http://a]/l.xml" in w for w in warnings) and any("https://a]/rsl.xml" in w for w in warnings)
+    assert any(e["signal"] == "rsl" for e in page["evidence"])  # the valid licence was read
+    assert {r.path for r in web.requests_for("rsl-link.example")} >= {"/bulletin/broken-links", "/terms/rsl.xml"}
+    assert run.summary["errors"] in ({}, 0) or not any(run.summary["errors"].values())
