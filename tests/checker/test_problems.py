@@ -160,3 +160,16 @@ def test_walled_parts_that_cannot_be_located_are_errors_with_a_fix(page: str, ki
     # What every AI crawler is told: the page is paywalled as a whole.
     gpt = next(a for a in report.agents if a.agent == "GPTBot")
     assert gpt.usages["ai-input"].allowed is False and gpt.usages["ai-input"].signal == "paywall"
+
+
+def test_a_licence_url_that_is_not_a_url_is_an_unreadable_licence() -> None:
+    with local_site({}) as site:
+        site.routes.update({
+            "/robots.txt": Reply(200, "License: http://a]/licence.xml\nUser-agent: *\nAllow: /\n", TEXT),
+            "/page": Reply(200, "<html><body><p>text</p></body></html>", (("Content-Type", "text/html"),)),
+        })
+        report = check(site.base + "/page", limits=LIMITS)
+    [found] = [p for p in report.problems if p.kind == "rsl-unreadable"]
+    assert "is not a URL" in found.message and found.severity == "error"
+    gpt = next(a for a in report.agents if a.agent == "GPTBot")
+    assert gpt.usages["ai-input"].allowed is False  # a declared licence nobody can read: unlicensed
