@@ -8,6 +8,7 @@ lxml, which trafilatura already brings) and each signal reader works on the
 from __future__ import annotations
 
 import codecs
+import html as html_lib
 import re
 from dataclasses import dataclass, field
 
@@ -47,6 +48,9 @@ class HtmlDoc:
     metas: list[Meta] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
     scripts: list[Script] = field(default_factory=list)
+    #: Set when the parser stopped early (nesting beyond libxml2's depth limit): ``metas`` then
+    #: also holds the ``<meta>`` tags found in the raw text after the cut (line ``None``).
+    truncated: str | None = None
 
     def meta(self, name: str) -> list[Meta]:
         key = name.lower()
@@ -97,11 +101,15 @@ def parse_html(html: str | bytes | HtmlDoc | None) -> HtmlDoc:
     text = _XML_DECLARATION.sub("", text, count=1)
     if not text.strip():
         return HtmlDoc(root=None)
+    parser = lxml.html.HTMLParser()
     try:
-        root = lxml.html.document_fromstring(text)
+        root = lxml.html.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError):
         return HtmlDoc(root=None)
     doc = HtmlDoc(root=root)
+    cut = next((e for e in parser.error_log if e.type_name == "ERR_RESOURCE_LIMIT"), None)
+    if cut is not None:
+        doc.truncated = f"the page nests too deeply to parse past line {cut.line} ({cut.message})"
     # Membership in <head> by one set built from the head's own elements: no ancestor walk per element.
     in_head = set(_HEAD_ELEMENTS(root))
     # A repeated element (the same tag pasted thousands of times) is kept once, at its first line:
@@ -131,4 +139,28 @@ def parse_html(html: str | bytes | HtmlDoc | None) -> HtmlDoc:
                 if key not in seen:
                     seen.add(key)
                     doc.scripts.append(Script(stype, el.text or "", el.sourceline))
+    if doc.truncated is not None:
+        _raw_metas(doc, text)
     return doc
+
+
+_META_TAG = re.compile(r"<meta\b([^>]*)>", re.I)
+_ATTRIBUTE = re.compile(r"""([^\s"'>/=]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
+
+
+def _raw_metas(doc: HtmlDoc, text: str) -> None:
+    """``<meta>`` tags of the raw text that the parse did not reach: a restriction after the cut still counts.
+
+    Read as outside ``<head>`` (we cannot tell) and without a line; those the
+    tree already holds are not added twice.
+    """
+    known = {(m.name, m.content) for m in doc.metas}
+    for tag in dict.fromkeys(_META_TAG.findall(text)):
+        attrs: dict[str, str] = {}
+        for m in _ATTRIBUTE.finditer(tag):
+            attrs.setdefault(m.group(1).lower(), html_lib.unescape(m.group(2) or m.group(3) or m.group(4) or ""))
+        name = (attrs.get("name") or attrs.get("property") or attrs.get("http-equiv") or "").strip().lower()
+        content = attrs.get("content", "").strip()
+        if name and (name, content) not in known:
+            known.add((name, content))
+            doc.metas.append(Meta(name, content, False, None))

@@ -446,5 +446,8 @@ def robots_directives(
                 read.add((name, value))
                 _read_robots_tag_field(col, value, rt_index, token)
     if html is not None:
-        _read_metas(col, parse_html(html), token)
+        doc = parse_html(html)
+        if doc.truncated:
+            col.warn(f"page: {doc.truncated}; <meta> tags after that point were read from the raw text")
+        _read_metas(col, doc, token)
     return col.finish()

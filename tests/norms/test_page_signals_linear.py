@@ -53,3 +53,17 @@ def test_warnings_are_bounded() -> None:
     d = robots_directives({"X-Robots-Tag": content}, None, "fairfetch", source_url=URL)
     assert len(d.warnings) == MAX_WARNINGS + 1 and d.warnings[-1].endswith("more warnings not listed")
     assert max(len(w) for w in d.warnings) < 300
+
+
+def test_nesting_past_the_parser_limit_does_not_hide_a_restriction() -> None:
+    """libxml2 stops at 256 levels; a robots meta after that point is still read (from the raw text)."""
+    body = ("<html><head><title>t</title></head><body>" + "<div>" * 300 + "x" + "</div>" * 300
+            + '<meta name="robots" content="noai, max-snippet:10"><p>after</p></body></html>')
+    doc = parse_html(body)
+    assert doc.truncated and "line 1" in doc.truncated
+    d = robots_directives({}, doc, "fairfetch", source_url=URL)
+    assert d.noai and d.max_snippet == 10
+    assert any("nests too deeply" in w for w in d.warnings)
+    v = evaluate(URL, status=200, headers={}, html=doc, purposes=[Usage.AI_INPUT])
+    assert not v.usages[Usage.AI_INPUT].allowed
+    assert parse_html("<html><head><meta name=robots content=noai></head></html>").truncated is None
