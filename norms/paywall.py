@@ -126,16 +126,20 @@ _ATTR_MARKERS: tuple[tuple[str, str, _Test], ...] = (
     ("generic [data-paywall]", "data-paywall", ("",)),
     ("Substack", "data-component-name", ("paywall",)),
 )
-_ATTR_XPATHS: dict[str, etree.XPath] = {
-    "src": etree.XPath("//script/@src | //iframe/@src"),
-    "id": etree.XPath("//@id"),
-    "class": etree.XPath("//body//@class"),
-    "custom-element": etree.XPath("//script/@custom-element"),
-    "subscriptions-section": etree.XPath("//@subscriptions-section"),
-    "data-poool": etree.XPath("//@data-poool"),
-    "data-paywall": etree.XPath("//@data-paywall"),
-    "data-component-name": etree.XPath("//@data-component-name"),
+_ATTR_PATHS: dict[str, str] = {
+    "src": "//script/@src | //iframe/@src",
+    "id": "//@id",
+    "class": "//body//@class",
+    "custom-element": "//script/@custom-element",
+    "subscriptions-section": "//@subscriptions-section",
+    "data-poool": "//@data-poool",
+    "data-paywall": "//@data-paywall",
+    "data-component-name": "//@data-component-name",
 }
+# Plain strings for the substring test (joined in C), smart ones (which know their element)
+# only when a needle was found and the element must be named.
+_ATTR_VALUES = {a: etree.XPath(p, smart_strings=False) for a, p in _ATTR_PATHS.items()}
+_ATTR_XPATHS = {a: etree.XPath(p) for a, p in _ATTR_PATHS.items()}
 _COMMENT_XPATH = etree.XPath("//comment()")
 _INLINE_MARKERS: tuple[tuple[str, str], ...] = (
     ("Piano/tinypass", 'tp.push(["init"'),
@@ -143,7 +147,7 @@ _INLINE_MARKERS: tuple[tuple[str, str], ...] = (
     ("Piano/tinypass", "experience.piano.io"),
     ("Poool", "api.poool.fr"),
 )
-_INLINE_XPATH = etree.XPath("//script[not(@src)]/text()")
+_INLINE_XPATH = etree.XPath("//script[not(@src)]/text()", smart_strings=False)
 _TEXT_MARKERS = (
     ("Substack", "this post is for paid subscribers"),
     ("Medium", "member-only story"),
@@ -172,14 +176,16 @@ def _vendor_evidence(doc: HtmlDoc, url: str) -> list[Evidence]:
     values: dict[str, list[object]] = {}
     joined: dict[str, str] = {}
     for vendor, attr, needles in _ATTR_MARKERS:
+        if attr not in joined:
+            plain = _ATTR_VALUES[attr](root)
+            # One lowercased blob per attribute: a substring test in C before any Python loop.
+            joined[attr] = "\n".join(plain).lower() if isinstance(plain, list) and plain else ""
+        blob = joined[attr]
+        if not blob or not any(n in blob for n in needles):
+            continue
         if attr not in values:
             found = _ATTR_XPATHS[attr](root)
             values[attr] = found if isinstance(found, list) else []
-            # One lowercased blob per attribute: a substring test in C before any Python loop.
-            joined[attr] = "\n".join(str(v) for v in values[attr]).lower()
-        blob = joined[attr]
-        if not values[attr] or not any(n in blob for n in needles):
-            continue
         for value in values[attr]:
             text = str(value).lower()
             if any(n in text for n in needles):
@@ -194,7 +200,7 @@ def _vendor_evidence(doc: HtmlDoc, url: str) -> list[Evidence]:
             out.append(_marker(url, "Zephr", (c.text or "").strip(), "<!-- ZEPHR_FEATURE -->", c.sourceline))
             break
     scripts = _INLINE_XPATH(root)
-    inline = "".join(str(t) for t in scripts) if isinstance(scripts, list) else ""
+    inline = "".join(scripts) if isinstance(scripts, list) else ""
     for vendor, needle in _INLINE_MARKERS:
         if needle in inline:
             out.append(_marker(url, vendor, needle, "inline <script>", None))
