@@ -18,7 +18,7 @@ from urllib.parse import urljoin
 
 import trafilatura
 
-from norms.html import HtmlDoc, parse_html
+from norms.html import HtmlDoc, drop_tree, parse_html
 
 logger = logging.getLogger(__name__)
 _SPACE = re.compile(r"[ \t\r\f\v]+")
@@ -58,7 +58,7 @@ def _fallback_text(doc: HtmlDoc) -> str | None:
     body = doc.root.find("body")
     node = body if body is not None else doc.root
     for bad in node.xpath(".//script|.//style|.//noscript|.//template"):
-        bad.drop_tree()
+        drop_tree(bad)
     lines = (_SPACE.sub(" ", line).strip() for line in node.text_content().splitlines())
     text = "\n".join(line for line in lines if line)
     return text or None

@@ -164,3 +164,26 @@ def _raw_metas(doc: HtmlDoc, text: str) -> None:
         if name and (name, content) not in known:
             known.add((name, content))
             doc.metas.append(Meta(name, content, False, None))
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def drop_tree(el: lxml.html.HtmlElement) -> None:
+    """``el.drop_tree()`` (remove ``el``, keep the text after it) that cannot fail on the page's text.
+
+    lxml's parser lets control characters through, but refuses to set text
+    holding one; ``drop_tree`` re-sets the neighbour's text, so on such a page
+    it raised. The text is then kept with U+FFFD in their place.
+    """
+    try:
+        el.drop_tree()
+    except ValueError:
+        for node in (el, el.getprevious(), el.getparent()):
+            if node is None:
+                continue
+            if node.tail:
+                node.tail = _NOT_XML.sub("\ufffd", node.tail)
+            if node is not el and node.text and isinstance(node.tag, str):
+                node.text = _NOT_XML.sub("\ufffd", node.text)
+        el.drop_tree()

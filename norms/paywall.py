@@ -37,7 +37,7 @@ import lxml.html
 from lxml import etree
 from pydantic import BaseModel, Field
 
-from norms.html import HtmlDoc, parse_html
+from norms.html import HtmlDoc, drop_tree, parse_html
 from norms.model import (
     AI_USAGES,
     ALL_USAGES,
@@ -330,5 +330,5 @@ def remove_parts(html: str | bytes | HtmlDoc, selectors: Sequence[str]) -> str:
     root = copy.deepcopy(doc.root)
     for el in _selected(root, selectors):
         if el.getparent() is not None:
-            el.drop_tree()
+            drop_tree(el)
     return lxml.html.tostring(root, encoding="unicode")

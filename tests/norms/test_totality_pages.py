@@ -86,6 +86,9 @@ def test_page_near_valid_attribute(html: str, url: str) -> None:
 
 @given(html=mutated(PAGES, replace_text), url=urls)
 @TOTALITY
+@example(html='<html><body><p class="lede">Free.</p>\x1f<div class="premium">Paid.</div>\x1ftail</body>'
+              '<script type="application/ld+json">{"isAccessibleForFree":false,'
+              '"hasPart":{"isAccessibleForFree":false,"cssSelector":".premium"}}</script></html>', url=URL)
 def test_page_near_valid_text(html: str, url: str) -> None:
     use_page(html, url)
 
@@ -111,3 +114,10 @@ def test_invalid_link_href_is_skipped_with_a_warning() -> None:
     refs = discover_from_html(html, "https://news.example/story", warnings=warnings)
     assert [r.url for r in refs] == ["https://news.example/ok.xml"]
     assert len(warnings) == 1 and "line 1" in warnings[0] and "not a URL" in warnings[0]
+
+
+def test_removing_a_part_next_to_a_control_character_keeps_the_rest() -> None:
+    """lxml parses text holding U+001F but refuses to set it again; dropping a walled part must not fail."""
+    html = '<html><body><p>Free\x1f.</p>\x1f<div class="premium">Paid.</div>\x1fafter</body></html>'
+    out = remove_parts(html, [".premium"])
+    assert "Paid" not in out and "after" in out and "Free" in out
