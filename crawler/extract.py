@@ -14,11 +14,11 @@ import logging
 import re
 from dataclasses import asdict, dataclass
 from typing import Any
-from urllib.parse import urljoin
 
 import trafilatura
 
 from norms.html import HtmlDoc, drop_tree, parse_html
+from norms.lenient import join_url
 
 logger = logging.getLogger(__name__)
 _SPACE = re.compile(r"[ \t\r\f\v]+")
@@ -45,9 +45,12 @@ class Extracted:
 
 
 def _link(doc: HtmlDoc, rel: str, base_url: str, *, skip_type: str | None = None) -> str | None:
+    """The first ``<link rel>`` of the page that resolves to a URL (``href="http://a]/"`` does not)."""
     for link in doc.links:
         if rel in link.rel and link.href and link.type != skip_type:
-            return urljoin(base_url, link.href)
+            url = join_url(base_url, link.href)
+            if url is not None:
+                return url
     return None
 
 
