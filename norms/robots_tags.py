@@ -25,10 +25,8 @@ Reading choices, each tested:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 import http_sf
 from pydantic import BaseModel, Field
@@ -46,6 +44,7 @@ from norms.model import (
     Statement,
     Usage,
 )
+from norms.robots_tag_items import PREFIX, VALUED, meta_items, parse_date, split_items, valued
 from norms.tokens import token_family
 from norms.vocabulary import usages_for
 
@@ -57,47 +56,10 @@ DEFAULT_SNIPPET_CHARS = 160
 #: What ``noimageai`` removes from a page before AI use.
 IMAGE_SELECTORS: tuple[str, ...] = ("img", "picture", "svg", "video[poster]")
 
-# Directives whose value follows a colon: never to be read as a user-agent prefix.
-_VALUED = frozenset(
-    {"max-snippet", "max-image-preview", "max-video-preview", "unavailable_after", "unavailable-after"}
-)
-_PREFIX = re.compile(r"^\s*([A-Za-z0-9_.*\-]+)\s*:\s*(.*)$", re.S)
-
-_DATE_WITH_COMMA = re.compile(r"unavailable[_-]after\s*:\s*[A-Za-z]{3,9}\s*$", re.I)
-
-
 def product_token(user_agent: str) -> str:
     """The product token of a User-Agent string (``fairfetch/1.0 (+url)`` -> ``fairfetch``), lowercased."""
     head = user_agent.strip().split(None, 1)[0] if user_agent.strip() else ""
     return head.split("/", 1)[0].lower()
-
-
-def parse_date(value: str) -> datetime | None:
-    """Read an ``unavailable_after`` date (ISO 8601, RFC 822/850); ``None`` if unreadable.
-
-    Dates without a zone are taken as UTC.
-    """
-    text = value.strip()
-    if not text:
-        return None
-    dt: datetime | None = None
-    try:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            dt = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            dt = None
-        if dt is None:
-            for fmt in ("%d-%b-%Y %H:%M:%S %Z", "%A, %d-%b-%y %H:%M:%S %Z", "%d %b %Y %H:%M:%S %Z", "%d %b %Y"):
-                try:
-                    dt = datetime.strptime(text, fmt)
-                    break
-                except ValueError:
-                    continue
-    if dt is None:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 class RobotsDirectives(BaseModel):
@@ -304,71 +266,20 @@ class _Collector:
             record(f"unavailable_after {when.isoformat()}: noindex from then on")
 
 
-_DATE_COMMA = re.compile(r"(unavailable[_-]after\s*:\s*[A-Za-z]{3,9}\s*),", re.I)
-
-
-def _split_items(value: str) -> list[str]:
-    """Distinct comma-separated items, stripped, in order; an RFC 822/850 date keeps its comma.
-
-    Splitting and deduplicating run in C (``str.split``, ``dict.fromkeys``), so
-    ``noai,noai,...`` over megabytes costs a few milliseconds, not a Python
-    loop per repetition.
-    """
-    if "unavailable" in value.lower():
-        # "unavailable_after: Wednesday, 25-Jun-2010 ...": protect the comma inside the date.
-        value = _DATE_COMMA.sub(lambda m: m.group(1) + "\x00", value)
-        parts = [p.replace("\x00", ",") for p in dict.fromkeys(value.split(","))]
-    else:
-        parts = list(dict.fromkeys(value.split(",")))
-    return [p for p in dict.fromkeys(p.strip() for p in parts) if p]
-
-
-# A meta item that can mean something: a known directive, alone or with its value (a date may hold
-# one comma). findall runs in C over the whole value, so megabytes of unknown tokens cost milliseconds.
-_MEANINGFUL = re.compile(
-    r"(?:^|,)\s*((?:noindex|nofollow|nosnippet|noarchive|nocache|noai|noimageai|none|max-snippet|"
-    r"unavailable[_-]after)(?:\s*:\s*(?:[A-Za-z]{3,9}\s*,)?[^,]*)?)\s*(?=,|$)",
-    re.I,
-)
-
-
-_NAMES = ("noindex", "nofollow", "nosnippet", "noarchive", "nocache", "noai", "noimageai", "none", "max-snippet",
-          "unavailable")
-
-
-def _meta_items(content: str) -> list[tuple[str, str | None]]:
-    """The distinct meaningful items of a robots meta's ``content`` (unknown tokens say nothing there).
-
-    Repetitions are dropped first by ``split``/``dict.fromkeys`` (C, no per-item
-    Python work), except when a date may hold a comma that splitting would cut.
-    """
-    lowered = content.lower()
-    if not any(name in lowered for name in _NAMES):  # C substring searches: most junk ends here
-        return []
-    if "unavailable" not in lowered:
-        content = ",".join(dict.fromkeys(content.split(",")))
-    return [_valued(item.strip()) for item in dict.fromkeys(_MEANINGFUL.findall(content))]
-
-
-def _valued(item: str) -> tuple[str, str | None]:
-    m = _PREFIX.match(item)
-    return (m.group(1), m.group(2)) if m else (item, None)
-
-
 def _read_x_robots_line(col: _Collector, value: str, index: int, token: frozenset[str]) -> None:
     element = f"header X-Robots-Tag #{index}"
     scope: str | None = None  # None: applies to every crawler
     scoped: dict[str | None, list[tuple[str, str | None]]] = {}
-    for raw_item in _split_items(value):
+    for raw_item in split_items(value):
         item = raw_item
         while True:
-            m = _PREFIX.match(item)
-            if not m or m.group(1).lower() in _VALUED:
+            m = PREFIX.match(item)
+            if not m or m.group(1).lower() in VALUED:
                 break
             scope = m.group(1).lower()
             item = m.group(2).strip()
         if item and (scope is None or scope == "*" or scope in token):
-            scoped.setdefault(None if scope == "*" else scope, []).append(_valued(item))
+            scoped.setdefault(None if scope == "*" else scope, []).append(valued(item))
     for who, items in scoped.items():
         where = "all crawlers" if who is None else f"addressed to {who}"
         col.batch(items, Signal.X_ROBOTS_TAG, element, value, where)
@@ -411,7 +322,7 @@ def _read_metas(col: _Collector, doc: HtmlDoc, token: frozenset[str]) -> None:
             where += ", outside <head>"
         line = f" line {meta.line}" if meta.line is not None else ""
         element = f'<meta name="{meta.name}">{line}'
-        col.batch(_meta_items(meta.content), Signal.META_ROBOTS, element, meta.content, where)
+        col.batch(meta_items(meta.content), Signal.META_ROBOTS, element, meta.content, where)
 
 
 def robots_directives(
