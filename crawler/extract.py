@@ -14,11 +14,11 @@ import logging
 import re
 from dataclasses import asdict, dataclass
 from typing import Any
-from urllib.parse import urljoin
 
 import trafilatura
 
-from norms.html import HtmlDoc, parse_html
+from norms.html import HtmlDoc, drop_tree, parse_html
+from norms.lenient import join_url
 
 logger = logging.getLogger(__name__)
 _SPACE = re.compile(r"[ \t\r\f\v]+")
@@ -45,9 +45,12 @@ class Extracted:
 
 
 def _link(doc: HtmlDoc, rel: str, base_url: str, *, skip_type: str | None = None) -> str | None:
+    """The first ``<link rel>`` of the page that resolves to a URL (``href="http://a]/"`` does not)."""
     for link in doc.links:
         if rel in link.rel and link.href and link.type != skip_type:
-            return urljoin(base_url, link.href)
+            url = join_url(base_url, link.href)
+            if url is not None:
+                return url
     return None
 
 
@@ -58,7 +61,7 @@ def _fallback_text(doc: HtmlDoc) -> str | None:
     body = doc.root.find("body")
     node = body if body is not None else doc.root
     for bad in node.xpath(".//script|.//style|.//noscript|.//template"):
-        bad.drop_tree()
+        drop_tree(bad)
     lines = (_SPACE.sub(" ", line).strip() for line in node.text_content().splitlines())
     text = "\n".join(line for line in lines if line)
     return text or None

@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 
 from norms.html import HtmlDoc, parse_html
 from norms.http import HeadersLike, header_lines
+from norms.lenient import scrub
 from norms.model import (
     ALL_USAGES,
     Effect,
@@ -323,6 +324,7 @@ def evaluate(
     against. Pure: no I/O, never raises on odd signal values.
     """
     wanted = _purposes(purposes)
+    url = scrub(url)  # a lone surrogate cannot be in a URL on the wire; matchers encode the URL
     if robots is not None and not licenses and tdmrep is None and grants is None and html is None:
         # The commonest question (robots.txt alone, before a request) in one probe.
         gate, found = robots.decide(url, user_agent)

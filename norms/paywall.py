@@ -12,9 +12,11 @@ microdata; RDFa ``property=`` is read the same way as microdata):
 
 * a ``hasPart`` element that is not free names, with its ``cssSelector``,
   exactly the parts to drop; the rest of the page stays usable;
-* a work that is not free and names no usable part is walled as a whole;
-  so is a non-free part without a usable selector (we cannot tell which part
-  it is, so we protect all of it);
+* a work that is not free and names no walled part is walled as a whole;
+* so is a page whose walled part cannot be located (``Unlocated``): a part
+  without ``cssSelector``, with a selector that is not valid CSS, or with one
+  that matches nothing in the page. Then nothing tells the walled text from the
+  free text, so all of it is protected, and the evidence says which case it was;
 * ``false``/``False``/``"false"`` are the same value; any other value (the
   empty string seen on nationalreview.com) says nothing and is listed in
   ``warnings``; broken JSON-LD is skipped with a warning.
@@ -28,19 +30,14 @@ the markers are kept as evidence only.
 from __future__ import annotations
 
 import copy
-import json
-import re
-from collections.abc import Iterator, Sequence
-from functools import lru_cache
+from collections.abc import Sequence
 from typing import Literal
 
 import lxml.html
-from cssselect import SelectorError
 from lxml import etree
-from lxml.cssselect import CSSSelector
 from pydantic import BaseModel, Field
 
-from norms.html import HtmlDoc, parse_html
+from norms.html import HtmlDoc, drop_tree, parse_html
 from norms.model import (
     AI_USAGES,
     ALL_USAGES,
@@ -52,36 +49,12 @@ from norms.model import (
     Statement,
     Usage,
 )
+from norms.paywall_markup import Unlocated, compiled, locate, markings
 from norms.robots_tags import DEFAULT_SNIPPET_CHARS
 
 #: Below this many characters of text, the walled part is taken as not delivered
 #: (a server-side paywall sends a teaser at most). Heuristic from a Google DevRel gist.
 TEXT_PRESENT_CHARS = 300
-
-_FALSE = frozenset({"false", "0", "no"})
-_TRUE = frozenset({"true", "1", "yes"})
-
-
-def _free_value(value: object) -> bool | None:
-    """Normalise an ``isAccessibleForFree`` value; ``None`` when it says nothing."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        v = value.strip().lower()
-        if v in _FALSE:
-            return False
-        if v in _TRUE:
-            return True
-    return None
-
-
-@lru_cache(maxsize=256)
-def _compiled(selector: str) -> CSSSelector | None:
-    try:
-        return CSSSelector(selector, translator="html")
-    except (SelectorError, ValueError, TypeError):
-        return None
-
 
 class PaywallReport(BaseModel):
     """What the page says about being walled, and what that means for each usage."""
@@ -94,6 +67,7 @@ class PaywallReport(BaseModel):
     text_present: bool = False
     evidence: list[Evidence] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    unlocated: list[Unlocated] = Field(default_factory=list)
 
     def statements(self) -> list[Statement]:
         """Whole page walled: AI usages denied, search limited to a snippet of the teaser.
@@ -129,158 +103,6 @@ class PaywallReport(BaseModel):
 # --- schema.org markup ----------------------------------------------------------------
 
 
-class _Marking:
-    """One ``isAccessibleForFree`` found: on a work or on a ``hasPart`` element."""
-
-    __slots__ = ("element", "flagged", "free", "is_part", "raw", "selectors", "text_len")
-
-    def __init__(
-        self,
-        *,
-        free: bool | None,
-        is_part: bool,
-        selectors: list[str],
-        element: str,
-        raw: str,
-        text_len: int = 0,
-        flagged: bool = True,
-    ) -> None:
-        self.flagged = flagged  # False: a hasPart element with a selector but no isAccessibleForFree
-        self.free = free
-        self.is_part = is_part
-        self.selectors = selectors
-        self.element = element
-        self.raw = raw
-        self.text_len = text_len
-
-
-def _selectors_of(value: object) -> list[str]:
-    if isinstance(value, str):
-        return [value.strip()] if value.strip() else []
-    if isinstance(value, list):
-        return [v.strip() for v in value if isinstance(v, str) and v.strip()]
-    return []
-
-
-def _walk_jsonld(data: object, element: str) -> Iterator[_Marking]:
-    """Every work and part carrying ``isAccessibleForFree`` (or a part with a selector), depth-first."""
-    stack: list[tuple[object, bool]] = [(data, False)]
-    while stack:
-        node, in_part = stack.pop()
-        if isinstance(node, list):
-            stack.extend((x, in_part) for x in reversed(node))
-            continue
-        if not isinstance(node, dict):
-            continue
-        has_flag = "isAccessibleForFree" in node
-        if has_flag or (in_part and "cssSelector" in node):
-            flag = node.get("isAccessibleForFree")
-            body = node.get("articleBody")
-            yield _Marking(
-                free=_free_value(flag),
-                is_part=in_part,
-                selectors=_selectors_of(node.get("cssSelector")) if in_part else [],
-                element=element,
-                raw=json.dumps({"isAccessibleForFree": flag}, ensure_ascii=False)
-                if not in_part
-                else json.dumps(
-                    {"isAccessibleForFree": flag, "cssSelector": node.get("cssSelector")}, ensure_ascii=False
-                ),
-                text_len=len(body) if isinstance(body, str) else 0,
-                flagged=has_flag,
-            )
-        for key, value in node.items():
-            if isinstance(value, dict | list):
-                stack.append((value, key == "hasPart"))
-
-
-_JSONLD_COMMENT = re.compile(r"^\s*(?:<!--|<!\[CDATA\[)|(?:-->|\]\]>)\s*$")
-
-
-def _jsonld_markings(doc: HtmlDoc, warnings: list[str]) -> list[_Marking]:
-    out: list[_Marking] = []
-    for i, script in enumerate(doc.scripts_of_type("application/ld+json"), start=1):
-        text = _JSONLD_COMMENT.sub("", script.text).strip()
-        if "isAccessibleForFree" not in text:
-            continue
-        line = f" line {script.line}" if script.line is not None else ""
-        element = f"JSON-LD script #{i}{line}"
-        try:
-            data = json.loads(text)
-        except (json.JSONDecodeError, RecursionError):
-            warnings.append(f"{element}: not valid JSON; its paywall markup is ignored")
-            continue
-        try:
-            out.extend(_walk_jsonld(data, element))
-        except RecursionError:  # pragma: no cover - the walk is iterative; json.dumps may still recurse
-            warnings.append(f"{element}: nested too deeply; ignored")
-    return out
-
-
-def _attr_tokens(el: etree._Element, attr: str) -> set[str]:
-    return {t.lower() for t in (el.get(attr) or "").split()}
-
-
-def _scope_of(el: etree._Element) -> etree._Element | None:
-    for anc in el.iterancestors():
-        if anc.get("itemscope") is not None or anc.get("typeof") is not None:
-            return anc
-    return None
-
-
-_PROP_XPATH = etree.XPath("//@itemprop | //@property")
-
-
-def _flag_elements(root: etree._Element) -> list[etree._Element]:
-    """Elements whose itemprop/property names isAccessibleForFree (any case, RDFa prefixes too)."""
-    found = _PROP_XPATH(root)
-    out: list[etree._Element] = []
-    for value in found if isinstance(found, list) else []:
-        if "isaccessibleforfree" in str(value).lower():
-            parent = getattr(value, "getparent", lambda: None)()
-            if isinstance(parent, etree._Element) and all(parent is not o for o in out):
-                out.append(parent)
-    return out
-
-
-def _value_of(el: etree._Element) -> str:
-    content = el.get("content")
-    return content if content is not None else (el.text_content() if isinstance(el, lxml.html.HtmlElement) else "")
-
-
-def _microdata_markings(doc: HtmlDoc) -> list[_Marking]:
-    out: list[_Marking] = []
-    root = doc.root
-    if root is None:
-        return out
-    for el in _flag_elements(root):
-        scope = _scope_of(el)
-        is_part = False
-        selectors: list[str] = []
-        if scope is not None:
-            kinds = _attr_tokens(scope, "itemprop") | _attr_tokens(scope, "property")
-            itemtype = (scope.get("itemtype") or scope.get("typeof") or "").lower()
-            is_part = "haspart" in kinds or itemtype.endswith("webpageelement")
-            if is_part:
-                for sel_el in scope.iter():
-                    names = _attr_tokens(sel_el, "itemprop") | _attr_tokens(sel_el, "property")
-                    if "cssselector" in names and _scope_of(sel_el) is scope:
-                        selectors.extend(_selectors_of(_value_of(sel_el)))
-        value = _value_of(el)
-        line = f" line {el.sourceline}" if el.sourceline is not None else ""
-        kind = "itemprop" if el.get("itemprop") is not None else "property"
-        out.append(
-            _Marking(
-                free=_free_value(value),
-                is_part=is_part,
-                selectors=selectors,
-                element=f'<{el.tag} {kind}="isAccessibleForFree">{line}' + (" in hasPart" if is_part else ""),
-                raw=value,
-            )
-        )
-    return out
-
-
 # --- vendor markers ---------------------------------------------------------------------
 
 # Each marker: (vendor, XPath to attribute values or nodes, test on the lowercased value).
@@ -304,16 +126,20 @@ _ATTR_MARKERS: tuple[tuple[str, str, _Test], ...] = (
     ("generic [data-paywall]", "data-paywall", ("",)),
     ("Substack", "data-component-name", ("paywall",)),
 )
-_ATTR_XPATHS: dict[str, etree.XPath] = {
-    "src": etree.XPath("//script/@src | //iframe/@src"),
-    "id": etree.XPath("//@id"),
-    "class": etree.XPath("//body//@class"),
-    "custom-element": etree.XPath("//script/@custom-element"),
-    "subscriptions-section": etree.XPath("//@subscriptions-section"),
-    "data-poool": etree.XPath("//@data-poool"),
-    "data-paywall": etree.XPath("//@data-paywall"),
-    "data-component-name": etree.XPath("//@data-component-name"),
+_ATTR_PATHS: dict[str, str] = {
+    "src": "//script/@src | //iframe/@src",
+    "id": "//@id",
+    "class": "//body//@class",
+    "custom-element": "//script/@custom-element",
+    "subscriptions-section": "//@subscriptions-section",
+    "data-poool": "//@data-poool",
+    "data-paywall": "//@data-paywall",
+    "data-component-name": "//@data-component-name",
 }
+# Plain strings for the substring test (joined in C), smart ones (which know their element)
+# only when a needle was found and the element must be named.
+_ATTR_VALUES = {a: etree.XPath(p, smart_strings=False) for a, p in _ATTR_PATHS.items()}
+_ATTR_XPATHS = {a: etree.XPath(p) for a, p in _ATTR_PATHS.items()}
 _COMMENT_XPATH = etree.XPath("//comment()")
 _INLINE_MARKERS: tuple[tuple[str, str], ...] = (
     ("Piano/tinypass", 'tp.push(["init"'),
@@ -321,7 +147,7 @@ _INLINE_MARKERS: tuple[tuple[str, str], ...] = (
     ("Piano/tinypass", "experience.piano.io"),
     ("Poool", "api.poool.fr"),
 )
-_INLINE_XPATH = etree.XPath("//script[not(@src)]/text()")
+_INLINE_XPATH = etree.XPath("//script[not(@src)]/text()", smart_strings=False)
 _TEXT_MARKERS = (
     ("Substack", "this post is for paid subscribers"),
     ("Medium", "member-only story"),
@@ -350,14 +176,16 @@ def _vendor_evidence(doc: HtmlDoc, url: str) -> list[Evidence]:
     values: dict[str, list[object]] = {}
     joined: dict[str, str] = {}
     for vendor, attr, needles in _ATTR_MARKERS:
+        if attr not in joined:
+            plain = _ATTR_VALUES[attr](root)
+            # One lowercased blob per attribute: a substring test in C before any Python loop.
+            joined[attr] = "\n".join(plain).lower() if isinstance(plain, list) and plain else ""
+        blob = joined[attr]
+        if not blob or not any(n in blob for n in needles):
+            continue
         if attr not in values:
             found = _ATTR_XPATHS[attr](root)
             values[attr] = found if isinstance(found, list) else []
-            # One lowercased blob per attribute: a substring test in C before any Python loop.
-            joined[attr] = "\n".join(str(v) for v in values[attr]).lower()
-        blob = joined[attr]
-        if not values[attr] or not any(n in blob for n in needles):
-            continue
         for value in values[attr]:
             text = str(value).lower()
             if any(n in text for n in needles):
@@ -372,7 +200,7 @@ def _vendor_evidence(doc: HtmlDoc, url: str) -> list[Evidence]:
             out.append(_marker(url, "Zephr", (c.text or "").strip(), "<!-- ZEPHR_FEATURE -->", c.sourceline))
             break
     scripts = _INLINE_XPATH(root)
-    inline = "".join(str(t) for t in scripts) if isinstance(scripts, list) else ""
+    inline = "".join(scripts) if isinstance(scripts, list) else ""
     for vendor, needle in _INLINE_MARKERS:
         if needle in inline:
             out.append(_marker(url, vendor, needle, "inline <script>", None))
@@ -398,16 +226,21 @@ def _text_len(elements: Sequence[object]) -> int:
 
 
 def _selected(root: lxml.html.HtmlElement, selectors: Sequence[str]) -> list[lxml.html.HtmlElement]:
-    out: list[lxml.html.HtmlElement] = []
+    """Elements matching any of ``selectors``, outermost only (nested matches would count twice)."""
+    found: dict[int, lxml.html.HtmlElement] = {}
     for sel in selectors:
-        compiled = _compiled(sel)
-        if compiled is None:
+        matcher = compiled(sel)
+        if matcher is None:
             continue
-        for el in compiled(root):
-            if isinstance(el, lxml.html.HtmlElement) and all(el is not o for o in out):
-                out.append(el)
-    # Nested matches would be counted twice: keep the outermost.
-    return [el for el in out if not any(o is not el and el in o.iterdescendants() for o in out)]
+        try:
+            hits = matcher(root)
+        except (etree.XPathError, ValueError):
+            continue
+        for el in hits:
+            if isinstance(el, lxml.html.HtmlElement):
+                found.setdefault(id(el), el)
+    # One walk up from each match: linear in matches x depth, never matches x matches.
+    return [el for el in found.values() if not any(id(a) in found for a in el.iterancestors())]
 
 
 def detect_paywall(html: str | bytes | HtmlDoc, url: str) -> PaywallReport:
@@ -417,37 +250,38 @@ def detect_paywall(html: str | bytes | HtmlDoc, url: str) -> PaywallReport:
     if doc.root is None:
         return report
     warnings = report.warnings
-    markings = _jsonld_markings(doc, warnings) + _microdata_markings(doc)
-    for m in markings:
+    found = markings(doc, warnings)
+    for m in found:
         if m.free is None and m.flagged:
             warnings.append(f"{m.element}: isAccessibleForFree value {m.raw!r} is neither true nor false; ignored")
 
-    closed_works = [m for m in markings if not m.is_part and m.free is False]
+    closed_works = [m for m in found if not m.is_part and m.free is False]
     # A part listed under hasPart without a value is read as walled (a part is listed to be walled).
-    closed_parts = [m for m in markings if m.is_part and m.free is not True]
-    selectors: list[str] = []
-    unusable_part = False
-    for part in closed_parts:
-        usable = [s for s in part.selectors if _compiled(s) is not None]
-        for bad in set(part.selectors) - set(usable):
-            warnings.append(f"{part.element}: cssSelector {bad!r} is not a valid CSS selector; ignored")
-        if not usable:
-            unusable_part = True
-        selectors.extend(s for s in usable if s not in selectors)
-
+    closed_parts = [m for m in found if m.is_part and m.free is not True]
     root = doc.root
-    if closed_parts and selectors and not unusable_part:
+    selectors, unlocated = locate(closed_parts, root)
+    report.unlocated = unlocated  # reported there and in the evidence, not as warnings
+
+    if closed_parts and not unlocated:
         report.selectors = selectors
         report.text_present = _text_len(_selected(root, selectors)) >= TEXT_PRESENT_CHARS
     elif closed_works or closed_parts:
-        if closed_parts:
-            warnings.append("a walled hasPart names no usable cssSelector: the whole page is read as walled")
         report.whole_page = True
-        body_len = max([m.text_len for m in markings] + [_text_len(_ARTICLE_XPATH(root))])
+        body_len = max([m.text_len for m in found] + [_text_len(_ARTICLE_XPATH(root))])
         report.text_present = body_len >= TEXT_PRESENT_CHARS
-    # Parts first: when they decide, they are the evidence statements point at.
+    present = "; the walled text is in the HTML (client-side paywall) but not free to use"
+    # The decisive evidence first: an unlocatable part, else the parts, else the work.
+    for miss in unlocated:
+        report.evidence.append(
+            Evidence(signal=Signal.PAYWALL, source=url, element=miss.element, raw=miss.raw,
+                     rule=miss.rule + (present if report.text_present else ""))
+        )
     decisive = closed_parts + closed_works if not report.whole_page else closed_works + closed_parts
+    missing = {(u.element, u.raw) for u in unlocated}
+    located = {id(m) for m in closed_parts if (m.element, m.raw) not in missing}
     for m in decisive:
+        if report.whole_page and m.is_part and id(m) not in located:
+            continue  # already explained by its Unlocated evidence
         if report.whole_page:
             rule = "isAccessibleForFree=false: the page is walled as a whole"
         elif m.is_part:
@@ -455,12 +289,12 @@ def detect_paywall(html: str | bytes | HtmlDoc, url: str) -> PaywallReport:
         else:
             rule = "isAccessibleForFree=false on the work; its hasPart elements name the walled parts"
         if report.text_present:
-            rule += "; the walled text is in the HTML (client-side paywall) but not free to use"
+            rule += present
         report.evidence.append(
             Evidence(signal=Signal.PAYWALL, source=url, element=m.element, raw=m.raw, rule=rule)
         )
     vendor = _vendor_evidence(doc, url)
-    declared_free = [m for m in markings if not m.is_part and m.free is True]
+    declared_free = [m for m in found if not m.is_part and m.free is True]
     if decisive:
         report.paywalled, report.strength = True, "markup"
     elif declared_free and vendor:
@@ -496,5 +330,5 @@ def remove_parts(html: str | bytes | HtmlDoc, selectors: Sequence[str]) -> str:
     root = copy.deepcopy(doc.root)
     for el in _selected(root, selectors):
         if el.getparent() is not None:
-            el.drop_tree()
+            drop_tree(el)
     return lxml.html.tostring(root, encoding="unicode")

@@ -56,7 +56,7 @@ _MOJIBAKE_BOM = "\u00ef\u00bb\u00bf"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # The leading product-token run of a User-agent value ("googlebot" in "googlebot/2.1").
 LEADING_TOKEN = re.compile(r"[a-z_-]+")
-_RATE_VALUE = re.compile(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*(?:\s.*)?$", re.IGNORECASE)
+_RATE_VALUE = re.compile(r"\s*(\d{1,18})\s*/\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*(?:\s.*)?$", re.IGNORECASE)
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 

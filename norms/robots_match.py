@@ -38,12 +38,14 @@ from typing import Generic, TypeVar
 from protego._urlpattern import _URLPattern
 from protego._utils import _quote_path, _quote_pattern
 
+from norms.lenient import scrub
+
 T = TypeVar("T")
 
 
 def normalise_url(url: str) -> str:
     """Path and query of ``url`` as robots.txt rules see it (scheme, host and fragment dropped)."""
-    return _quote_path(url)
+    return _quote_path(scrub(url))  # a lone surrogate would make the percent-encoding raise
 
 
 def normalise_pattern(pattern: str) -> str:

@@ -25,16 +25,15 @@ Reading choices, each tested:
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 import http_sf
 from pydantic import BaseModel, Field
 
 from norms.html import HtmlDoc, parse_html
 from norms.http import HeadersLike, header_lines
+from norms.lenient import shown, to_int
 from norms.model import (
     AI_USAGES,
     Effect,
@@ -45,6 +44,7 @@ from norms.model import (
     Statement,
     Usage,
 )
+from norms.robots_tag_items import PREFIX, VALUED, meta_items, parse_date, split_items, valued
 from norms.tokens import token_family
 from norms.vocabulary import usages_for
 
@@ -56,47 +56,10 @@ DEFAULT_SNIPPET_CHARS = 160
 #: What ``noimageai`` removes from a page before AI use.
 IMAGE_SELECTORS: tuple[str, ...] = ("img", "picture", "svg", "video[poster]")
 
-# Directives whose value follows a colon: never to be read as a user-agent prefix.
-_VALUED = frozenset(
-    {"max-snippet", "max-image-preview", "max-video-preview", "unavailable_after", "unavailable-after"}
-)
-_PREFIX = re.compile(r"^\s*([A-Za-z0-9_.*\-]+)\s*:\s*(.*)$", re.S)
-
-_DATE_WITH_COMMA = re.compile(r"unavailable[_-]after\s*:\s*[A-Za-z]{3,9}\s*$", re.I)
-
-
 def product_token(user_agent: str) -> str:
     """The product token of a User-Agent string (``fairfetch/1.0 (+url)`` -> ``fairfetch``), lowercased."""
     head = user_agent.strip().split(None, 1)[0] if user_agent.strip() else ""
     return head.split("/", 1)[0].lower()
-
-
-def parse_date(value: str) -> datetime | None:
-    """Read an ``unavailable_after`` date (ISO 8601, RFC 822/850); ``None`` if unreadable.
-
-    Dates without a zone are taken as UTC.
-    """
-    text = value.strip()
-    if not text:
-        return None
-    dt: datetime | None = None
-    try:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            dt = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            dt = None
-        if dt is None:
-            for fmt in ("%d-%b-%Y %H:%M:%S %Z", "%A, %d-%b-%y %H:%M:%S %Z", "%d %b %Y %H:%M:%S %Z", "%d %b %Y"):
-                try:
-                    dt = datetime.strptime(text, fmt)
-                    break
-                except ValueError:
-                    continue
-    if dt is None:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 class RobotsDirectives(BaseModel):
@@ -204,86 +167,122 @@ class RobotsDirectives(BaseModel):
         return out
 
 
+_FLAGS = frozenset({"noindex", "nofollow", "nosnippet", "noarchive", "nocache", "noai", "noimageai"})
+#: Distinct ``unavailable_after`` dates read per carrier; a page does not need more, and each costs a parse.
+MAX_DATES = 32
+#: Warnings kept per response (the rest are counted): a hostile page cannot grow them with its size.
+MAX_WARNINGS = 50
+#: How much of a carrier's value each piece of evidence quotes.
+MAX_RAW = 1000
+
+
 class _Collector:
-    """Accumulates restrictions and their evidence while carriers are read."""
+    """Accumulates restrictions and their evidence while carriers are read.
+
+    Linear in the size of what is read, with one piece of evidence per
+    distinct restriction: a carrier's items are deduplicated before any
+    Python-level work, repeated carriers are read once, and a restriction
+    already recorded for the same carrier and scope is not recorded again.
+    """
 
     def __init__(self, source_url: str, now: datetime) -> None:
         self.d = RobotsDirectives()
         self.source = source_url
         self.now = now
+        self._seen: set[tuple[Signal, str, str]] = set()
+        self._dropped = 0
 
-    def apply(self, directive: str, value: str | None, signal: Signal, element: str, raw: str, scope: str) -> None:
-        name = directive.strip().lower()
+    def warn(self, text: str) -> None:
+        w = self.d.warnings
+        if text in w:
+            return
+        if len(w) < MAX_WARNINGS:
+            w.append(text)
+        else:
+            self._dropped += 1
+
+    def finish(self) -> RobotsDirectives:
+        if self._dropped:
+            self.d.warnings.append(f"{self._dropped} more warnings not listed")
+        return self.d
+
+    def batch(self, items: Iterable[tuple[str, str | None]], signal: Signal, element: str, raw: str,
+              scope: str) -> None:
+        """Apply one carrier's ``(directive, value)`` items that share a scope: each distinct one once."""
         d = self.d
+        raw = shown(raw, MAX_RAW)
 
         def record(rule: str) -> None:
-            d.evidence.append(
-                Evidence(signal=signal, source=self.source, element=element, raw=raw, rule=f"{rule} ({scope})")
-            )
+            key = (signal, raw, f"{rule} ({scope})")
+            if key not in self._seen:
+                self._seen.add(key)
+                d.evidence.append(Evidence(signal=signal, source=self.source, element=element, raw=raw, rule=key[2]))
 
-        if name in ("noindex", "nofollow", "nosnippet", "noarchive", "nocache", "noai", "noimageai"):
-            setattr(d, name, True)
-            record(name)
-        elif name == "none":
-            d.noindex = d.nofollow = True
-            record("noindex, nofollow: 'none'")
-        elif name == "max-snippet":
-            try:
-                n = int((value or "").strip())
-            except ValueError:
-                d.warnings.append(f"{element}: max-snippet value {value!r} is not a number; ignored")
-                return
-            if n < 0:
-                return  # -1 means "no limit": nothing to restrict
+        snippets: list[int] = []
+        dates: dict[str, None] = {}
+        for directive, value in dict.fromkeys(items):
+            name = directive.strip().lower()
+            if name in _FLAGS:
+                setattr(d, name, True)
+                record(name)
+            elif name == "none":
+                d.noindex = d.nofollow = True
+                record("noindex, nofollow: 'none'")
+            elif name == "max-snippet":
+                n = to_int((value or "").strip())
+                if n is None:
+                    self.warn(f"{element}: max-snippet value {shown(value or '')!r} is not a number; ignored")
+                elif n >= 0:  # -1 means "no limit": nothing to restrict
+                    snippets.append(n)
+            elif name in ("unavailable_after", "unavailable-after"):
+                dates[(value or "").strip()] = None
+        if snippets:
+            n = min(snippets)
             if d.max_snippet is None or n < d.max_snippet:
                 d.max_snippet = n
             record(f"max-snippet:{n}")
-        elif name in ("unavailable_after", "unavailable-after"):
-            when = parse_date(value or "")
+        self._dates(list(dates), element, record)
+
+    def _dates(self, values: list[str], element: str, record: Callable[[str], None]) -> None:
+        if len(values) > MAX_DATES:
+            self.warn(f"{element}: {len(values)} distinct unavailable_after dates; only the first {MAX_DATES} read")
+        whens: list[datetime] = []
+        for value in values[:MAX_DATES]:
+            when = parse_date(value)
             if when is None:
-                d.warnings.append(f"{element}: unavailable_after date {value!r} is unreadable; ignored")
-                return
-            if d.unavailable_after is None or when < d.unavailable_after:
-                d.unavailable_after = when
-            if when <= self.now:
-                d.noindex = True
-                record(f"noindex: unavailable_after {when.isoformat()} has passed")
+                self.warn(f"{element}: unavailable_after date {shown(value)!r} is unreadable; ignored")
             else:
-                record(f"unavailable_after {when.isoformat()}: noindex from then on")
-
-
-def _split_items(value: str) -> Iterator[str]:
-    """Comma-separated items, re-joining an RFC 822/850 date that contains a comma."""
-    parts = value.split(",")
-    i = 0
-    while i < len(parts):
-        item = parts[i]
-        if i + 1 < len(parts) and _DATE_WITH_COMMA.search(item):
-            item = item + "," + parts[i + 1]
-            i += 1
-        yield item
-        i += 1
+                whens.append(when)
+        if not whens:
+            return
+        when = min(whens)
+        d = self.d
+        if d.unavailable_after is None or when < d.unavailable_after:
+            d.unavailable_after = when
+        if when <= self.now:
+            d.noindex = True
+            record(f"noindex: unavailable_after {when.isoformat()} has passed")
+        else:
+            record(f"unavailable_after {when.isoformat()}: noindex from then on")
 
 
 def _read_x_robots_line(col: _Collector, value: str, index: int, token: frozenset[str]) -> None:
     element = f"header X-Robots-Tag #{index}"
     scope: str | None = None  # None: applies to every crawler
-    for raw_item in _split_items(value):
-        item = raw_item.strip()
+    scoped: dict[str | None, list[tuple[str, str | None]]] = {}
+    for raw_item in split_items(value):
+        item = raw_item
         while True:
-            m = _PREFIX.match(item)
-            if not m or m.group(1).lower() in _VALUED:
+            m = PREFIX.match(item)
+            if not m or m.group(1).lower() in VALUED:
                 break
             scope = m.group(1).lower()
             item = m.group(2).strip()
-        if not item:
-            continue
-        if scope is not None and scope != "*" and scope not in token:
-            continue
-        m = _PREFIX.match(item)
-        name, arg = (m.group(1), m.group(2)) if m else (item, None)
-        where = "all crawlers" if scope in (None, "*") else f"addressed to {scope}"
-        col.apply(name, arg, Signal.X_ROBOTS_TAG, element, value, where)
+        if item and (scope is None or scope == "*" or scope in token):
+            scoped.setdefault(None if scope == "*" else scope, []).append(valued(item))
+    for who, items in scoped.items():
+        where = "all crawlers" if who is None else f"addressed to {who}"
+        col.batch(items, Signal.X_ROBOTS_TAG, element, value, where)
 
 
 def _read_robots_tag_field(col: _Collector, value: str, index: int, token: frozenset[str]) -> None:
@@ -291,7 +290,7 @@ def _read_robots_tag_field(col: _Collector, value: str, index: int, token: froze
     try:
         members = http_sf.parse(value.encode("latin-1", "replace"), tltype="list")
     except (http_sf.StructuredFieldError, ValueError, TypeError) as exc:
-        col.d.warnings.append(f"{element}: not a valid structured-field list ({exc}); ignored")
+        col.warn(f"{element}: not a valid structured-field list ({shown(str(exc))}); ignored")
         return
     if not isinstance(members, list):  # pragma: no cover - tltype="list" always yields a list
         return
@@ -299,33 +298,31 @@ def _read_robots_tag_field(col: _Collector, value: str, index: int, token: froze
         target: object = member[0] if isinstance(member, tuple) else member
         params: object = member[1] if isinstance(member, tuple) and len(member) > 1 else {}
         if not isinstance(target, http_sf.Token) or not isinstance(params, dict):
-            col.d.warnings.append(f"{element}: member {target!r} is not a product token; ignored")
+            col.warn(f"{element}: member {shown(repr(target))} is not a product token; ignored")
             continue
         name = str(target).lower()
         if name != "*" and name not in token:
             continue
         where = "all crawlers" if name == "*" else f"addressed to {name}"
-        for rule, arg in params.items():
-            arg_text = None if arg is True else str(arg)
-            col.apply(str(rule), arg_text, Signal.X_ROBOTS_TAG, element, value, where)
+        items = [(str(rule), None if arg is True else str(arg)) for rule, arg in params.items()]
+        col.batch(items, Signal.X_ROBOTS_TAG, element, value, where)
 
 
 def _read_metas(col: _Collector, doc: HtmlDoc, token: frozenset[str]) -> None:
+    seen: set[tuple[str, str, bool]] = set()
     for meta in doc.metas:
         if meta.name != "robots" and meta.name not in token:
             continue
+        key = (meta.name, meta.content, meta.in_head)
+        if key in seen:  # the same tag repeated: read once, the first one is the evidence
+            continue
+        seen.add(key)
         where = "all crawlers" if meta.name == "robots" else f"addressed to {meta.name}"
         if not meta.in_head:
             where += ", outside <head>"
         line = f" line {meta.line}" if meta.line is not None else ""
         element = f'<meta name="{meta.name}">{line}'
-        for raw_item in _split_items(meta.content):
-            item = raw_item.strip()
-            if not item:
-                continue
-            m = _PREFIX.match(item)
-            name, arg = (m.group(1), m.group(2)) if m else (item, None)
-            col.apply(name, arg, Signal.META_ROBOTS, element, meta.content, where)
+        col.batch(meta_items(meta.content), Signal.META_ROBOTS, element, meta.content, where)
 
 
 def robots_directives(
@@ -347,13 +344,21 @@ def robots_directives(
     token = token_family(product_token(user_agent))
     col = _Collector(source_url, now if now is not None else datetime.now(UTC))
     x_index = rt_index = 0
+    read: set[tuple[str, str]] = set()  # a repeated line says nothing new: read once
     for name, value in header_lines(headers):
         if name == "x-robots-tag":
             x_index += 1
-            _read_x_robots_line(col, value, x_index, token)
+            if (name, value) not in read:
+                read.add((name, value))
+                _read_x_robots_line(col, value, x_index, token)
         elif name == "robots-tag":
             rt_index += 1
-            _read_robots_tag_field(col, value, rt_index, token)
+            if (name, value) not in read:
+                read.add((name, value))
+                _read_robots_tag_field(col, value, rt_index, token)
     if html is not None:
-        _read_metas(col, parse_html(html), token)
-    return col.d
+        doc = parse_html(html)
+        if doc.truncated:
+            col.warn(f"page: {doc.truncated}; <meta> tags after that point were read from the raw text")
+        _read_metas(col, doc, token)
+    return col.finish()

@@ -21,7 +21,6 @@ Reading choices (the spec leaves them open or calls them errors):
 
 from __future__ import annotations
 
-import json
 import re
 from functools import cached_property, lru_cache
 from urllib.parse import urlsplit
@@ -30,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from norms.html import HtmlDoc, parse_html
 from norms.http import HeadersLike, header_lines, header_values, path_and_query
+from norms.lenient import dump_json, load_json, show_value, shown, url_path
 from norms.model import Effect, Evidence, Obligation, ObligationKind, Signal, SignalError, Statement
 from norms.vocabulary import usages_for
 
@@ -138,12 +138,12 @@ def _reservation(value: object, where: str, warnings: list[str]) -> int | None:
     if isinstance(value, int) and value in (0, 1):
         return value
     if isinstance(value, float) and value == 1:
-        warnings.append(f"{where}: tdm-reservation is {value!r}, not 1; read as reserved")
+        warnings.append(f"{where}: tdm-reservation is {show_value(value)}, not 1; read as reserved")
         return 1
     if isinstance(value, str) and value.strip() == "1":
         warnings.append(f'{where}: tdm-reservation is the string "1", not the number 1; read as reserved')
         return 1
-    warnings.append(f"{where}: tdm-reservation {value!r} is not 0 or 1 (protocol error); left unset")
+    warnings.append(f"{where}: tdm-reservation {show_value(value)} is not 0 or 1 (protocol error); left unset")
     return None
 
 
@@ -159,7 +159,7 @@ def _get(obj: dict[str, object], key: str, where: str, warnings: list[str]) -> o
 
 def _read_rule(obj: dict[str, object], index: int, warnings: list[str]) -> TdmRule | None:
     where = f"rule #{index + 1}"
-    raw = json.dumps(obj, ensure_ascii=False, sort_keys=True)
+    raw = dump_json(obj)
     value = _get(obj, "tdm-reservation", where, warnings)
     if value is None:
         warnings.append(f"{where}: no tdm-reservation; rule ignored")
@@ -170,7 +170,7 @@ def _read_rule(obj: dict[str, object], index: int, warnings: list[str]) -> TdmRu
     if isinstance(policy_value, str) and policy_value.strip():
         policy = policy_value.strip()
     elif policy_value is not None:
-        warnings.append(f"{where}: tdm-policy {policy_value!r} is not a URL; ignored")
+        warnings.append(f"{where}: tdm-policy {show_value(policy_value)} is not a URL; ignored")
     location_value = obj.get("location")
     if not isinstance(location_value, str) or not location_value.strip():
         if reservation == 1:
@@ -182,10 +182,18 @@ def _read_rule(obj: dict[str, object], index: int, warnings: list[str]) -> TdmRu
     else:
         location = location_value.strip()
         if location.lower().startswith(("http://", "https://")):
-            warnings.append(f"{where}: location {location!r} is a full URL; its path is used")
-            location = urlsplit(location).path or "/"
+            path = url_path(location)
+            if path is None and reservation != 1:
+                warnings.append(f"{where}: location {shown(location)!r} is not a URL; rule ignored")
+                return None
+            if path is None:
+                warnings.append(f"{where}: location {shown(location)!r} is not a URL; the reservation is "
+                                "read as site-wide")
+            else:
+                warnings.append(f"{where}: location {shown(location)!r} is a full URL; its path is used")
+            location = path or "/"
         elif not location.startswith(("/", "*")):
-            warnings.append(f"{where}: location {location!r} does not start with '/'; read as '/{location}'")
+            warnings.append(f"{where}: location {shown(location)!r} does not start with '/'; read as '/{location}'")
             location = "/" + location
     return TdmRule(location=location, reservation=reservation, policy=policy, index=index, raw=raw)
 
@@ -199,12 +207,7 @@ def parse_tdmrep_json(body: bytes | str, *, source_url: str | None = None) -> Td
             raise SignalError(f"tdmrep.json is not UTF-8 text (byte {exc.start})") from None
     else:
         text = body.removeprefix("\ufeff")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SignalError(f"tdmrep.json is not valid JSON: {exc.msg} at line {exc.lineno}") from None
-    except RecursionError:
-        raise SignalError("tdmrep.json is nested too deeply to be a rule list") from None
+    data = load_json(text, what="tdmrep.json")
     warnings: list[str] = []
     if isinstance(data, dict):
         warnings.append("the file is a single object, not an array of rules; read as one rule")

@@ -137,6 +137,24 @@ KINDS: dict[str, tuple[Severity, str]] = {
         "Fix the schema.org paywall markup: valid JSON-LD, isAccessibleForFree true/false, hasPart "
         "with a valid cssSelector.",
     ),
+    # A walled hasPart the page does not let anyone locate: the whole page is walled for AI use.
+    "paywall-part-unmatched": (
+        Severity.ERROR,
+        "The hasPart cssSelector matches nothing in the page, so the walled text cannot be told from the "
+        "free text and the whole page is treated as paywalled for AI use. Put the selector's class on the "
+        "element that holds the walled text (e.g. <div class=\"paywall\">), or drop hasPart if the whole "
+        "page is walled.",
+    ),
+    "paywall-part-invalid-selector": (
+        Severity.ERROR,
+        "The hasPart cssSelector is not a valid CSS selector, so the whole page is treated as paywalled for "
+        "AI use. Write a plain CSS selector such as .paywall or #premium.",
+    ),
+    "paywall-part-no-selector": (
+        Severity.ERROR,
+        "A walled hasPart has no cssSelector, so the whole page is treated as paywalled for AI use. Give "
+        "each walled part a cssSelector naming its element, or drop hasPart if the whole page is walled.",
+    ),
     "paywall-unmarked": (
         Severity.WARNING,
         "A paywall script was found but no schema.org isAccessibleForFree markup: add it (with hasPart "
@@ -263,6 +281,9 @@ def page_problems(
                                    line=meta.line))
     if paywall is not None:
         out.extend(problem("paywall-markup", url, text, line=_line_of(text)) for text in paywall.warnings)
+        for miss in paywall.unlocated:
+            out.append(problem(_UNLOCATED_KINDS[miss.kind], url, f"{miss.element}: {miss.rule}",
+                               line=_line_of(miss.element)))
         if paywall.paywalled and paywall.strength == "vendor":
             first = paywall.evidence[0] if paywall.evidence else None
             what = f": {first.raw}" if first is not None else ""
@@ -270,6 +291,11 @@ def page_problems(
     return out
 
 
+_UNLOCATED_KINDS = {
+    "selector-matches-nothing": "paywall-part-unmatched",
+    "invalid-selector": "paywall-part-invalid-selector",
+    "no-selector": "paywall-part-no-selector",
+}
 _WHERE_LINE = re.compile(r" line (\d+)")
 
 

@@ -172,7 +172,13 @@ class _Check:
             source = _from_body(ref, ref.inline)
             self.problems.extend(license_problems(source))
             return source
-        if urlsplit(ref.url).scheme.lower() in ("http", "https") and not robots.allowed(ref.url, OWN_AGENT) \
+        try:
+            scheme = urlsplit(ref.url).scheme.lower()
+        except ValueError:
+            source = LicenseSource.failed(ref, f"the licence URL {ref.url[:200]!r} is not a URL")
+            self.problems.extend(license_problems(source))
+            return source
+        if scheme in ("http", "https") and not robots.allowed(ref.url, OWN_AGENT) \
                 and _origin(ref.url) == self.origin:
             source = LicenseSource.failed(ref, "the licence document is disallowed by the origin's robots.txt")
             self.problems.extend(license_problems(source, disallowed=True))

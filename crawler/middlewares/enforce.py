@@ -47,6 +47,7 @@ VERDICT_META = "fairfetch_verdict"  # the verdict after the response, for the sp
 HTML_META = "fairfetch_html"  # the parsed page (norms.html.HtmlDoc), None if not HTML
 HEADERS_META = "fairfetch_headers"  # the response's norms.http.HeaderLines, built once per response
 SIGNAL_IDS_META = "fairfetch_signal_ids"  # ledger snapshot ids in force for this page
+WARNINGS_META = "fairfetch_signal_warnings"  # what signal discovery skipped on this page, and why
 PAID_META = "fairfetch_paid_attempt"  # the quoted price this HTTP 402 retry offers exactly
 PRICE_HEADERS = ("crawler-max-price", "crawler-exact-price")
 RECORDED_META = "fairfetch_recorded"  # the outcome is already in the ledger
@@ -100,13 +101,19 @@ def is_html(response: Response) -> bool:
     return ctype in _HTML_TYPES or (not ctype and response.body.lstrip()[:15].lower().startswith(b"<!doctype html"))
 
 
-def page_license_refs(url: str, headers: HeaderLines, html: HtmlDoc | None) -> list[LicenseRef]:
-    """RSL licences a response names: ``Link`` headers, ``<link>`` and inline ``<script>``."""
+def page_license_refs(
+    url: str, headers: HeaderLines, html: HtmlDoc | None, *, warnings: list[str] | None = None
+) -> list[LicenseRef]:
+    """RSL licences a response names: ``Link`` headers, ``<link>`` and inline ``<script>``.
+
+    What discovery cannot read (a target that is not a URL) is skipped and
+    noted in ``warnings``; the crawler keeps them on the page's ledger row.
+    """
     from norms.rsl import discover_from_headers, discover_from_html
 
-    refs = list(discover_from_headers(headers, url))
+    refs = list(discover_from_headers(headers, url, warnings=warnings))
     if html is not None:
-        refs.extend(discover_from_html(html, url))
+        refs.extend(discover_from_html(html, url, warnings=warnings))
     return list(dict.fromkeys(refs))
 
 
@@ -221,7 +228,9 @@ class EnforceMiddleware:
         request.meta[HTML_META] = html
         licenses: list[LicenseSource] = list(origin.licenses)
         ids: list[int] = []
-        for ref in self._page_license_refs(response.url, headers, html):
+        warnings: list[str] = []
+        request.meta[WARNINGS_META] = warnings
+        for ref in self._page_license_refs(response.url, headers, html, warnings):
             source, sid = await self.fetcher.license(ref)
             licenses.append(source)
             if sid is not None:
@@ -241,8 +250,10 @@ class EnforceMiddleware:
         return verdict, ids
 
     @staticmethod
-    def _page_license_refs(url: str, headers: HeaderLines, html: HtmlDoc | None) -> list[LicenseRef]:
-        return page_license_refs(url, headers, html)
+    def _page_license_refs(
+        url: str, headers: HeaderLines, html: HtmlDoc | None, warnings: list[str]
+    ) -> list[LicenseRef]:
+        return page_license_refs(url, headers, html, warnings=warnings)
 
     def _payment_required(self, request: Request, response: Response) -> Request:
         """HTTP 402: re-request once with the exact quote if we may pay it, else refuse; never store unpaid."""

@@ -171,6 +171,10 @@ class SignalFetcher:
 
         licenses: list[LicenseSource] = []
         for ref in robots.licenses(self.session.token):
+            if _origin_or_none(ref.url) is None:
+                # A declared licence that cannot be fetched: the content is unlicensed, never "no licence".
+                licenses.append(_failed(ref, f"the licence URL {ref.url[:200]!r} is not a URL"))
+                continue
             if origin_of(ref.url) == origin and not robots.allowed(ref.url, self.session.token):
                 licenses.append(_failed(ref, "the licence document is disallowed by the origin's robots.txt"))
                 continue
@@ -255,11 +259,11 @@ class SignalFetcher:
         from norms.classify import sitemap_stats
         from norms.classify.footprint import MAX_BYTES
 
-        own = [u for u in robots.sitemaps if origin_of(u) == origin]
+        own = [u for u in robots.sitemaps if _origin_or_none(u) == origin]
         stats: list[SitemapStats] = []
         url = own[0] if own else None
         while url is not None and len(stats) < 2:
-            if origin_of(url) != origin or not robots.allowed(url, self.session.token):
+            if _origin_or_none(url) != origin or not robots.allowed(url, self.session.token):
                 break
             doc = await self._download(url, kind=SITEMAP, origin=origin,
                                        timeout=self.session.signal_timeout, max_bytes=MAX_BYTES, record=False)
@@ -371,7 +375,12 @@ class SignalFetcher:
                 redirects += 1
                 if redirects > max_redirects:
                     break
-                current = urljoin(current, location.decode("latin-1").strip())
+                try:
+                    current = urljoin(current, location.decode("latin-1").strip())
+                    origin_of(current)
+                except ValueError:
+                    error = f"protocol: redirect to an invalid URL {location[:200]!r}"
+                    break
                 continue
             body = response.body[:max_bytes]
             truncated = len(response.body) >= max_bytes or "download_stopped" in response.flags
@@ -399,6 +408,14 @@ class SignalFetcher:
         request.meta[_SEEN_BYTES_META] = seen
         if seen >= cap:
             raise StopDownload(fail=False)
+
+
+def _origin_or_none(url: str) -> str | None:
+    """The origin of a URL a publisher wrote (robots.txt License/Sitemap), None when it is not a URL."""
+    try:
+        return origin_of(url)
+    except ValueError:
+        return None
 
 
 def _failed(ref: LicenseRef, error: str) -> LicenseSource:

@@ -48,6 +48,7 @@ from crawler.middlewares.enforce import (
     RECORDED_META,
     SIGNAL_IDS_META,
     VERDICT_META,
+    WARNINGS_META,
     refusal_kind,
     scrapy_header_lines,
 )
@@ -263,6 +264,8 @@ class FairSpider(scrapy.Spider):
         if redirects:
             metadata["redirected_from"] = list(redirects)
         metadata["links"] = links
+        if response.meta.get(WARNINGS_META):
+            metadata["signal_warnings"] = list(response.meta[WARNINGS_META])
         # A Pay Per Crawl charge (crawler-charged) is among them: norms.access reads it.
         obligations = obligations_from_verdict(verdict)
         if permitted:

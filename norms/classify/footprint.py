@@ -21,6 +21,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
 from norms.classify.model import ClassEvidence, SitemapStats, SourceClass
+from norms.lenient import utf8
 from norms.model import SignalError
 
 MAX_BYTES = 512 * 1024
@@ -103,7 +104,7 @@ def sitemap_stats(xml: bytes | str, *, url: str) -> SitemapStats:
     before its first entry. A document cut off by the limits is read up to
     the cut and marked ``truncated``.
     """
-    data = xml.encode("utf-8") if isinstance(xml, str) else bytes(xml)
+    data = utf8(xml) if isinstance(xml, str) else bytes(xml)
     cut = len(data) > MAX_BYTES and data[:2] != b"\x1f\x8b"
     body = _decompress(data)
     cut = cut or len(body) >= MAX_BYTES
@@ -168,6 +169,9 @@ def _xml_sitemap(body: bytes, url: str, cut: bool) -> SitemapStats:
         truncated = True
     except DefusedXmlException as exc:
         raise SignalError(f"sitemap {url} uses forbidden XML constructs ({type(exc).__name__})") from None
+    except (LookupError, ValueError, UnicodeError) as exc:
+        # An unknown or unsupported encoding in the XML declaration (encoding="bogus").
+        raise SignalError(f"sitemap {url} cannot be decoded ({exc})") from None
     if kind == "sitemapindex":
         return SitemapStats(
             url=url, kind=kind, entries=len(locs), truncated=truncated,

@@ -38,11 +38,12 @@ def url_values(url: str) -> dict[str, str] | None:
     try:
         parts = urlsplit(url.strip())
         host = (parts.hostname or "").lower()
+        port = parts.port  # raises on a port that is not a number in 0-65535
     except ValueError:
         return None
     if parts.scheme.lower() not in ("http", "https") or not host:
         return None
-    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    netloc = host if port is None else f"{host}:{port}"
     path = parts.path or "/"
     target = f"{path}?{parts.query}" if parts.query else path
     return {

@@ -18,13 +18,14 @@ crawler fetches them and wraps the outcome in a ``LicenseSource``. robots.txt
 
 from __future__ import annotations
 
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element, tostring
 
 from pydantic import BaseModel
 
 from norms.html import HtmlDoc, parse_html
 from norms.http import HeadersLike, header_lines, header_values
+from norms.lenient import join_url, shown
 from norms.model import LicenseRef, SignalError
 from norms.rsl.document import RSL_NAMESPACE, RslDocument
 from norms.rsl.patterns import origin_of
@@ -178,8 +179,14 @@ def _is_rsl_type(media_type: str) -> bool:
     return media_type.split(";", 1)[0].strip().lower() == RSL_MEDIA_TYPE
 
 
-def discover_from_headers(headers: HeadersLike, base_url: str) -> list[LicenseRef]:
-    """RSL licences declared by ``Link`` headers of a response to ``base_url``."""
+def discover_from_headers(
+    headers: HeadersLike, base_url: str, *, warnings: list[str] | None = None
+) -> list[LicenseRef]:
+    """RSL licences declared by ``Link`` headers of a response to ``base_url``.
+
+    A target that is not a URL (``<http://a]/l.xml>``) is skipped and a message
+    appended to ``warnings`` when given.
+    """
     refs: list[LicenseRef] = []
     seen: set[str] = set()
     for value in header_values(header_lines(headers), "link"):
@@ -188,7 +195,10 @@ def discover_from_headers(headers: HeadersLike, base_url: str) -> list[LicenseRe
                 continue
             if not _is_rsl_type(params.get("type", "")) or not target:
                 continue
-            url = urljoin(base_url, target)
+            url = join_url(base_url, target)
+            if url is None:
+                _note(warnings, f"Link header: RSL licence target {shown(target)!r} is not a URL; skipped")
+                continue
             if url in seen:
                 continue
             seen.add(url)
@@ -201,11 +211,14 @@ def discover_from_headers(headers: HeadersLike, base_url: str) -> list[LicenseRe
 # -- HTML -------------------------------------------------------------------------------
 
 
-def discover_from_html(html: str | bytes | HtmlDoc, base_url: str) -> list[LicenseRef]:
+def discover_from_html(
+    html: str | bytes | HtmlDoc, base_url: str, *, warnings: list[str] | None = None
+) -> list[LicenseRef]:
     """RSL licences linked from or inlined in a page at ``base_url``.
 
     A ``<link>`` outside ``<head>`` is an RSL client extension (non-conformant
-    HTML) and still honoured: the publisher evidently meant it.
+    HTML) and still honoured: the publisher evidently meant it. An ``href``
+    that is not a URL is skipped and a message appended to ``warnings``.
     """
     doc = parse_html(html)
     refs: list[LicenseRef] = []
@@ -213,7 +226,11 @@ def discover_from_html(html: str | bytes | HtmlDoc, base_url: str) -> list[Licen
     for link in doc.links:
         if "license" not in link.rel or not _is_rsl_type(link.type) or not link.href:
             continue
-        url = urljoin(base_url, link.href)
+        url = join_url(base_url, link.href)
+        if url is None:
+            line = f" line {link.line}" if link.line is not None else ""
+            _note(warnings, f"<link rel=\"license\">{line}: href {shown(link.href)!r} is not a URL; skipped")
+            continue
         if url in seen:
             continue
         seen.add(url)
@@ -272,17 +289,24 @@ def discover_from_rss(
     if root.tag != "rss":
         local = str(root.tag).rsplit("}", 1)[-1]
         raise SignalError(f"not an RSS 2.0 feed: the root element is <{local}>")
-    feed = urlsplit(feed_url)
+    try:
+        feed = urlsplit(feed_url)
+    except ValueError:
+        raise SignalError(f"the feed URL {shown(feed_url)!r} is not a URL") from None
     feed_origin = origin_of(feed.scheme, feed.netloc)
     found: list[tuple[str, LicenseSource]] = []
     for number, item in enumerate(root.iter("item"), start=1):
         for content in item.iter(_NS + "content"):
             declared = (content.get("url") or "").strip()
-            asset = urljoin(feed_url, declared) if declared else urljoin(feed_url, _item_asset(item))
-            parts = urlsplit(asset)
             if not declared and not _item_asset(item):
                 _note(warnings, f"RSS item {number}: rsl:content without url and the item has no link; skipped")
                 continue
+            asset = join_url(feed_url, declared or _item_asset(item))
+            if asset is None:
+                _note(warnings, f"RSS item {number}: asset URL {shown(declared or _item_asset(item))!r} "
+                                "is not a URL; skipped")
+                continue
+            parts = urlsplit(asset)
             if origin_of(parts.scheme, parts.netloc) != feed_origin:
                 _note(
                     warnings,

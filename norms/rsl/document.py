@@ -36,6 +36,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from norms.lenient import scrub
 from norms.model import Obligation, ObligationKind, Usage
 from norms.rsl.patterns import UrlPattern, split_url
 from norms.vocabulary import usages_for
@@ -539,7 +540,7 @@ class RslDocument(BaseModel):
 
     def terms_for(self, url: str) -> Terms | None:
         """Effective terms for ``url`` (narrowest matching scope); None = the document says nothing about it."""
-        origin, path = split_url(url)
+        origin, path = split_url(scrub(url))
         # Private attributes read through pydantic's __getattr__ are slow; this runs per page.
         private = self.__pydantic_private__ or {}
         matchers: list[_Matcher] = private["_matchers"]

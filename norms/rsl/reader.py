@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element
 
+from norms.lenient import shown, to_int
 from norms.model import SignalError
 from norms.rsl.document import (
     DEFAULT_MAX_AGE_DAYS,
@@ -73,6 +75,15 @@ _SCHEMA: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 _LEGACY_PAYMENT_TYPES = {"inference": PaymentType.USE}
 _GEO = re.compile(r"[A-Z]{2}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
+
+
+def _readable_url(value: str) -> bool:
+    """Can the pattern matcher split ``value``? (``https://a]/`` is not a URL: an invalid host.)"""
+    try:
+        urlsplit(value.strip())
+    except ValueError:
+        return False
+    return True
 
 
 def _split(tag: str) -> tuple[str, str]:
@@ -154,8 +165,9 @@ class _Reader:
         max_age = DEFAULT_MAX_AGE_DAYS
         if "max-age" in attrs:
             value = attrs["max-age"]
-            if value.isdigit() and int(value) > 0:
-                max_age = int(value)
+            days = to_int(value) if value.isascii() and value.isdigit() else None
+            if days is not None and days > 0:
+                max_age = days
             else:
                 self.fault(f"max-age {value!r} is not a positive number of days; using {max_age}")
         contents = [
@@ -178,6 +190,9 @@ class _Reader:
             self.fault("<content> without a url attribute is ignored")
             return None
         url = attrs["url"]
+        if not _readable_url(url):
+            self.fault(f"<content url={shown(url)!r}> is not a URL pattern; the scope is ignored")
+            return None
         server = attrs.get("server") or None
         if server is not None and not server.lower().startswith(("https://", "http://")):
             self.fault(f"<content url={url!r}> server {server!r} is not an absolute URL")
@@ -192,7 +207,9 @@ class _Reader:
                 licenses.append(self.license(child, url, len(licenses) + 1))
             elif name == "alternate":
                 alt = self.text(child)
-                if alt:
+                if alt and not _readable_url(alt):
+                    self.fault(f"<content url={url!r}> <alternate> {shown(alt)!r} is not a URL; ignored")
+                elif alt:
                     alternates.append(Alternate(url=alt, type=self.attrs(child, name).get("type")))
             elif name == "schema":
                 self.attrs(child, name)

@@ -123,3 +123,53 @@ def test_connections_go_to_the_checked_address_with_the_name_in_host() -> None:
 def test_every_kind_has_a_fix_hint() -> None:
     for kind, (severity, fix) in KINDS.items():
         assert fix.strip() and severity.value in ("error", "warning", "info"), kind
+
+
+def _walled(part: str) -> str:
+    return (
+        '<html><head><script type="application/ld+json">{"@type":"NewsArticle","isAccessibleForFree":false,'
+        f'"hasPart":{{"@type":"WebPageElement","isAccessibleForFree":false{part}}}}}</script></head>'
+        '<body><p>Free teaser.</p><div class="body"><p>Paid paragraph.</p></div></body></html>'
+    )
+
+
+@pytest.mark.parametrize(
+    ("page", "kind", "words"),
+    [
+        (_walled(',"cssSelector":".paywalled-body"'), "paywall-part-unmatched", "matches nothing"),
+        (_walled(',"cssSelector":"div[class="'), "paywall-part-invalid-selector", "not a valid CSS selector"),
+        (_walled(""), "paywall-part-no-selector", "names no cssSelector"),
+        ('<html><body><div itemscope itemtype="https://schema.org/NewsArticle">'
+         '<meta itemprop="isAccessibleForFree" content="false"><div itemprop="hasPart" itemscope '
+         'itemtype="https://schema.org/WebPageElement"><meta itemprop="isAccessibleForFree" content="false">'
+         '<meta itemprop="cssSelector" content=".members-only"></div></div><p>Paid.</p></body></html>',
+         "paywall-part-unmatched", "'.members-only' matches nothing"),
+    ],
+)
+def test_walled_parts_that_cannot_be_located_are_errors_with_a_fix(page: str, kind: str, words: str) -> None:
+    with local_site({}) as site:
+        site.routes.update({
+            "/robots.txt": Reply(200, "User-agent: *\nAllow: /\n", TEXT),
+            "/story": Reply(200, page, (("Content-Type", "text/html"),)),
+        })
+        report = check(site.base + "/story", limits=LIMITS)
+    [found] = [p for p in report.problems if p.kind.startswith("paywall")]
+    assert found.kind == kind and found.severity == "error"
+    assert words in found.message and found.fix == KINDS[kind][1]
+    assert found.line == 1  # where the markup is (JSON-LD script or microdata element)
+    # What every AI crawler is told: the page is paywalled as a whole.
+    gpt = next(a for a in report.agents if a.agent == "GPTBot")
+    assert gpt.usages["ai-input"].allowed is False and gpt.usages["ai-input"].signal == "paywall"
+
+
+def test_a_licence_url_that_is_not_a_url_is_an_unreadable_licence() -> None:
+    with local_site({}) as site:
+        site.routes.update({
+            "/robots.txt": Reply(200, "License: http://a]/licence.xml\nUser-agent: *\nAllow: /\n", TEXT),
+            "/page": Reply(200, "<html><body><p>text</p></body></html>", (("Content-Type", "text/html"),)),
+        })
+        report = check(site.base + "/page", limits=LIMITS)
+    [found] = [p for p in report.problems if p.kind == "rsl-unreadable"]
+    assert "is not a URL" in found.message and found.severity == "error"
+    gpt = next(a for a in report.agents if a.agent == "GPTBot")
+    assert gpt.usages["ai-input"].allowed is False  # a declared licence nobody can read: unlicensed

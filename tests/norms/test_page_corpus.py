@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from norms.html import parse_html
-from norms.model import ALL_USAGES, Effect, ObligationKind, Usage
+from norms.model import AI_USAGES, ALL_USAGES, Effect, ObligationKind, Usage
 from norms.paywall import detect_paywall, remove_parts
 from norms.robots_tags import robots_directives
 from norms.tdmrep import parse_tdmrep_json, tdmrep_statements
@@ -26,11 +26,6 @@ PAGES = [
     # JSON-LD NewsArticle false + hasPart {.paywall}; the .paywall div holds ~2,000 chars of text.
     ("barrons.com-f8ff621a.html", "https://www.barrons.com/articles/home-depot-stock-earnings-report-51574168486",
      [".paywall"], True, {"noarchive"}),
-    # WSJ: same markup, but the .paywall part is not in the HTML: a server-side wall.
-    ("wsj.com-042bb7b5.html", "https://www.wsj.com/articles/google-stadia-microsoft-xcloud-apple-arcade-so-many-ways-to-playand-pay-11574168580",
-     [".paywall"], False, {"noarchive"}),
-    ("wsj.com-7ab16ade.html", "https://www.wsj.com/articles/is-football-violence-a-crime-11574121884",
-     [".paywall"], False, {"noarchive"}),
     # LA Times: no flag on the work, hasPart "False" (a string); the article body is the .paywall div.
     ("latimes.com-098bb3e9.html", "https://www.latimes.com/entertainment-arts/business/story/2019-11-19/disney-plus-kevin-mayer",
      [".paywall"], True, set()),
@@ -41,12 +36,23 @@ PAGES = [
      [".meteredContent"], True, {"noarchive"}),
     ("nytimes.com-702d1da6.html", "https://www.nytimes.com/2019/11/18/business/trump-trade-war-china.html",
      [".meteredContent"], True, {"noarchive"}),
-    # Wired: JSON-LD false + hasPart [".paywall"], but no element has class "paywall" (only paywall-bar, ...).
-    ("wired.com-2f42ef1d.html", "https://www.wired.com/story/the-future-of-banking-is-youre-broke/",
-     [".paywall"], False, set()),
-    ("wired.com-d48aeb9c.html", "https://www.wired.com/story/instagram-business-accounts-analytics/",
-     [".paywall"], False, set()),
 ]
+# The same markup whose hasPart selector matches nothing in the page: the walled part cannot be
+# located, so the whole page is walled for AI usages (issue 9).
+UNLOCATED = [
+    # WSJ: the .paywall part is not in the HTML (a server-side wall).
+    ("wsj.com-042bb7b5.html", "https://www.wsj.com/articles/google-stadia-microsoft-xcloud-apple-arcade-so-many-ways-to-playand-pay-11574168580",
+     {"noarchive"}),
+    ("wsj.com-7ab16ade.html", "https://www.wsj.com/articles/is-football-violence-a-crime-11574121884", {"noarchive"}),
+    # Wired: JSON-LD false + hasPart [".paywall"], but no element has class "paywall" (only paywall-bar, ...).
+    ("wired.com-2f42ef1d.html", "https://www.wired.com/story/the-future-of-banking-is-youre-broke/", set()),
+    ("wired.com-d48aeb9c.html", "https://www.wired.com/story/instagram-business-accounts-analytics/", set()),
+]
+
+
+def robots_flags(d, url):
+    robots = robots_directives(None, d, "fairfetch", source_url=url)
+    return {f for f in ("noindex", "nofollow", "nosnippet", "noarchive", "noai") if getattr(robots, f)}
 
 
 @pytest.mark.parametrize(("name", "url", "selectors", "text_present", "flags"), PAGES)
@@ -57,16 +63,28 @@ def test_paywalled_corpus_pages(name, url, selectors, text_present, flags):
     assert r.whole_page is False
     assert r.selectors == selectors
     assert r.text_present is text_present
-    assert r.warnings == []
+    assert r.warnings == [] and r.unlocated == []
     sts = r.statements()
     assert {s.usage for s in sts} == set(ALL_USAGES)
     for s in sts:
         assert s.effect is Effect.ALLOW
         assert s.obligations[0].kind is ObligationKind.EXCLUDE_PARTS
         assert s.obligations[0].selectors == tuple(selectors)
-    robots = robots_directives(None, d, "fairfetch", source_url=url)
-    found = {f for f in ("noindex", "nofollow", "nosnippet", "noarchive", "noai") if getattr(robots, f)}
-    assert found == flags
+    assert robots_flags(d, url) == flags
+
+
+@pytest.mark.parametrize(("name", "url", "flags"), UNLOCATED)
+def test_corpus_pages_whose_walled_part_matches_nothing_are_walled_whole(name, url, flags):
+    d = doc(name)
+    r = detect_paywall(d, url)
+    assert r.paywalled and r.strength == "markup" and r.whole_page and r.selectors == []
+    assert [u.kind for u in r.unlocated] == ["selector-matches-nothing"]
+    assert r.unlocated[0].selector == ".paywall"
+    assert "'.paywall' matches nothing in the page" in r.evidence[0].rule
+    sts = {s.usage: s for s in r.statements()}
+    assert all(sts[u].effect is Effect.DENY for u in AI_USAGES)
+    assert sts[Usage.SEARCH].effect is Effect.ALLOW
+    assert robots_flags(d, url) == flags
 
 
 def test_barrons_meta_robots_noarchive_noodp_denies_input_and_training():

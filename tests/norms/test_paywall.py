@@ -62,10 +62,20 @@ def test_whole_page_when_work_is_not_free_and_names_no_part():
 
 def test_graph_arrays_string_false_and_selector_lists_and_broken_jsonld():
     r = detect_paywall(page("paywall_graph_parts.html"), URL)
-    assert r.selectors == [".members", ".bonus"]  # the free part (.free-box) is not walled
+    # .members and .bonus are located, but the second part also names "##not a selector":
+    # that walled part cannot be located, so the whole page is walled.
+    assert r.whole_page and r.selectors == []
+    assert [(u.kind, u.selector) for u in r.unlocated] == [("invalid-selector", "##not a selector")]
     assert r.text_present is True
     assert any("not valid JSON" in w for w in r.warnings)
-    assert any("##not a selector" in w for w in r.warnings)
+    assert "'##not a selector' is not a valid CSS selector" in r.evidence[0].rule
+
+
+def test_graph_parts_all_located_drop_exactly_those_parts():
+    html = page("paywall_graph_parts.html").replace(b', "##not a selector"', b"")
+    r = detect_paywall(html, URL)
+    assert r.selectors == [".members", ".bonus"]  # the free part (.free-box) is not walled
+    assert not r.whole_page and r.unlocated == [] and r.text_present is True
 
 
 def test_microdata_work_and_haspart():
@@ -109,7 +119,8 @@ def test_part_without_selector_walls_the_whole_page():
     )
     r = detect_paywall(html, URL)
     assert r.whole_page and r.selectors == []
-    assert any("no usable cssSelector" in w for w in r.warnings)
+    assert [u.kind for u in r.unlocated] == ["no-selector"]
+    assert "names no cssSelector" in r.evidence[0].rule
 
 
 def test_part_walled_even_when_work_says_nothing():
@@ -268,3 +279,69 @@ def test_typical_100kb_page_is_read_in_a_few_milliseconds():
         robots_directives([("X-Robots-Tag", "noai")], doc, "fairfetch", source_url=URL)
     per_page = (time.process_time() - start) / runs
     assert per_page < 0.02  # generous bound; typically 2-3 ms
+
+
+# --- walled parts that cannot be located (issue 9) ------------------------------------------
+
+_PAID = "<p>Paid paragraph one with the analysis subscribers pay for.</p><p>Paid paragraph two.</p>"
+
+
+def _jsonld_page(part: str) -> str:
+    return (
+        '<html><head><script type="application/ld+json">{"@type":"NewsArticle","isAccessibleForFree":false,'
+        f'"hasPart":{part}}}</script></head><body><article><p class="lede">Free teaser.</p>'
+        f'<div class="body">{_PAID}</div></article></body></html>'
+    )
+
+
+def _microdata_page(selector_meta: str) -> str:
+    return (
+        '<html><body><article itemscope itemtype="https://schema.org/NewsArticle">'
+        '<meta itemprop="isAccessibleForFree" content="false">'
+        '<div itemprop="hasPart" itemscope itemtype="https://schema.org/WebPageElement">'
+        f'<meta itemprop="isAccessibleForFree" content="false">{selector_meta}</div>'
+        f'<p class="lede">Free teaser.</p><div class="body">{_PAID}</div></article></body></html>'
+    )
+
+
+UNLOCATED_CASES = [
+    # (markup, expected kind, words the evidence must contain)
+    (_jsonld_page('{"@type":"WebPageElement","isAccessibleForFree":false,"cssSelector":".paywalled-body"}'),
+     "selector-matches-nothing", "'.paywalled-body' matches nothing in the page"),
+    (_jsonld_page('{"@type":"WebPageElement","isAccessibleForFree":false,"cssSelector":"div[class="}'),
+     "invalid-selector", "'div[class=' is not a valid CSS selector"),
+    (_jsonld_page('{"@type":"WebPageElement","isAccessibleForFree":false}'),
+     "no-selector", "names no cssSelector"),
+    (_jsonld_page('[{"@type":"WebPageElement","isAccessibleForFree":false,"cssSelector":".body"},'
+                  '{"@type":"WebPageElement","isAccessibleForFree":false,"cssSelector":".gone"}]'),
+     "selector-matches-nothing", "'.gone' matches nothing"),
+    (_microdata_page('<meta itemprop="cssSelector" content=".paywalled-body">'),
+     "selector-matches-nothing", "'.paywalled-body' matches nothing in the page"),
+    (_microdata_page('<meta itemprop="cssSelector" content="::">'),
+     "invalid-selector", "'::' is not a valid CSS selector"),
+    (_microdata_page(""), "no-selector", "names no cssSelector"),
+]
+
+
+@pytest.mark.parametrize(("html", "kind", "words"), UNLOCATED_CASES)
+def test_walled_part_that_cannot_be_located_walls_the_whole_page(html, kind, words):
+    r = detect_paywall(html, URL)
+    assert r.paywalled and r.strength == "markup" and r.whole_page and r.selectors == []
+    assert [u.kind for u in r.unlocated] == [kind]
+    decisive = r.evidence[0]
+    assert words in decisive.rule and "whole page is read as walled" in decisive.rule
+    sts = {s.usage: s for s in r.statements()}
+    assert all(sts[u].effect is Effect.DENY and sts[u].evidence == decisive for u in AI_USAGES)
+    assert sts[Usage.SEARCH].obligations[0].kind is ObligationKind.SNIPPET_LIMIT
+
+
+@pytest.mark.parametrize(("html", "kind", "words"), UNLOCATED_CASES)
+def test_evaluate_denies_ai_usages_and_excludes_nothing_partially(html, kind, words):
+    from norms.evaluate import evaluate
+
+    v = evaluate(URL, status=200, headers={}, html=html, purposes=[Usage.AI_INPUT])
+    decision = v.usages[Usage.AI_INPUT]
+    assert not decision.allowed and not v.permitted_purposes
+    assert decision.decided_by is not None and words in decision.decided_by.rule
+    assert words in " ".join(decision.reasons)
+    assert v.exclude_selectors == ()  # nothing partial: the whole page is withheld from AI use
