@@ -17,7 +17,7 @@ from attribution.answer import SourceUsage
 from attribution.matching import Match, Run, Sentence, match_found, match_sentence
 from attribution.policy import Limits, Policy
 from attribution.sources import Source
-from attribution.text import split_sentences, tokenize
+from attribution.text import tokenize
 from norms.domains import registrable_domain
 
 DEFAULT_POLICY = Policy()
@@ -55,19 +55,19 @@ def source_limits(policy: Policy, src: Source) -> Limits:
 
 
 def analyse(
-    answer: str,
+    spans: Sequence[tuple[int, int]],
     words: list[str],
     starts: list[int],
     sources: Sequence[Source],
     usable: Sequence[bool],
     policy: Policy,
 ) -> list[SentenceMatches]:
-    """Compare every sentence of ``answer`` (tokenized as ``words``/``starts``) with every source."""
+    """Compare every unit (``spans`` of the answer tokenized as ``words``/``starts``) with every source."""
     threshold = policy.support_threshold
     min_runs = [source_limits(policy, s).min_run_words for s in sources]
     indexes = [s.index for s in sources]
     sentences = []
-    for start, end in split_sentences(answer):
+    for start, end in spans:
         t0 = bisect_left(starts, start)
         t1 = bisect_left(starts, end)
         sentences.append((SentenceMatches(start, end, t0, t1), Sentence(words[t0:t1], t0)))

@@ -1,15 +1,12 @@
 """The result of shaping: text, citations with exact offsets, every change made, and renderers.
 
 Offsets are Python string indices (Unicode code points) into ``text``, end
-exclusive. The OpenAI and Anthropic exports use the same indices; converting
-to UTF-8 bytes or UTF-16 units, when a consumer needs it, is the consumer's
-last step.
+exclusive. Each export documents its own unit (``attribution.exports``):
+Gemini's are UTF-8 bytes, the others code points.
 """
 
 from __future__ import annotations
 
-import html
-import itertools
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -128,220 +125,81 @@ class ShapedAnswer(BaseModel):
     dropped_sources: list[DroppedSource] = Field(default_factory=list)
     usage: list[SourceUsage] = Field(default_factory=list)
 
-    # --- renderers -------------------------------------------------------
+    language: str = "en"
+    inserted: list[tuple[int, int]] = Field(default_factory=list)
+    passed_sources: list[int] | None = None
 
-    def _sources(self) -> list[Citation]:
-        """The first citation of each reference number, in number order."""
-        first: dict[int, Citation] = {}
-        for c in self.citations:
-            first.setdefault(c.number, c)
-        return [first[n] for n in sorted(first)]
-
-    def _markers(self) -> dict[int, list[Citation]]:
-        """Citations grouped by the offset where their marker goes, one marker per number."""
-        at: dict[int, list[Citation]] = {}
-        for c in self.citations:
-            if c.role == "quote" and any(
-                o.number == c.number and o.role != "quote" and o.start <= c.start and c.end <= o.end
-                for o in self.citations
-            ):
-                continue  # the enclosing claim's marker already names this source
-            group = at.setdefault(c.end, [])
-            if all(g.number != c.number for g in group):
-                group.append(c)
-        return at
+    # --- renderers (attribution.render) and exports (attribution.exports) -----------
 
     def to_markdown(self) -> str:
         """Markdown with ``[n]`` links after each cited span and a numbered source list.
 
         The answer text passes through as written (models write Markdown);
         titles, credits and URLs added here are escaped, and only http(s)
-        URLs become links.
+        URLs become links. The list's words are in the answer's language.
         """
-        out: list[str] = []
-        pos = 0
-        for offset, group in sorted(self._markers().items()):
-            out.append(self.text[pos:offset])
-            marks = "".join(f"[[{c.number}]]({_md_url(c.url)})" for c in group)
-            # A marker glued to a closing code fence would break the fence.
-            out.append(("\n" if self.text.endswith(("```", "~~~"), 0, offset) else "") + marks)
-            pos = offset
-        out.append(self.text[pos:])
-        body = "".join(out)
-        sources = self._sources()
-        if not sources:
-            return body
-        lines = [body, "", "Sources:"]
-        for c in sources:
-            lines.append(f"{c.number}. " + " · ".join(_md_parts(c)))
-        return "\n".join(lines)
+        from attribution.render import to_markdown
+
+        return to_markdown(self)
 
     def to_html(self) -> str:
         """An HTML fragment; every piece of text and every URL is escaped, only http(s) links are made."""
-        out: list[str] = []
-        pos = 0
-        for offset, group in sorted(self._markers().items()):
-            out.append(html.escape(self.text[pos:offset]))
-            for c in group:
-                out.append(
-                    f'<sup class="ff-cite">{_html_link(c.url, f"[{c.number}]", c.title)}</sup>'
-                )
-            pos = offset
-        out.append(html.escape(self.text[pos:]))
-        body = "".join(out)
-        paragraphs = "".join(
-            f"<p>{p.replace(chr(10), '<br>')}</p>" for p in body.split("\n\n") if p.strip()
-        )
-        parts = [f'<div class="ff-answer">{paragraphs}']
-        sources = self._sources()
-        if sources:
-            parts.append('<ol class="ff-sources">')
-            for c in sources:
-                parts.append(f'<li value="{c.number}">' + " · ".join(_html_parts(c)) + "</li>")
-            parts.append("</ol>")
-        parts.append("</div>")
-        return "".join(parts)
+        from attribution.render import to_html
+
+        return to_html(self)
 
     def to_json(self) -> str:
         """The whole result as JSON (text, kind, citations, actions, dropped sources, usage)."""
         return self.model_dump_json(indent=2)
 
-    # --- exports in the shapes AI platforms already use -------------------
-
     def to_openai_annotations(self) -> list[dict[str, Any]]:
-        """OpenAI Responses API ``url_citation`` annotations (one per cited span and source).
+        """OpenAI Responses ``url_citation`` annotations; offsets in code points (see ``attribution.exports``)."""
+        from attribution.exports import openai_annotations
 
-        Chat Completions nests the same fields one level deeper
-        (``{"type": "url_citation", "url_citation": {...}}``).
-        """
-        seen: set[tuple[int, int, str]] = set()
-        out: list[dict[str, Any]] = []
-        for c in self.citations:
-            key = (c.start, c.end, c.url)
-            if key in seen:
-                continue
-            seen.add(key)
-            out.append(
-                {
-                    "type": "url_citation",
-                    "start_index": c.start,
-                    "end_index": c.end,
-                    "url": c.url,
-                    "title": c.title or c.url,
-                }
-            )
-        return out
+        return openai_annotations(self)
+
+    def to_openai_chat_annotations(self) -> list[dict[str, Any]]:
+        """OpenAI Chat Completions annotations: ``url_citation`` nested one level deeper."""
+        from attribution.exports import openai_chat_annotations
+
+        return openai_chat_annotations(self)
 
     def to_anthropic_citations(self) -> list[dict[str, Any]]:
-        """Anthropic ``char_location`` citations (indices into the source document).
+        """Anthropic ``char_location`` citations over the documents actually passed on.
 
-        ``document_index`` is the source's position in the list given to
-        ``shape``; citations whose source region was not located are left out
-        because ``char_location`` requires ``cited_text`` and indices.
+        ``document_index`` counts only the sources that were used (denied
+        sources are not passed to a model), in the order given to ``shape``:
+        ``passed_sources[document_index]`` is the index in your list.
         """
-        out: list[dict[str, Any]] = []
-        seen: set[tuple[int, int, int]] = set()
-        for c in self.citations:
-            if c.source_start is None or c.source_end is None or c.cited_text is None:
-                continue
-            key = (c.source_index, c.source_start, c.source_end)
-            if key in seen:
-                continue
-            seen.add(key)
-            out.append(_anthropic(c))
-        return out
+        from attribution.exports import anthropic_char_locations
+
+        return anthropic_char_locations(self)
 
     def to_anthropic_content(self) -> list[dict[str, Any]]:
         """The answer as Anthropic ``text`` content blocks, each cited span its own block."""
-        cuts = {0, len(self.text)}
-        for c in self.citations:
-            cuts.update((c.start, c.end))
-        bounds = sorted(cuts)
-        blocks: list[dict[str, Any]] = []
-        for a, b in itertools.pairwise(bounds):
-            if a == b:
-                continue
-            block: dict[str, Any] = {"type": "text", "text": self.text[a:b]}
-            cites = [
-                _anthropic(c)
-                for c in self.citations
-                if c.start <= a and b <= c.end and c.cited_text is not None
-            ]
-            if cites:
-                block["citations"] = cites
-            blocks.append(block)
-        return blocks
+        from attribution.exports import anthropic_content
 
+        return anthropic_content(self)
 
-def _anthropic(c: Citation) -> dict[str, Any]:
-    return {
-        "type": "char_location",
-        "cited_text": c.cited_text,
-        "document_index": c.source_index,
-        "document_title": c.title,
-        "start_char_index": c.source_start,
-        "end_char_index": c.source_end,
-    }
+    def to_anthropic_search_result_citations(self, sources: list[Any] | None = None) -> list[dict[str, Any]]:
+        """Anthropic ``search_result_location`` citations (see ``attribution.exports``).
 
+        With the ``sources`` given to ``shape``, block indices point at the
+        paragraphs of each source as ``attribution.exports.search_results``
+        passes them; without, each source counts as one block.
+        """
+        from attribution.exports import anthropic_search_result_locations
 
-def _safe_url(url: str | None) -> str | None:
-    if url and url.lower().startswith(("https://", "http://")):
-        return url
-    return None
+        return anthropic_search_result_locations(self, sources)
 
+    def to_anthropic_web_search_citations(self) -> list[dict[str, Any]]:
+        """Anthropic ``web_search_result_location`` citations (see ``attribution.exports``)."""
+        from attribution.exports import anthropic_web_search_locations
 
-def _md_url(url: str) -> str:
-    safe = _safe_url(url) or ""
-    return safe.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+        return anthropic_web_search_locations(self)
 
+    def to_gemini_grounding(self) -> dict[str, Any]:
+        """Gemini ``grounding_metadata``: chunks and supports with UTF-8 byte offsets."""
+        from attribution.exports import gemini_grounding
 
-def _md_text(text: str) -> str:
-    return "".join("\\" + ch if ch in "\\`*_[]()<>#|!" else ch for ch in text)
-
-
-def _md_link(label: str, url: str | None) -> str:
-    safe = _safe_url(url)
-    return f"[{_md_text(label)}]({_md_url(safe)})" if safe else _md_text(label)
-
-
-def _md_parts(c: Citation) -> list[str]:
-    parts = [_md_link(c.title or c.url, c.url)]
-    if c.platform:
-        parts.append(_md_text(c.platform))
-    if c.edit_history_url:
-        parts.append(_md_link("view edit history", c.edit_history_url))
-    if c.discussion_url:
-        parts.append(_md_link("see the discussion", c.discussion_url))
-    if c.last_updated:
-        parts.append(f"last updated {c.last_updated}")
-    if c.license:
-        parts.append(_md_link(c.license, c.license_url))
-    if c.attribution:
-        parts.append(_md_text(c.attribution))
-    return parts
-
-
-def _html_link(url: str | None, label: str, title: str | None = None) -> str:
-    safe = _safe_url(url)
-    text = html.escape(label)
-    if not safe:
-        return text
-    title_attr = f' title="{html.escape(title, quote=True)}"' if title else ""
-    return f'<a href="{html.escape(safe, quote=True)}"{title_attr}>{text}</a>'
-
-
-def _html_parts(c: Citation) -> list[str]:
-    parts = [_html_link(c.url, c.title or c.url)]
-    if c.platform:
-        parts.append(html.escape(c.platform))
-    if c.edit_history_url:
-        parts.append(_html_link(c.edit_history_url, "view edit history"))
-    if c.discussion_url:
-        parts.append(_html_link(c.discussion_url, "see the discussion"))
-    if c.last_updated:
-        parts.append(html.escape(f"last updated {c.last_updated}"))
-    if c.license:
-        parts.append(_html_link(c.license_url, c.license))
-    if c.attribution:
-        parts.append(html.escape(c.attribution))
-    return parts
+        return gemini_grounding(self)

@@ -22,13 +22,14 @@ Bigram = tuple[str, str]
 class SourceIndex:
     """Normalised words of one source text, their pair positions and (lazily) their offsets."""
 
-    __slots__ = ("_ends", "_starts", "bigrams", "text", "words")
+    __slots__ = ("_ends", "_numbers", "_starts", "bigrams", "text", "words")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.words = words = words_of(text)
         self._starts: list[int] | None = None
         self._ends: list[int] | None = None
+        self._numbers: dict[str, list[int]] | None = None
         bigrams: dict[Bigram, list[int]] = {}
         add = bigrams.setdefault
         for i, pair in enumerate(itertools.pairwise(words)):
@@ -43,6 +44,17 @@ class SourceIndex:
             words, self._starts, self._ends = tokenize(self.text)
             assert words == self.words  # one tokenizer, two passes: they must agree
         return self._starts, self._ends
+
+    @property
+    def number_positions(self) -> dict[str, list[int]]:
+        """Positions of every number word (built on first use: only short facts need it)."""
+        if self._numbers is None:
+            found: dict[str, list[int]] = {}
+            for i, w in enumerate(self.words):
+                if w.isdigit():
+                    found.setdefault(w, []).append(i)
+            self._numbers = found
+        return self._numbers
 
     @property
     def starts(self) -> list[int]:

@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from attribution.templates import BUILT_IN, Phrases
 from norms.model import SignalError
 
 SourceClass = Literal["canonical", "aggregator", "community", "unknown"]
@@ -88,7 +89,16 @@ class Policy(BaseModel):
       is long-form work; an answer keeps only the basic information from it.
     - ``max_supporters``: supporting sources considered per sentence (the
       best by support score); bounds the work per sentence.
-    - ``dispute_markers``: phrases by which a source marks a dispute.
+    - ``share_floor_words``: the share-of-source limit applies only above this
+      many words reproduced from one source: a short fact taken from a short
+      page does not substitute for it.
+    - ``link_common_knowledge``: also cite (markers only, no in-text
+      attribution) sentences stated as common knowledge.
+    - ``phrases``: per language (ISO 639-1), phrases that replace the built-in
+      ones (``attribution.templates``); a new language must give every phrase.
+    - ``dispute_markers``, ``*_query_words``: phrases (in the eight built-in
+      languages) by which a source marks a dispute or a query asks for
+      something volatile, a quick fact or depth.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -102,6 +112,9 @@ class Policy(BaseModel):
     long_form_min_words: int = Field(default=1500, ge=1)
     long_form_max_sentences: int = Field(default=3, ge=1)
     max_supporters: int = Field(default=8, ge=1)
+    share_floor_words: int = Field(default=40, ge=0)
+    link_common_knowledge: bool = False
+    phrases: dict[str, dict[str, str | list[str]]] = Field(default_factory=dict)
     open_licences: tuple[str, ...] = (
         "cc-by",
         "cc by",
@@ -132,6 +145,14 @@ class Policy(BaseModel):
         "neutrality of this article",
         "factual accuracy",
         "no consensus",
+        # de, fr, es, it, pt, nl, ru
+        "umstritten", "strittig", "historiker sind sich uneinig", "keine einigkeit",
+        "controversé", "contesté", "les historiens sont divisés", "fait débat",
+        "controvertido", "en disputa", "los historiadores discrepan",
+        "controverso", "dibattuto", "gli storici non concordano",
+        "controverso", "contestado", "os historiadores discordam",
+        "omstreden", "betwist", "historici zijn het oneens",
+        "спорн", "оспарива", "историки расходятся", "нет единого мнения",
     )
     volatile_query_words: tuple[str, ...] = (
         "latest",
@@ -147,6 +168,13 @@ class Policy(BaseModel):
         "this year",
         "live",
         "news",
+        "aktuell", "aktuelle", "aktuellen", "heute", "jetzt", "neueste", "neuesten",
+        "actuel", "actuelle", "aujourd'hui", "maintenant", "dernières", "récent",
+        "actual", "hoy", "ahora", "últimas", "reciente",
+        "attuale", "oggi", "adesso", "ultime", "recente",
+        "atual", "hoje", "agora", "últimas",
+        "actueel", "huidige", "vandaag", "nu", "laatste",
+        "сейчас", "сегодня", "последние", "текущий", "текущая", "актуальн",
     )
     quick_fact_query_words: tuple[str, ...] = (
         "hours",
@@ -167,6 +195,13 @@ class Policy(BaseModel):
         "weight",
         "capacity",
         "version",
+        "öffnungszeiten", "preis", "preise", "kosten", "kostet", "gebühr", "gebühren", "adresse",
+        "horaires", "prix", "coût", "tarif", "tarifs", "adresse",
+        "horario", "horarios", "precio", "cuesta", "tarifa", "dirección",
+        "orari", "orario", "prezzo", "costo", "costa", "tariffa", "indirizzo",
+        "horário", "horários", "preço", "custa", "tarifa", "endereço",
+        "openingstijden", "prijs", "kosten", "kost", "tarief", "adres",
+        "цена", "стоимость", "стоит", "сколько", "часы", "адрес", "тариф",
     )
     long_form_query_words: tuple[str, ...] = (
         "explain",
@@ -179,7 +214,23 @@ class Policy(BaseModel):
         "guide",
         "tutorial",
         "history of",
+        "erkläre", "erklären", "überblick", "zusammenfassung", "anleitung", "geschichte",
+        "expliquer", "explique", "résumé", "aperçu", "guide", "histoire",
+        "explica", "explicar", "resumen", "guía", "historia",
+        "spiega", "spiegare", "riassunto", "panoramica", "guida", "storia",
+        "explique", "explicar", "resumo", "visão geral", "guia", "história",
+        "leg uit", "uitleg", "overzicht", "samenvatting", "handleiding", "geschiedenis",
+        "объясни", "объяснить", "обзор", "краткое", "руководство", "история",
     )
+
+    def all_phrases(self) -> dict[str, Phrases]:
+        """Built-in phrases with the policy's overrides applied (validated on first use)."""
+        merged = dict(BUILT_IN)
+        for lang, values in self.phrases.items():
+            base = BUILT_IN[lang].model_dump() if lang in BUILT_IN else {}
+            base.update(values)
+            merged[lang] = Phrases.model_validate(base)
+        return merged
 
     def limits_for(self, profile: str) -> Limits:
         """Limits of a profile; unknown profile names fall back to ``unknown``."""
@@ -244,7 +295,9 @@ class Policy(BaseModel):
                 base = limits[name].model_dump()
                 base.update(values)
                 limits[name] = Limits.model_validate(base)
-            return cls.model_validate({**data, "limits": limits})
+            policy = cls.model_validate({**data, "limits": limits})
+            policy.all_phrases()
+            return policy
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()

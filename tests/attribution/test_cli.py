@@ -45,8 +45,10 @@ def test_shape_json_kind_and_policy(tmp_path: Path, capsys: pytest.CaptureFixtur
     )
     data = json.loads(capsys.readouterr().out)
     assert code == 0 and data["kind"] == "primary_source"
-    quotes = [c for c in data["citations"] if c["role"] == "quote"]
-    assert quotes and len(quotes[0]["text"].split()) == 5
+    # The policy's 5-word limit removes the copied sentence whole and points to the source.
+    removed = [a for a in data["actions"] if a["kind"] == "remove_quote"]
+    assert removed and "over 5 words per quote" in removed[0]["detail"]
+    assert "Read the full text at" in data["text"] and "…" not in data["text"]
 
 
 def test_shape_html_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -83,7 +85,7 @@ def test_shape_resolves_bare_urls_through_the_ledger(tmp_path: Path, capsys: pyt
     assert main(["shape", "--answer", str(answer), "--sources", str(srcs), "--db", db, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["citations"][0]["url"] == "https://www.english-heritage.org.uk/hastings"
-    assert data["text"].startswith("According to English Heritage, “The Battle of Hastings")
+    assert data["text"] == "According to English Heritage, the Battle of Hastings was fought on 14 October 1066 below the ridge."
 
 
 @pytest.mark.parametrize(

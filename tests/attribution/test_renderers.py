@@ -77,7 +77,7 @@ def test_json_round_trips() -> None:
 
 
 def test_usage_reports_verbatim_measures() -> None:
-    r = shaped("aggregator_long_copy_trimmed")
+    r = shaped("github_snippet")
     (usage,) = r.usage
-    assert usage.quotes == 1 and usage.longest_run_words == 25
-    assert 0 < usage.reproduced_share <= 0.2 and 0 < usage.copied_share < 1
+    assert usage.quotes == 1 and usage.longest_run_words >= 8
+    assert 0 < usage.reproduced_share <= 0.25 and 0 < usage.copied_share < 1

@@ -79,7 +79,7 @@ def test_rapidly_evolving_without_a_date_says_so() -> None:
     assert "News Example gives no last-update date; see it for current information." in r.text
 
 
-def test_code_block_is_trimmed_without_quote_marks() -> None:
+def test_code_over_the_limit_is_replaced_whole_by_a_link_line() -> None:
     code = "```python\nresult = json.dumps(data, indent=4, sort_keys=True, ensure_ascii=False, separators=(',', ': '), default=str)\n```"
     repo = src(
         "https://github.com/example/project/blob/main/util.py",
@@ -88,14 +88,13 @@ def test_code_block_is_trimmed_without_quote_marks() -> None:
         platform="github",
         title="util.py in example/project",
     )
-    r = shape(
-        code, [repo], policy=Policy.from_dict({"limits": {"aggregator": {"max_quote_words": 6}}})
-    )
-    head = "From “util.py in example/project” on GitHub:\n"
-    assert r.text.startswith(head + "```python\nresult = json.dumps(data, indent=4…)\n```")
-    code_part = r.text[len(head) : r.text.index("```\n\n") + 3]
-    assert "“" not in code_part and "”" not in code_part  # quote marks would break the code
-    assert any(a.kind == "trim_quote" for a in r.actions)
+    policy = Policy.from_dict({"limits": {"aggregator": {"max_quote_words": 6}}})
+    r = shape("Use this:\n\n" + code + "\n\nIt works.", [repo], policy=policy)
+    # Never shortened inside: the whole block becomes one line that links the file.
+    assert r.text == "Use this:\n\nThe code is available at “util.py in example/project” on GitHub.\n\nIt works."
+    assert any(a.kind == "remove_quote" and "code block" in a.detail for a in r.actions)
+    (c,) = [c for c in r.citations if c.role == "pointer"]
+    assert c.url.endswith("/util.py") and c.text == "“util.py in example/project” on GitHub"
 
 
 def test_supporters_per_sentence_are_bounded() -> None:
