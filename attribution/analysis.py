@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from attribution.answer import SourceUsage
+from attribution.index import SourceIndex
 from attribution.matching import Match, Run, Sentence, match_found, match_sentence
 from attribution.policy import Limits, Policy
 from attribution.sources import Source
@@ -63,14 +64,13 @@ def analyse(
     policy: Policy,
 ) -> list[SentenceMatches]:
     """Compare every unit (``spans`` of the answer tokenized as ``words``/``starts``) with every source."""
-    threshold = policy.support_threshold
     min_runs = [source_limits(policy, s).min_run_words for s in sources]
     indexes = [s.index for s in sources]
     sentences = []
     for start, end in spans:
         t0 = bisect_left(starts, start)
         t1 = bisect_left(starts, end)
-        sentences.append((SentenceMatches(start, end, t0, t1), Sentence(words[t0:t1], t0)))
+        sentences.append(SentenceMatches(start, end, t0, t1))
     # Every pair of the answer is looked up once per source; each sentence
     # takes its slice (pairs that straddle two sentences are never used).
     pairs = list(itertools.pairwise(words))
@@ -78,32 +78,18 @@ def analyse(
     for index in indexes:
         get = index.bigrams.get
         found_by_source.append([get(pair) for pair in pairs])
-    out = []
     cap = policy.max_supporters
-    for sent, prepared in sentences:
-        out.append(sent)
-        if prepared.n < 2:
+    # A sentence repeated word for word relates to the sources the same way:
+    # it is compared once (repetitive answers stay linear).
+    seen: dict[tuple[str, ...], SentenceMatches] = {}
+    for sent in sentences:
+        key = tuple(words[sent.t0 : sent.t1])
+        first = seen.get(key)
+        if first is not None:
+            _copy_matches(first, sent)
             continue
-        for i, index in enumerate(indexes):
-            found = found_by_source[i][sent.t0 : sent.t1 - 1]
-            if found.count(None) == len(found):
-                continue
-            m = match_found(
-                prepared, found, index, i, min_run_words=min_runs[i], threshold=threshold
-            )
-            if m is None:
-                continue
-            if not usable[i]:
-                if m.score >= threshold and not m.conflict:
-                    sent.denied.append(m)
-                continue
-            if m.conflict and m.score >= threshold:
-                sent.conflicts.append(m)
-            elif m.score >= threshold:
-                sent.supporters.append(m)
-            sent.copies.extend((m, r) for r in m.runs)
-        # The best few supporters carry the attribution; bounding them keeps
-        # the per-sentence work constant however many sources agree.
+        seen[key] = sent
+        _compare(sent, Sentence(list(key), sent.t0), found_by_source, indexes, sources, usable, policy, min_runs)
         sent.supporters = heapq.nsmallest(
             cap, sent.supporters, key=lambda m: (-m.score, class_rank(sources[m.source]), m.source)
         )
@@ -115,7 +101,49 @@ def analyse(
             bool(sent.conflicts)
             or any(marks_dispute(sources[m.source], m, policy) for m in sent.supporters)
         )
-    return out
+    return sentences
+
+
+def _copy_matches(first: SentenceMatches, sent: SentenceMatches) -> None:
+    shift = sent.t0 - first.t0
+    sent.supporters = list(first.supporters)
+    sent.denied = list(first.denied)
+    sent.conflicts = list(first.conflicts)
+    sent.disputed = first.disputed
+    sent.copies = [
+        (m, Run(r.a_first + shift, r.a_last + shift, r.s_first, r.s_last)) for m, r in first.copies
+    ]
+
+
+def _compare(
+    sent: SentenceMatches,
+    prepared: Sentence,
+    found_by_source: list[list[list[int] | None]],
+    indexes: list[SourceIndex],
+    sources: Sequence[Source],
+    usable: Sequence[bool],
+    policy: Policy,
+    min_runs: list[int],
+) -> None:
+    threshold = policy.support_threshold
+    if prepared.n < 2:
+        return
+    for i, index in enumerate(indexes):
+        found = found_by_source[i][sent.t0 : sent.t1 - 1]
+        if found.count(None) == len(found):
+            continue
+        m = match_found(prepared, found, index, i, min_run_words=min_runs[i], threshold=threshold)
+        if m is None:
+            continue
+        if not usable[i]:
+            if m.score >= threshold and not m.conflict:
+                sent.denied.append(m)
+            continue
+        if m.conflict and m.score >= threshold:
+            sent.conflicts.append(m)
+        elif m.score >= threshold:
+            sent.supporters.append(m)
+        sent.copies.extend((m, r) for r in m.runs)
 
 
 def marks_dispute(src: Source, m: Match, policy: Policy) -> bool:

@@ -24,6 +24,7 @@ index once (linear in its words).
 from __future__ import annotations
 
 import itertools
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from attribution.index import SourceIndex
@@ -32,6 +33,8 @@ from attribution.text import STOPWORDS
 # Positions looked at per pair when locating the matching region: a very
 # frequent pair adds nothing to the location but would cost time.
 _REGION_CAP = 8
+# Open chains followed per pair when looking for verbatim runs (see ``_chain``).
+_CHAIN_CAP = 4
 
 
 @dataclass(slots=True)
@@ -166,11 +169,28 @@ def _chain(
     min_run_words: int,
     runs: list[Run],
 ) -> None:
-    """Runs inside the stretch of matched pairs ``lo..hi-1`` (positions at consecutive offsets)."""
+    """Runs inside the stretch of matched pairs ``lo..hi-1`` (positions at consecutive offsets).
+
+    A pair that occurs more than ``_CHAIN_CAP`` times (repetitive text) only
+    continues the chains already open (a binary search each), opening new
+    ones (up to the cap) only when none continues, so the work per pair is bounded and repeated phrases
+    cost O(n log n), not O(n^2).
+    """
     prev: dict[int, int] = {}
     for i in range(lo, hi):
-        get = prev.get
-        cur = {p: get(p - 1, 0) + 1 for p in found[i] or ()}
+        positions = found[i] or []
+        if len(positions) <= _CHAIN_CAP:
+            get = prev.get
+            cur = {p: get(p - 1, 0) + 1 for p in positions}
+        else:
+            cur = {}
+            for p, length in prev.items():
+                k = bisect_left(positions, p + 1)
+                if k < len(positions) and positions[k] == p + 1:
+                    cur[p + 1] = length + 1
+            if not cur:
+                for p in positions[:_CHAIN_CAP]:
+                    cur[p] = 1
         for p, length in prev.items():
             if p + 1 not in cur and length + 1 >= min_run_words:
                 runs.append(Run(offset + i - length, offset + i, p - length + 1, p + 1))

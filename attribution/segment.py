@@ -5,8 +5,11 @@ pySBD decides every ambiguous full stop: abbreviations ("Oct.", "z. B.",
 costs about 15 µs a word, too much for a 5 ms budget, so the text is first cut
 at the boundaries no segmenter disputes - a full stop, "!" or "?" after a
 word of two or more letters that is not one of pySBD's abbreviations for the
-language, then whitespace and a letter (a capital one after "!" or "?") - and pySBD only sees the
-stretches between them that still hold a candidate boundary. A property test
+language (or a number of three or more digits: a year, not a German ordinal
+day), then whitespace and a letter (a capital one after "!", "?" or a
+number) - and pySBD only sees the
+stretches between them that still hold a candidate boundary, at most
+``_MAX_CHUNK`` characters at a time (so its cost stays linear). A property test
 checks that the cut agrees with pySBD on the whole text.
 
 Portuguese has no pySBD rules; Spanish rules are used for it (same
@@ -21,7 +24,9 @@ from typing import Any
 
 _PYSBD_FALLBACK = {"pt": "es", "und": "en"}
 # A sure boundary: a word of 2+ letters, ., ! or ?, closing quotes/brackets, whitespace.
-_SURE = re.compile(r"([^\W\d_]{2,})([.!?])([\"'”’»)\]]*)(\s+)")
+_SURE = re.compile(r"([^\W\d_]{2,}|\d{3,})([.!?])([\"'”’»)\]]*)(\s+)")
+# pySBD sees at most this much at once; a longer ambiguous stretch is cut at a full stop.
+_MAX_CHUNK = 2000
 _CANDIDATE = re.compile(r"[.!?…。！？]")
 
 
@@ -57,7 +62,10 @@ def sentence_spans(text: str, lang: str = "en") -> list[tuple[int, int]]:
     start = 0
     for m in _SURE.finditer(flat):
         nxt = m.end()
-        if nxt >= len(flat) or not (flat[nxt].isupper() or (m.group(2) == "." and flat[nxt].isalpha())):
+        word = m.group(1)
+        if nxt >= len(flat) or not (
+            flat[nxt].isupper() or (m.group(2) == "." and flat[nxt].isalpha() and not word.isdigit())
+        ):
             continue
         if m.group(2) == "." and m.group(1).lower() in abbreviations:
             continue
@@ -69,6 +77,12 @@ def sentence_spans(text: str, lang: str = "en") -> list[tuple[int, int]]:
 
 def _ambiguous(text: str, lo: int, hi: int, lang: str, out: list[tuple[int, int]]) -> None:
     """Split ``text[lo:hi]`` with pySBD if it holds a candidate boundary before its end."""
+    while hi - lo > _MAX_CHUNK:
+        cut = text.rfind(". ", lo, lo + _MAX_CHUNK)
+        if cut <= lo:
+            cut = lo + _MAX_CHUNK - 1
+        _ambiguous(text, lo, cut + 1, lang, out)
+        lo = cut + 1
     chunk = text[lo:hi]
     body = chunk.rstrip()
     inner = body.rstrip(".!?…。！？\"'”’»)] ")
