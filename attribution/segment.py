@@ -24,7 +24,7 @@ from typing import Any
 
 _PYSBD_FALLBACK = {"pt": "es", "und": "en"}
 # A sure boundary: a word of 2+ letters, ., ! or ?, closing quotes/brackets, whitespace.
-_SURE = re.compile(r"([^\W\d_]{2,}|\d{3,})([.!?])([\"'”’»)\]]*)(\s+)")
+_SURE = re.compile(r"([^\W\d_]{2,}|\d{3,})([.!?])([\"'”’»)\]*_]*)(\s+)")
 # pySBD sees at most this much at once; a longer ambiguous stretch is cut at a full stop.
 _MAX_CHUNK = 2000
 _CANDIDATE = re.compile(r"[.!?…。！？]")

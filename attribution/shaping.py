@@ -160,14 +160,21 @@ def _match_facts(
     query: str | None,
     policy: Policy,
 ) -> None:
-    """Short sentences that no source supports by wording: match them by the fact they state."""
+    """Short sentences are also matched by the fact they state (numbers near the right names).
+
+    A source that states the fact in other words supports the sentence too,
+    unless it already supports, contradicts or was denied for it.
+    """
     for unit, sent in zip(units, sentences, strict=True):
-        if unit.code or sent.supporters or sent.denied or sent.conflicts:
+        if unit.code or sent.conflicts:
             continue
         fact = fact_of(answer[unit.start : unit.end], query)
         if fact is None:
             continue
+        taken = {m.source for m in (*sent.supporters, *sent.denied)}
         for i, src in enumerate(sources):
+            if i in taken:
+                continue
             m = fact_match(fact, src.index, i)
             if m is None:
                 continue

@@ -78,7 +78,7 @@ BUILT_IN: dict[str, Phrases] = {
         video_on="the video “{title}” on {name}",
         months=tuple(_EN_MONTHS),
         lower_openers=tuple(
-            ["the", "a", "an", "in", "on", "at", "this", "that", "these", "those", "it", "its", "there", "their", "his", "her", "after", "before", "during", "when", "while", "since", "although", "though", "as", "some", "many", "most", "several", "one", "two", "three", "both", "each", "however", "use", "call", "run", "add", "set", "hold", "try", "make", "open", "click", "select", "install", "see", "check"]
+            ["despite", "because", "if", "for", "with", "by", "from", "under", "over", "between", "unlike", "following", "once", "until", "unless", "whether", "we", "you", "they", "all", "only", "even", "then", "today", "the", "a", "an", "in", "on", "at", "this", "that", "these", "those", "it", "its", "there", "their", "his", "her", "after", "before", "during", "when", "while", "since", "although", "though", "as", "some", "many", "most", "several", "one", "two", "three", "both", "each", "however", "use", "call", "run", "add", "set", "hold", "try", "make", "open", "click", "select", "install", "see", "check"]
         ),
     ),
     "de": Phrases(

@@ -89,7 +89,7 @@ def build_units(doc: Document, lang: str) -> list[Unit]:
     """Every unit of the answer in document order."""
     units: list[Unit] = []
     for node in doc.prose:
-        if node.type == "paragraph" and node.in_container("th", "td"):
+        if node.type == "th":  # a column header names, it does not claim
             continue
         if node.pieces is None:
             if node.lines is None or node.type != "paragraph":

@@ -76,6 +76,7 @@ class Writer:
         self.replaced: set[int] = set()  # first-token index of code blocks replaced by a paragraph
         self.notes = False
         self.expected: list[tuple[str, int]] = []
+        self.supporters: dict[int, tuple[int, ...]] = {}
 
     # --- names ------------------------------------------------------------------
 
@@ -127,6 +128,7 @@ class Writer:
     ) -> Assembled:
         groups: dict[int, list[tuple[Unit, SentenceMatches, Decision]]] = {}
         nodes: dict[int, Node] = {}
+        self.supporters = {id(u): tuple(m.source for m in s.supporters) for u, s in zip(units, sentences, strict=True)}
         for u, s, d in zip(units, sentences, decisions, strict=True):
             groups.setdefault(id(u.node), []).append((u, s, d))
             nodes[id(u.node)] = u.node
@@ -229,6 +231,7 @@ class Writer:
         content = node.content
         pieces: list[Piece] = []
         prev_end: int | None = None
+        supporters = self.supporters
         for u, d, prefix, suffix, cut in built:
             if d.remove:
                 prev_end = None
@@ -246,7 +249,7 @@ class Writer:
                 pieces.append(Piece(gap, node.to_answer(prev_end)) if prev_end is not None and "\n" not in gap else Piece(" "))
             pieces.extend(prefix)
             body = self._segments(node, u.cs, cut)
-            if prefix and body and body[0].origin is not None and self._lower_ok(body[0].text, u):
+            if prefix and body and body[0].origin is not None and self._lower_ok(body[0].text, u, supporters.get(id(u), ())):
                 body[0] = Piece(body[0].text[0].lower() + body[0].text[1:], body[0].origin)
             pieces.extend(body)
             if suffix:
@@ -268,8 +271,12 @@ class Writer:
             out.append(Piece(self.doc.text[a:b], a))
         return out
 
-    def _lower_ok(self, first: str, u: Unit) -> bool:
-        """Lowercase the first word after an inserted prefix ("The" -> "the"; names stay)."""
+    def _lower_ok(self, first: str, u: Unit, cited: tuple[int, ...]) -> bool:
+        """Lowercase the first word after an inserted prefix ("The" -> "the"; names stay).
+
+        Yes for the language's common openers, and for words the supporting
+        sources also write in lower case ("Despite" -> "despite", "Harold" stays).
+        """
         word = first.split(maxsplit=1)[0] if first.split() else ""
         w = "".join(ch for ch in word if ch.isalnum())
         if not w or not w[0].isupper() or (len(w) > 1 and w.isupper()) or len(w[0].lower()) != 1:
@@ -277,7 +284,10 @@ class Writer:
         if not first[:1].isalpha():
             return False
         assert self.phrases is not None
-        return w.lower() in self.phrases.lower_openers
+        if w.lower() in self.phrases.lower_openers:
+            return True
+        needle = f" {w.lower()} "
+        return any(needle in self.sources[i].text for i in cited)
 
     def _pointer_source(self, u: Unit) -> int | None:
         for i, why in self.pointer_needed.items():
