@@ -117,6 +117,7 @@ class Document:
         self.roots: list[Node] = []
         self.prose: list[Node] = []  # paragraphs and table cells, in order
         self.code: list[Node] = []
+        self.headings: list[str] = []
         self._build()
 
     # --- lines -------------------------------------------------------------
@@ -158,7 +159,9 @@ class Document:
                 if parent is None:
                     continue
                 parent.content = tok.content
-                if parent.type == "paragraph":
+                if parent.type == "heading":
+                    self.headings.append(tok.content)
+                elif parent.type == "paragraph":
                     parent.pieces = self._map_paragraph(parent)
                     self.prose.append(parent)
                 elif parent.type in ("td", "th") and row_line is not None:

@@ -147,6 +147,10 @@ def removal_edit(doc: Document, node: Node) -> Edit:
     """Remove a node's lines; a top-level block takes one adjacent blank line with it."""
     assert node.lines is not None
     first, end = node.lines
+    # A list item's lines can end with the blank line after it: that line stays,
+    # or what follows would run into the list.
+    while end - 1 > first and doc.line_blank(end - 1):
+        end -= 1
     if node.parent is None:
         if doc.line_blank(end):
             end += 1

@@ -9,11 +9,15 @@ boundary and ``source_end`` moves with it, so the offsets stay exact.
 
 from __future__ import annotations
 
+from typing import Literal, cast
+
 from attribution.analysis import source_limits
 from attribution.answer import Citation, SourceUsage
 from attribution.compose import Assembled
 from attribution.policy import Policy
 from attribution.sources import Source
+
+Role = Literal["support", "quote", "pointer"]
 
 
 def passage_limit(src: Source, policy: Policy) -> int | None:
@@ -45,15 +49,16 @@ def build_citations(out: Assembled, sources: list[Source], policy: Policy) -> li
         links = src.links
         span = _bounded(src, c.source_span, passage_limit(src, policy)) if c.source_span else None
         s_start, s_end = span if span else (None, None)
+        # Built from values this module computed itself: no need to validate them again.
         result.append(
-            Citation(
+            Citation.model_construct(
                 number=numbers[c.source],
                 url=src.url,
                 title=src.title,
                 source_class=src.source_class,
                 platform=links.platform_name or src.platform,
                 source_index=c.source,
-                role=c.role,
+                role=cast(Role, c.role),
                 start=c.start,
                 end=c.end,
                 text=text[c.start : c.end],

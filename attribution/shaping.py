@@ -141,8 +141,8 @@ def _drop_denied(sources: list[Source], usable: list[bool], actions: list[Action
 
 def _prose_sample(doc: Document) -> str:
     """The start of the answer's prose (paragraphs, cells, headings), code left out."""
-    parts: list[str] = []
-    size = 0
+    parts: list[str] = list(doc.headings[:3])
+    size = sum(map(len, parts))
     for node in doc.prose:
         parts.append(node.content)
         size += len(node.content)

@@ -138,11 +138,10 @@ class Writer:
                 self._code(node, *items[0])
             else:
                 self._prose(node, items, in_place)
-        if not in_place:
-            for node in effective_removals(self.doc.roots):
-                self.edits.append(removal_edit(self.doc, node))
-            for lst in self._ordered_lists(self.doc.roots):
-                self.edits.extend(renumber_edits(self.doc, lst))
+        for node in effective_removals(self.doc.roots):
+            self.edits.append(removal_edit(self.doc, node))
+        for lst in self._ordered_lists(self.doc.roots):
+            self.edits.extend(renumber_edits(self.doc, lst))
         self._notes()
         out = Assembled(self.doc.text, self.edits)
         for a, b, i, role, s_span in self.unit_cites:
@@ -194,7 +193,8 @@ class Writer:
             if all(d.remove for _, d, *_ in built):
                 node.removed = True
             return
-        if all(d.remove for _, d, *_ in built) and not in_place and node.type == "paragraph":
+        pointed = in_place and self.phrases is not None and any(d.pointer for _, d, *_ in built)
+        if all(d.remove for _, d, *_ in built) and node.type == "paragraph" and not pointed:
             node.removed = True
             return
         self._rebuild(node, built, in_place)

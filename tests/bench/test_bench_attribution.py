@@ -158,3 +158,64 @@ def test_bench_growth_is_linear_in_source_words(benchmark: BenchmarkFixture) -> 
         low, high = min(values.values()), max(values.values())
         assert low > 0, f"{label}: cost did not grow with the corpus: {values}"
         assert high / low <= MAX_GROWTH, f"{label} time per source word varies {high / low:.2f}x: {values}"
+
+
+# --- realistic answers and repetitive text (issue 10) -------------------------------------
+
+REALISTIC_MAX_MEDIAN = 0.010
+REALISTIC_MAX_P99 = 0.050
+REPETITIVE_MAX = 2.0
+
+
+def realistic_cases() -> list[tuple[str, list[Source], str | None]]:
+    """The evaluation set's answer shapes: eight languages x paragraph / list / table+quote, and code."""
+    from tests.attribution.packs import PACKS
+    from tests.attribution.test_evaluation import CODE_ANSWER, DOCS, GITHUB, SO
+
+    cases: list[tuple[str, list[Source], str | None]] = []
+    for p in PACKS.values():
+        srcs = [p.paywalled, p.official, p.wiki, p.review]
+        cases.append((f"{p.fact_official} {p.fact_wiki} {p.own}", srcs, p.query))
+        cases.append((f"## {p.heading}\n\n1. {p.fact_official}\n2. {p.fact_paywalled}\n3. {p.fact_wiki}\n4. {p.own}\n", srcs, p.query))
+        cases.append((f"| {p.heading} |\n|---|\n| {p.fact_official} |\n\n> {p.fact_wiki}\n\n{p.own}\n", srcs, None))
+    cases.append((CODE_ANSWER, [GITHUB, SO, DOCS], None))
+    return cases
+
+
+def test_bench_realistic_answers_latency(benchmark: BenchmarkFixture) -> None:
+    cases = realistic_cases()
+    for answer, srcs, query in cases:  # indexes built, language model loaded
+        shape(answer, srcs, query=query)
+    times = []
+    for _ in range(15):
+        for answer, srcs, query in cases:
+            start = time.thread_time()
+            shape(answer, srcs, query=query)
+            times.append(time.thread_time() - start)
+    times.sort()
+    median = statistics.median(times)
+    p99 = times[int(len(times) * 0.99) - 1]
+    benchmark.extra_info.update(cases=len(cases), calls=len(times), median_ms=round(median * 1000, 3), p99_ms=round(p99 * 1000, 3))
+    answer, srcs, query = cases[0]
+    benchmark(shape, answer, srcs, query=query)
+    assert median <= REALISTIC_MAX_MEDIAN, f"median {median * 1000:.2f} ms"
+    assert p99 <= REALISTIC_MAX_P99, f"p99 {p99 * 1000:.2f} ms"
+
+
+def test_bench_one_megabyte_of_repetitive_text(benchmark: BenchmarkFixture) -> None:
+    """Answer and source are the same phrase repeated to 1 MB: the case that used to be quadratic."""
+    phrase = "The battle was fought near the town of Hastings in the year 1066. "
+    text = phrase * (1_000_000 // len(phrase) + 1)
+    src = Source(url="https://en.wikipedia.org/wiki/Battle_of_Hastings", text=text, source_class="community")
+    shape("The Battle of Hastings took place in 1066 near the town.", [src])  # index, models, registry
+    start = time.thread_time()
+    result = shape(text, [src])
+    cpu = time.thread_time() - start
+    assert result.citations
+    fresh = Source(url=src.url, text=text, source_class="community")
+    start = time.thread_time()
+    shape(text, [fresh])
+    cold = time.thread_time() - start
+    benchmark.extra_info.update(chars=len(text), cpu_s=round(cpu, 3), cold_cpu_s=round(cold, 3))
+    benchmark.pedantic(lambda: shape(text, [src]), rounds=1)
+    assert cpu < REPETITIVE_MAX, f"{cpu:.2f} s for 1 MB"
