@@ -36,3 +36,11 @@ def test_attribution_example_drops_the_denied_source_and_attributes(capsys):
     assert first["type"] == "url_citation"
     assert shaped.text[first["start_index"] : first["end_index"]]  # type: ignore[attr-defined]
     assert "edit history" in capsys.readouterr().out.lower()
+
+
+def test_attribution_before_and_after_blocks_are_what_shape_does():
+    namespace: dict[str, object] = {}
+    exec(python_blocks()[1], namespace)
+    before, after = re.findall(r"```markdown\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)[:2]
+    assert before == namespace["answer"]
+    assert after == namespace["shaped"].text  # type: ignore[attr-defined]
