@@ -21,8 +21,9 @@ def register(subparsers: Any) -> None:
         help="attribute an AI answer to its sources under the publishers' norms",
         description=(
             "Shape an AI answer: drop sources whose publisher denies ai-input, attribute claims "
-            "(in-text, links, 'as of' dates, edit-history and discussion links), trim verbatim "
-            "copying to the per-class limits and report every change."
+            "(in-text, links, 'as of' dates, edit-history and discussion links) in the answer's "
+            "language, keep Markdown structure and code intact, remove sentences that copy more "
+            "than the per-class limits allow, and report every change."
         ),
         epilog=(
             "SOURCES is a JSON list; each item is an object (url, title, text, source_class, platform, "
@@ -39,6 +40,10 @@ def register(subparsers: Any) -> None:
         "--kind", default=None, choices=[k.value for k in QueryKind], help="the query kind, if known"
     )
     parser.add_argument("--policy", default=None, metavar="FILE.toml", help="limits and rules (TOML)")
+    parser.add_argument(
+        "--language", default=None, metavar="CODE",
+        help="the answer's language (ISO 639-1, e.g. de); detected when not given",
+    )
     parser.add_argument(
         "--format", default="md", choices=["md", "html", "json"], help="output format (default: md)"
     )
@@ -87,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         answer = _read(args.answer, "answer file")
         sources = load_sources(args.sources, db)
         policy = Policy.from_toml(Path(args.policy)) if args.policy else None
-        result = shape(answer, sources, query=args.query, kind=args.kind, policy=policy)
+        result = shape(answer, sources, query=args.query, kind=args.kind, policy=policy, language=args.language)
     except (SourceError, PolicyError, SourceNotFound, LedgerError) as exc:
         return fail(str(exc))
     fmt = "json" if args.json else args.format

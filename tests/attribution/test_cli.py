@@ -120,3 +120,11 @@ def test_shape_missing_ledger_page_and_missing_ledger(tmp_path: Path, capsys: py
     assert main(["shape", "--answer", str(answer), "--sources", str(srcs), "--db", missing_db]) == 2
     assert "error:" in capsys.readouterr().err
     assert not (tmp_path / "none.sqlite").exists()
+
+
+def test_shape_language_option_phrases_in_that_language(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    answer, srcs, _ = write_case(tmp_path, "hastings_primary_source")
+    code = main(["shape", "--answer", str(answer), "--sources", str(srcs), "--kind", "primary_source", "--language", "fr", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0 and data["language"] == "fr"
+    assert data["text"].startswith("Selon Wikipedia, the death of Edward")
