@@ -123,9 +123,11 @@ class Decider:
     def _over_limits(self, unit: Unit, sent: SentenceMatches) -> Decision | None:
         """Remove the unit if a verbatim run in it exceeds its source's limits; else spend the budgets."""
         accepted: list[tuple[int, Run]] = []
+        # The sentence that states a dispute stays: only per-quote and publisher limits apply to it.
+        dispute = self.kind is QueryKind.CONTESTED and self.states_dispute(unit)
         for m, run in sent.copies:
             src = self.sources[m.source]
-            ok, why = self._within(m.source, src, source_limits(self.policy, src), run)
+            ok, why = self._within(m.source, src, source_limits(self.policy, src), run, budgets=not dispute)
             if ok:
                 accepted.append((m.source, run))
                 continue
@@ -148,10 +150,10 @@ class Decider:
             b.kept.setdefault(i, []).append((run.words, chars, run.s_first, run.s_last))
         return None
 
-    def _within(self, i: int, src: Source, limits: Limits, run: Run) -> tuple[bool, str]:
+    def _within(self, i: int, src: Source, limits: Limits, run: Run, *, budgets: bool = True) -> tuple[bool, str]:
         profile = src.source_class
         b = self.budgets
-        if limits.max_quotes is not None and b.quotes.get(i, 0) >= limits.max_quotes:
+        if budgets and limits.max_quotes is not None and b.quotes.get(i, 0) >= limits.max_quotes:
             return False, f"already {b.quotes.get(i, 0)} quote(s) from this {profile} source (limit {limits.max_quotes})"
         if limits.max_quote_words is not None and run.words > limits.max_quote_words:
             return False, f"over {limits.max_quote_words} words per quote for {profile} sources"
@@ -162,6 +164,8 @@ class Decider:
         if limits.max_quote_chars is not None and chars > limits.max_quote_chars:
             return False, f"over {limits.max_quote_chars} characters per quote for {profile} sources"
         used = b.quoted_words.get(i, 0)
+        if not budgets:
+            return True, "within limits"
         if limits.max_share is not None:
             # The share limit guards against substitution: below the floor nothing substitutes.
             allowed = max(int(limits.max_share * len(src.index)), self.policy.share_floor_words)

@@ -169,12 +169,12 @@ class Policy(BaseModel):
         "live",
         "news",
         "aktuell", "aktuelle", "aktuellen", "heute", "jetzt", "neueste", "neuesten",
-        "actuel", "actuelle", "aujourd'hui", "maintenant", "dernières", "récent",
+        "actuel", "actuelle", "aujourd hui", "maintenant", "dernières", "récent",
         "actual", "hoy", "ahora", "últimas", "reciente",
         "attuale", "oggi", "adesso", "ultime", "recente",
         "atual", "hoje", "agora", "últimas",
         "actueel", "huidige", "vandaag", "nu", "laatste",
-        "сейчас", "сегодня", "последние", "текущий", "текущая", "актуальн",
+        "сейчас", "сегодня", "последние", "текущий", "текущая", "актуальные", "новости",
     )
     quick_fact_query_words: tuple[str, ...] = (
         "hours",

@@ -363,3 +363,13 @@ def test_policy_can_override_a_phrase() -> None:
     policy = Policy.from_toml('[phrases.en]\naccording_prefix = "Per {source}, "\n')
     r = shape(p.fact_wiki, [p.wiki], kind="primary_source", policy=policy)
     assert r.text.startswith("Per Wikipedia, the British Museum")
+
+
+def test_a_russian_volatile_query_is_rapidly_evolving_with_russian_phrases() -> None:
+    p = PACKS["ru"]
+    official = Source.model_validate({**p.official.model_dump(), "last_modified": "2026-11-30", "retrieved_at": "2026-12-01"})
+    r = shape(p.fact_official, [official, p.wiki], query="Какие сейчас часы работы Эрмитажа?")
+    assert r.kind is QueryKind.RAPIDLY_EVOLVING and r.language == "ru"
+    # A capitalised noun that is not a known opener stays as written (names must never be lowercased).
+    assert r.text.startswith("По данным Эрмитаж на 30 ноября 2026 г., Музей открыт")
+    assert "Эрмитаж обновлялся в последний раз 30 ноября 2026 г." in r.text
