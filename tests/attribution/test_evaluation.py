@@ -373,3 +373,10 @@ def test_a_russian_volatile_query_is_rapidly_evolving_with_russian_phrases() -> 
     # A capitalised noun that is not a known opener stays as written (names must never be lowercased).
     assert r.text.startswith("По данным Эрмитаж на 30 ноября 2026 г., Музей открыт")
     assert "Эрмитаж обновлялся в последний раз 30 ноября 2026 г." in r.text
+
+
+def test_a_policy_adding_a_language_must_give_every_phrase() -> None:
+    from attribution import PolicyError
+
+    with pytest.raises(PolicyError, match=r"phrases|according_suffix"):
+        Policy.from_toml('[phrases.pl]\naccording_prefix = "Według {source}, "\n')
