@@ -17,8 +17,6 @@ sources' names where a pointer is owed.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from attribution.analysis import SentenceMatches
 from attribution.answer import Action
 from attribution.blocks import Document, Node, is_single_paragraph
@@ -34,21 +32,10 @@ from attribution.compose import (
 from attribution.decide import Decision
 from attribution.kinds import QueryKind
 from attribution.naming import source_name
+from attribution.phrasing import date_in, escape_md, label_in, suffix_cut
 from attribution.sources import Source
 from attribution.templates import Phrases, fill
 from attribution.units import Unit
-
-_MD_SPECIAL = set("\\`*_[]<>!|~&")
-_CLOSERS = "*_”’\"»)"
-_ENDS = ".!?…"
-
-
-def escape_md(text: str) -> str:
-    """Escape what Markdown would read as markup or HTML in text taken from a source."""
-    out = "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in " ".join(text.split()))
-    if out[:1] in ("#", "-", "+", "=", ">") or out[:1].isdigit():
-        out = "\\" + out if not out[:1].isdigit() else out.replace(".", "\\.", 1).replace(")", "\\)", 1)
-    return out
 
 
 class Writer:
@@ -81,25 +68,10 @@ class Writer:
     # --- names ------------------------------------------------------------------
 
     def label(self, i: int) -> str:
-        src = self.sources[i]
-        name = source_name(src)
-        if src.source_class == "aggregator" and src.title and self.phrases is not None:
-            video = (src.platform or "").lower() in ("youtube", "vimeo", "tiktok") or name.lower() in ("youtube", "vimeo", "tiktok")
-            tpl = self.phrases.video_on if video else self.phrases.item_on
-            return tpl.replace("{title}", escape_md(src.title)).replace("{name}", escape_md(name))
-        return escape_md(name)
+        return label_in(self.sources[i], self.phrases)
 
     def _date(self, i: int) -> str | None:
-        src = self.sources[i]
-        d = src.last_modified
-        if d is None and src.links.last_modified:
-            try:
-                d = datetime.fromisoformat(src.links.last_modified.replace("Z", "+00:00"))
-            except ValueError:
-                return None
-        if d is None:
-            return None
-        return self.phrases.date(d) if self.phrases else d.date().isoformat()
+        return date_in(self.sources[i], self.phrases)
 
     def _sentence(self, template: str, i: int, role: str = "pointer", **values: str) -> list[Piece]:
         label = self.label(i)
@@ -222,7 +194,7 @@ class Writer:
         self._act("attribute", detail, primary, (u.start, u.end))
         if use_suffix:
             tpl = ph.as_of_suffix if when else ph.according_suffix
-            cut = _suffix_cut(node.content, u.cs, u.ce)
+            cut = suffix_cut(node.content, u.cs, u.ce)
             return [], [Piece(fill(tpl, source=label, date=when or "")[0])], cut
         tpl = ph.as_of_prefix if when else ph.according_prefix
         return [Piece(fill(tpl, source=label, date=when or "")[0])], [], u.ce
@@ -425,14 +397,3 @@ class Writer:
         if self.notes:
             out.append(("paragraph", 0))
         return out
-
-
-def _suffix_cut(content: str, cs: int, ce: int) -> int:
-    """Where "(according to X)" goes: before the sentence's final punctuation (and closing markup)."""
-    j = ce
-    while j > cs and content[j - 1] in _CLOSERS:
-        j -= 1
-    k = j
-    while k > cs and content[k - 1] in _ENDS:
-        k -= 1
-    return k if k < j else ce
