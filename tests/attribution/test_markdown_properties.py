@@ -13,6 +13,7 @@ text that was neither in the answer nor in an inserted phrase.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 
@@ -158,7 +159,8 @@ def _outside_inserted(r: ShapedAnswer) -> str:
     return " ".join(pieces)
 
 
-@settings(max_examples=int(__import__("os").environ.get("FF_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# FF_EXAMPLES=400 for a longer local search; 60 keeps the suite lean.
+@settings(max_examples=int(os.environ.get("FF_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(answers(), st.booleans())
 def test_shaping_never_breaks_a_markdown_answer(case: tuple[str, str], tight: bool) -> None:
     lang, answer = case
