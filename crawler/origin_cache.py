@@ -44,7 +44,9 @@ class OriginSignals:
 
     ``signal_ids`` are the ledger snapshot ids of the documents in force
     (robots.txt, its licences, tdmrep.json); ``notes`` say in words what went
-    wrong while fetching them (a timeout, a licence that could not be read).
+    wrong while fetching them (a timeout, a licence that could not be read);
+    ``failure`` names the network failure that kept robots.txt from being
+    fetched at all, so the crawl counts it as an error rather than a refusal.
     """
 
     origin: str
@@ -53,6 +55,7 @@ class OriginSignals:
     tdmrep: TdmRepFile | None = None
     signal_ids: tuple[int, ...] = ()
     notes: tuple[str, ...] = ()
+    failure: str | None = None  # robots.txt unreachable for a network reason: "dns", "connection", "timeout"
 
 
 @dataclass(slots=True)

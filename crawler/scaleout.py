@@ -13,7 +13,8 @@ imports or needs Redis. Shared under one namespace per crawl id
   lock; the others wait and rebuild the parsed objects from the shared bytes
   through norms, so every worker decides exactly as a lone crawler would;
 * one pacing record per origin with a Crawl-delay / Request-rate floor, so the
-  floor holds for the whole crawl and not per worker;
+  floor holds for the whole crawl and not per worker, and one pause record per
+  origin that answered 429/503 (``crawler.pauses``), so every worker waits;
 * each worker's *leases*: the requests it took from the frontier and has not
   settled in the ledger yet, so a killed worker's requests go back into the
   frontier instead of being lost (:mod:`crawler.leases`).
@@ -45,9 +46,9 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 
-from crawler.identity.handler import SigningHTTPHandler
 from crawler.leases import DEFAULT_LEASE_SECONDS, Leases
 from crawler.middlewares.politeness import slot_floor
+from crawler.pauses import PausingHTTPHandler
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -130,6 +131,9 @@ class CrawlKeys:
 
     def pace(self, origin: str) -> str:
         return f"{self.namespace}pace:{origin}"  # "<next allowed ms>:<holder>"
+
+    def pause(self, origin: str) -> str:
+        return f"{self.namespace}pause:{origin}"  # "<paused until ms>:<what the origin answered>"
 
     @property
     def workers(self) -> str:
@@ -242,6 +246,8 @@ class ScaleOut:
         self._claim: Any = None
         self._release: Any = None
         self._unlock: Any = None
+        self._pause: Any = None
+        self._paused: Any = None
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.leases = Leases(keys, self.worker, crawler.settings.getfloat(
             "FAIRFETCH_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
@@ -257,6 +263,8 @@ class ScaleOut:
                 retry=AsyncRetry(ExponentialBackoff(cap=0.5, base=0.05), 3),
             )
             self._claim = self._client.register_script(_CLAIM)
+            self._pause = self._client.register_script(_PAUSE)
+            self._paused = self._client.register_script(_PAUSED)
             self._release = self._client.register_script(_RELEASE)
             self._unlock = self._client.register_script(_UNLOCK)
         return self._client
@@ -366,6 +374,30 @@ class ScaleOut:
         except redis.RedisError as exc:
             self.redis_lost(exc)
 
+    # --- "slow down" pauses (crawler.pauses) ------------------------------------------
+
+    async def pause(self, origin: str, seconds: float, asked: str) -> None:
+        """No worker sends anything to ``origin`` for ``seconds`` (a longer pause already set stands)."""
+        self.client  # noqa: B018 - registers the scripts
+        assert self._pause is not None
+        try:
+            await self._pause(keys=[self.keys.pause(origin)], args=[max(1, int(seconds * 1000)), asked[:200]])
+        except redis.RedisError as exc:
+            self.redis_lost(exc)
+            raise
+
+    async def paused_for(self, origin: str) -> tuple[float, str]:
+        """Seconds the crawl must still wait before ``origin`` (0 if not paused), and what the origin said."""
+        self.client  # noqa: B018 - registers the scripts
+        assert self._paused is not None
+        try:
+            left, asked = await self._paused(keys=[self.keys.pause(origin)])
+        except redis.RedisError as exc:
+            self.redis_lost(exc)
+            raise
+        text = asked.decode("utf-8", "replace") if isinstance(asked, bytes) else str(asked)
+        return int(left) / 1000, text
+
     async def close(self) -> None:
         if self._client is not None:
             await self._client.aclose()
@@ -393,6 +425,25 @@ if cur then
 end
 redis.call('SET', KEYS[1], nxt .. ':' .. ARGV[2], 'PX', tonumber(ARGV[1]) + 60000)
 return 1
+"""
+# Pause record: "<paused until epoch ms>:<what the origin answered>", never shortened.
+_PAUSE = _NOW + """
+local till = now + tonumber(ARGV[1])
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local held = tonumber(string.match(cur, '^(%d+):'))
+  if held and held >= till then return 0 end
+end
+redis.call('SET', KEYS[1], till .. ':' .. ARGV[2], 'PX', tonumber(ARGV[1]) + 1000)
+return 1
+"""
+_PAUSED = _NOW + """
+local cur = redis.call('GET', KEYS[1])
+if not cur then return {0, ''} end
+local held, asked = string.match(cur, '^(%d+):(.*)$')
+local left = tonumber(held) - now
+if left <= 0 then return {0, ''} end
+return {left, asked}
 """
 _UNLOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -496,8 +547,8 @@ class SharedScheduler(RedisScheduler):
             return False
 
 
-class PacedHTTPHandler(SigningHTTPHandler):
-    """Scrapy's HTTP handler (signing when a key is set), waiting for the origin's shared turn right before the request leaves.
+class PacedHTTPHandler(PausingHTTPHandler):
+    """Scrapy's HTTP handler (pausing, signing when a key is set), waiting for the origin's shared turn right before the request leaves.
 
     Waiting here, and not in a middleware, means nothing (slot delays,
     AutoThrottle) can come between the claimed turn and the request itself.

@@ -70,6 +70,16 @@ COOKIES_ENABLED = False  # a crawler that logs in nowhere needs no session
 # starts this many worker tasks per callback output whatever its size.
 CONCURRENT_ITEMS = 16
 
+# --- "slow down" (crawler.pauses) ----------------------------------------------------
+# 429 and 503 pause the whole origin: Retry-After (seconds or HTTP-date), else 1 s, 2 s, 4 s ...
+# A request that would wait longer than FAIRFETCH_MAX_PAUSE is given up (error "retry-after").
+FAIRFETCH_MAX_PAUSE = 120.0
+FAIRFETCH_BACKOFF_BASE = 1.0
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.pauses.PausingHTTPHandler",
+    "https": "crawler.pauses.PausingHTTPHandler",
+}
+
 # --- faults ---------------------------------------------------------------------
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
@@ -83,6 +93,10 @@ METAREFRESH_ENABLED = False  # a meta refresh is a link, not a redirect we follo
 # --- components -----------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    # Strict, capped, streaming Content-Encoding (crawler.middlewares.decode): an undecodable
+    # body is an error, never its readable prefix; a gzip bomb is never inflated past the cap.
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.middlewares.decode.DecodeMiddleware": 590,
     # Lowest order: its process_request runs first (nothing reaches the
     # network undecided) and its process_response last (it judges the final
     # response, after retries and redirects).
@@ -101,11 +115,8 @@ EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     "scrapy.extensions.remote_control.RemoteControl": None,
 }
-# Signs each request right before it is sent (a no-op without FAIRFETCH_SIGNING_KEY).
-DOWNLOAD_HANDLERS = {
-    "http": "crawler.identity.handler.SigningHTTPHandler",
-    "https": "crawler.identity.handler.SigningHTTPHandler",
-}
+# DOWNLOAD_HANDLERS: crawler.pauses.PausingHTTPHandler (above) waits out "slow down" pauses, then
+# signs each request right before it is sent (SigningHTTPHandler; a no-op without FAIRFETCH_SIGNING_KEY).
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 ITEM_PIPELINES = {"crawler.pipelines.LedgerPipeline": 300}

@@ -12,6 +12,7 @@ from rich.markup import escape
 from crawler.cli.output import console, fail, print_json, print_table
 from crawler.ledger import DEFAULT_DB_URL, Ledger, LedgerError
 from crawler.ledger.export import write_jsonl
+from crawler.ledger.refusals import export_refusals, url_history
 
 DB_ENV = "FAIRFETCH_DB"
 
@@ -46,6 +47,11 @@ def register(subparsers: Any) -> None:
     export.add_argument(
         "--crawl", metavar="ID", default=None, help="only pages last written by this crawl"
     )
+    export.add_argument(
+        "--refusals", action="store_true",
+        help="export refused requests instead of pages: one JSON object per refusal "
+             "(url, at, reason, kind, evidence, signals in force)",
+    )
     export.set_defaults(func=_export)
 
     show = sub.add_parser("show", help="the provenance of one page")
@@ -77,7 +83,8 @@ def _open(args: argparse.Namespace) -> Ledger:
 def _export(args: argparse.Namespace) -> int:
     try:
         with _open(args) as ledger:
-            pages = ledger.export(crawl_id=args.crawl)
+            pages = (export_refusals(ledger, crawl_id=args.crawl) if args.refusals
+                     else ledger.export(crawl_id=args.crawl))
             if args.json:
                 print_json(list(pages))
             else:
@@ -91,8 +98,16 @@ def _show(args: argparse.Namespace) -> int:
     try:
         with _open(args) as ledger:
             page = ledger.page(args.url)
+            history = url_history(ledger, args.url) if page is None else None
     except LedgerError as exc:
         return fail(str(exc))
+    if page is None and history is not None:
+        # Refused before the request, or failed: no page row, but the reason and its evidence.
+        if args.json:
+            print_json(history)
+        else:
+            _print_history(history)
+        return 0
     if page is None:
         return fail(f"{args.url} is not in the ledger", code=1)
     if args.json:
@@ -182,6 +197,30 @@ def _print_page(page: dict[str, Any]) -> None:
         ["at", "outcome", "reason", "status"],
         [(f["at"], f["outcome"], f["reason"], f["status"]) for f in page.get("fetch_log", [])],
     )
+
+
+def _print_history(history: dict[str, Any]) -> None:
+    console.print(history["url"], style="bold", markup=False, highlight=False)
+    last = history["fetch_log"][-1]
+    console.print(f"not stored: {last['outcome']} - {last['reason']}", markup=False, highlight=False)
+    _table(
+        "Fetch log",
+        ["at", "outcome", "reason", "status"],
+        [(f["at"], f["outcome"], f["reason"], f["status"]) for f in history["fetch_log"]],
+    )
+    for refusal in history["refusals"]:
+        _table(
+            f"Evidence ({refusal['outcome']} at {refusal['at']})",
+            ["signal", "where", "raw value", "rule"],
+            [(e.get("signal"), _where(e), e.get("raw"), e.get("rule")) for e in refusal["evidence"]],
+        )
+        if refusal["signals"]:
+            _table(
+                "Signals in force",
+                ["kind", "url", "status", "sha256", "fetched at", "error"],
+                [(s["kind"], s["url"], s["status"], (s["sha256"] or "")[:16], s["fetched_at"], s["error"])
+                 for s in refusal["signals"]],
+            )
 
 
 def _where(evidence: dict[str, Any]) -> str:

@@ -476,6 +476,7 @@ class Ledger:
         body: bytes | None,
         error: str | None,
         fetched_at: datetime,
+        truncated: bool = False,
     ) -> int:
         """Keep what a signal document said at ``fetched_at``; returns the snapshot id to cite.
 
@@ -483,7 +484,8 @@ class Ledger:
         same status, body and error — only moves that version's
         ``last_seen_at``; anything else becomes a new version. A body over
         ``MAX_SIGNAL_BODY`` is stored truncated (``truncated``), its hash and
-        size still those of the whole body.
+        size still those of the whole body. ``truncated=True``: the fetch
+        itself stopped at its byte cap (a robots.txt over 500 KiB, a gzip bomb).
         """
         origin = _check_length("origin", storable_text(origin).lower().rstrip("/"), 400)
         kind = _check_length("signal kind", storable_text(kind), 40)
@@ -537,7 +539,8 @@ class Ledger:
                                 status=status,
                                 body=raw[:MAX_SIGNAL_BODY] if raw is not None else None,
                                 size=len(raw) if raw is not None else None,
-                                truncated=raw is not None and len(raw) > MAX_SIGNAL_BODY,
+                                # also when the fetch itself stopped at its byte cap
+                                truncated=truncated or (raw is not None and len(raw) > MAX_SIGNAL_BODY),
                                 sha256=sha,
                                 error=error,
                                 fingerprint=fingerprint,

@@ -15,15 +15,16 @@ else goes on to the spider with the verdict attached.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urljoin
 
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 
 from crawler.faults import REDIRECT_LOOP, http_error_kind
-from crawler.ledger import FetchRecord
-from crawler.ledger.records import utc_now
+from crawler.ledger import FetchRecord, evidence_from_verdict
+from crawler.ledger.records import storable_json, utc_now
+from crawler.ledger.refusals import record_refusal
 from crawler.middlewares.politeness import MAX_FLOOR, apply_floor, origin_floor, too_slow
 from crawler.middlewares.signals import SIGNAL_META, SignalFetcher
 from crawler.origin_cache import OriginSignals
@@ -138,16 +139,17 @@ class EnforceMiddleware:
             self._refuse(request, f"unsupported URL scheme in {request.url[:80]!r}", "scheme", None)
         origin = await self.fetcher.for_url(request.url)
         request.meta["download_slot"] = origin.origin
+        if origin.failure is not None:
+            # The origin could not be reached at all (DNS, connection, timeout): an error of that
+            # kind, not a publisher's refusal, though nothing is requested there all the same.
+            self._error(request, origin.failure, origin.robots.reason,
+                        _robots_evidence(origin, origin.robots.reason), origin.signal_ids)
         tokens = tokens_for(origin.robots, self.session.token, self.session.purposes)
         floor = max(origin_floor(origin.robots, token) for token in tokens)
         if too_slow(floor):
-            self._refuse(
-                request,
-                f"robots.txt asks for {floor:g} s between requests, more than this crawl waits "
-                f"({MAX_FLOOR:g} s): origin not crawled",
-                "crawl-delay",
-                None,
-            )
+            reason = (f"robots.txt asks for {floor:g} s between requests, more than this crawl waits "
+                      f"({MAX_FLOOR:g} s): origin not crawled")
+            self._refuse(request, reason, "crawl-delay", None, _robots_evidence(origin, reason), origin.signal_ids)
         apply_floor(self.crawler, origin.origin, floor)
         verdict = evaluate_purposes(
             request.url,
@@ -159,7 +161,8 @@ class EnforceMiddleware:
             grants=self.session.grants,
         )
         if not verdict.fetch.allowed:
-            self._refuse(request, verdict.fetch.reason, refusal_kind(verdict), None)
+            self._refuse(request, verdict.fetch.reason, refusal_kind(verdict), None,
+                         _verdict_evidence(verdict), origin.signal_ids)
         request.headers["User-Agent"] = self.session.user_agent_for(request_tokens(self.session.token, verdict))
         request.meta[SIGNAL_IDS_META] = list(origin.signal_ids)
         token = license_token_for(verdict, self.session.grants.license_tokens)
@@ -315,11 +318,56 @@ class EnforceMiddleware:
         )
         request.meta[RECORDED_META] = True
 
-    def _refuse(self, request: Request, reason: str, kind: str, status: int | None) -> NoReturn:
-        self._log(request, "refused", reason, status)
+    def _refuse(
+        self,
+        request: Request,
+        reason: str,
+        kind: str,
+        status: int | None,
+        evidence: list[dict[str, Any]] | None = None,
+        signal_ids: tuple[int, ...] | list[int] = (),
+    ) -> NoReturn:
+        """A refusal: fetch-log row and its evidence (``ledger show`` reads both), then stop the request."""
+        entry = FetchRecord(crawl_id=self.session.crawl_id, url=request.url, at=utc_now(),
+                            outcome="refused", reason=reason, status=status)
+        record_refusal(self.session.ledger, entry, kind=kind, evidence=evidence or [], signal_ids=list(signal_ids))
+        request.meta[RECORDED_META] = True
         self.session.summary.refused[kind] += 1
         logger.info("refused %s: %s", request.url, reason)
         raise Refused(reason)
+
+    def _error(self, request: Request, kind: str, reason: str, evidence: list[dict[str, Any]],
+               signal_ids: tuple[int, ...]) -> None:
+        """An error before the request (the origin is unreachable): counted under its kind, with evidence."""
+        text = f"{kind}: {reason}"[:500]
+        entry = FetchRecord(crawl_id=self.session.crawl_id, url=request.url, at=utc_now(),
+                            outcome="error", reason=text, status=None)
+        record_refusal(self.session.ledger, entry, kind=kind, evidence=evidence, signal_ids=list(signal_ids))
+        request.meta[RECORDED_META] = True
+        self.session.summary.errors[kind] += 1
+        raise Recorded(text)
+
+
+def _verdict_evidence(verdict: Verdict) -> list[dict[str, Any]]:
+    """The deciding evidence first, then the rest of the verdict's."""
+    evidence = evidence_from_verdict(verdict)
+    decided = verdict.fetch.decided_by
+    if decided is None:
+        return evidence
+    first = storable_json(decided)
+    return [first, *(e for e in evidence if e != first)]
+
+
+def _robots_evidence(origin: OriginSignals, reason: str) -> list[dict[str, Any]]:
+    robots = origin.robots
+    return [{
+        "signal": "robots.txt",
+        "source": robots.source_url or f"{origin.origin}/robots.txt",
+        "raw": "; ".join(origin.notes) or robots.reason,
+        "rule": reason,
+        "line": None,
+        "element": None,
+    }]
 
 
 class RedirectLogMiddleware:

@@ -29,8 +29,9 @@ from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider, StopDownload
 from scrapy.http.request import NO_CALLBACK
 
-from crawler.faults import error_kind
+from crawler.faults import NETWORK, describe
 from crawler.ledger.records import utc_now
+from crawler.middlewares.decode import DECODED_TRUNCATED, MAX_BYTES_META
 from crawler.middlewares.politeness import (
     MAX_FLOOR,
     apply_floor,
@@ -55,7 +56,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SIGNAL_META = "fairfetch_signal"  # marks our own signal requests: enforcement lets them through
-_MAX_BYTES_META = "fairfetch_max_bytes"
+_MAX_BYTES_META = MAX_BYTES_META  # also caps what crawler.middlewares.decode inflates
 _SEEN_BYTES_META = "_fairfetch_bytes"
 _PRIORITY = 1000  # signal documents jump the queue: pages are waiting for them
 ROBOTS, RSL, TDMREP, SITEMAP = "robots.txt", "rsl", "tdmrep", "sitemap"
@@ -81,8 +82,8 @@ class Fetched:
 
 def describe_error(exc: BaseException) -> str:
     """A short, stable phrase for a download failure (``timeout``, ``dns``, ...) plus its message."""
-    text = str(exc).strip() or type(exc).__name__
-    return f"{error_kind(exc)}: {text}"[:300]
+    kind, text = describe(exc)
+    return f"{kind}: {text}"[:300]
 
 
 class SignalFetcher:
@@ -136,6 +137,8 @@ class SignalFetcher:
             max_redirects=MAX_REDIRECTS,
         )
         notes: list[str] = []
+        kind = (doc.error or "").partition(":")[0]
+        failure = kind if kind in NETWORK else None
         if doc.error is not None:
             notes.append(f"robots.txt unreachable ({doc.error}): everything disallowed")
         elif doc.status is not None and doc.status >= 500:
@@ -143,7 +146,9 @@ class SignalFetcher:
         elif doc.redirects > MAX_REDIRECTS:
             notes.append(f"robots.txt redirected more than {MAX_REDIRECTS} times")
         if doc.truncated:
-            notes.append(f"robots.txt larger than {ROBOTS_MAX_BYTES} bytes: rules after the cap ignored")
+            # norms reads the first ROBOTS_MAX_BYTES and drops the line cut in two (RFC 9309 2.5).
+            notes.append(f"robots.txt larger than {ROBOTS_MAX_BYTES} bytes (decoded): truncated, "
+                         "rules after the cap ignored")
         robots = robots_from_fetch(
             status=doc.status,
             body=doc.body,
@@ -167,6 +172,7 @@ class SignalFetcher:
                 tdmrep=None,
                 signal_ids=tuple(ids),
                 notes=tuple(notes),
+                failure=failure,
             )
 
         licenses: list[LicenseSource] = []
@@ -206,6 +212,7 @@ class SignalFetcher:
             tdmrep=tdmrep,
             signal_ids=tuple(dict.fromkeys(ids)),
             notes=tuple(notes),
+            failure=failure,
         )
 
     def page_answered(self, origin: str) -> None:
@@ -383,7 +390,8 @@ class SignalFetcher:
                     break
                 continue
             body = response.body[:max_bytes]
-            truncated = len(response.body) >= max_bytes or "download_stopped" in response.flags
+            truncated = (len(response.body) >= max_bytes or "download_stopped" in response.flags
+                         or DECODED_TRUNCATED in response.flags)
             break
         self.session.summary.signals[kind] += 1
         if not record:  # a sitemap is no usage signal: counted, not kept as a snapshot
@@ -397,6 +405,7 @@ class SignalFetcher:
             body=body,
             error=error,
             fetched_at=utc_now(),
+            truncated=truncated,
         )
         return Fetched(url, current, status, body, error, redirects, truncated, signal_id)
 

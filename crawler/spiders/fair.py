@@ -31,7 +31,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.extract import extract
-from crawler.faults import error_kind
+from crawler.faults import describe
 from crawler.gcpolicy import apply_crawl_gc_policy
 from crawler.items import PageItem
 from crawler.ledger import (
@@ -320,7 +320,7 @@ class FairSpider(scrapy.Spider):
         exc = failure.value
         if exc is None:  # pragma: no cover - a Failure always carries its exception
             return
-        kind = error_kind(exc)
+        kind, text = describe(exc)
         s = self.session
         s.summary.errors[kind] += 1
         s.ledger.record_fetch(
@@ -329,7 +329,7 @@ class FairSpider(scrapy.Spider):
                 url=request.url,
                 at=utc_now(),
                 outcome="error",
-                reason=f"{kind}: {str(exc).strip() or type(exc).__name__}"[:500],
+                reason=f"{kind}: {text}"[:500],
                 status=None,
             )
         )

@@ -94,7 +94,10 @@ def test_hanging_host_does_not_stall_the_crawl(web: FixtureWeb, db: str) -> None
     assert {r.path for r in web.requests_for("hang.example")} == {"/robots.txt"}
     rows = run.ledger().fetch_log()
     hang = [r for r in rows if r["url"] == "http://hang.example/"]
-    assert [r["outcome"] for r in hang] == ["refused"]
+    # An origin that never answered is an error of that kind, not a publisher's refusal.
+    assert [r["outcome"] for r in hang] == ["error"]
+    assert hang[0]["reason"].startswith("timeout: ")
+    assert run.summary["errors_by_kind"].get("timeout") == 1
     snapshots = run.ledger().signal_history("robots.txt", "http://hang.example/robots.txt")
     assert snapshots and "timeout" in (snapshots[-1]["error"] or "")
 
