@@ -87,6 +87,7 @@ class Summary:
     errors: Counter[str] = field(default_factory=Counter)
     redirected: int = 0
     signals: Counter[str] = field(default_factory=Counter)
+    dropped: Counter[str] = field(default_factory=Counter)  # URLs kept out by crawler.limits
     replayed: int = 0  # pages found already stored by an earlier run of this crawl
 
     def as_dict(self) -> dict[str, Any]:
@@ -99,6 +100,8 @@ class Summary:
             "errors": sum(self.errors.values()),
             "errors_by_kind": dict(self.errors.most_common()),
             "redirected": self.redirected,
+            "dropped": sum(self.dropped.values()),
+            "dropped_by_reason": dict(self.dropped.most_common()),
             "signal_fetches": dict(self.signals),
             "replayed": self.replayed,
         }
@@ -122,6 +125,8 @@ class CrawlSession:
     tdmrep_max_bytes: int
     signal_ttl: float
     sitemaps: bool = True
+    max_links: int = 500  # links followed per page (crawler.limits)
+    max_url_length: int = 2083
     summary: Summary = field(default_factory=Summary)
     wallet: Wallet = field(default_factory=lambda: Wallet(None, None, signing=False))
     # host -> the origin's sitemap footprint (norms.classify.SitemapStats), for host classification
@@ -186,6 +191,8 @@ def session_from_settings(settings: BaseSettings) -> CrawlSession:
         sitemaps=settings.getbool("FAIRFETCH_SITEMAPS", True),
         wallet=build_wallet(settings.get("FAIRFETCH_MAX_PRICE"), settings.get("FAIRFETCH_BUDGET"),
                             signing=bool(settings.get("FAIRFETCH_SIGNING_KEY"))),
+        max_links=settings.getint("FAIRFETCH_MAX_LINKS", 500),
+        max_url_length=settings.getint("FAIRFETCH_MAX_URL_LENGTH", 2083),
     )
 
 

@@ -55,6 +55,11 @@ FAIRFETCH_IDLE_SECONDS = 10.0  # stop once the whole crawl has been quiet this l
 FAIRFETCH_FOLLOW_EXTERNAL = False
 FAIRFETCH_MAX_PAGES = 0  # 0: no limit
 DEPTH_LIMIT = 3
+# crawler.limits: links followed per page and the longest URL requested, for seeds, links,
+# redirect targets and sitemaps alike; every URL they keep out is a "dropped" fetch-log row.
+FAIRFETCH_MAX_LINKS = 500
+FAIRFETCH_MAX_URL_LENGTH = 2083
+SPIDER_MIDDLEWARES = {"scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None}  # silent: replaced
 
 # --- politeness -----------------------------------------------------------------
 ROBOTSTXT_OBEY = False  # replaced by crawler.middlewares.enforce

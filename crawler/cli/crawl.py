@@ -3,8 +3,10 @@
 Scrapy runs in-process (``CrawlerProcess``) with ``crawler.settings`` and the
 options below on top. Progress goes to stderr; the summary (a table, or one
 JSON object with ``--json``) to stdout. Exit code 0 when the crawl ran to its
-end, whatever the norms refused; 2 for usage errors; 1 if the crawl could not
-run at all, or (with ``--redis``) stopped because Redis failed. With ``--redis``
+end, whatever the norms refused; 2 for usage errors (a bad option, or a
+``--db`` that is not a usable ledger); 1 if the crawl could not run at all, or
+(with ``--redis``) stopped because Redis failed; 128 + the signal number (130
+for Ctrl-C) when a signal stopped it, after it wrote what it had. With ``--redis``
 the process is one worker of a crawl shared through Redis (crawler.scaleout).
 """
 
@@ -14,7 +16,6 @@ import argparse
 import os
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 from crawler import DEFAULT_TOKEN, PROJECT_URL, user_agent
 from crawler.cli.agreement import (
@@ -24,6 +25,7 @@ from crawler.cli.agreement import (
     identity_settings,
 )
 from crawler.cli.output import console, err_console, fail, print_json, print_table
+from crawler.limits import seed_problem
 from crawler.session import CrawlSession, parse_max_price
 from norms.model import SignalError, Usage
 
@@ -55,6 +57,12 @@ def register(subparsers: Any) -> None:
                    help=f"product token matched against robots.txt groups (default {DEFAULT_TOKEN})")
     p.add_argument("--contact", default=PROJECT_URL, metavar="URL", help="contact URL in the User-Agent")
     p.add_argument("--follow-external", action="store_true", help="follow links to hosts other than the seeds'")
+    p.add_argument("--max-links", type=int, default=500, metavar="N",
+                   help="follow at most N links per page, in page order (default 500, 0: no limit); "
+                        "the rest are recorded as dropped")
+    p.add_argument("--max-url-length", type=int, default=2083, metavar="N",
+                   help="never request a URL (seed, link, redirect target, sitemap) longer than N characters "
+                        "(default 2083, 0: no limit); each one is recorded as dropped")
     p.add_argument("--jobdir", metavar="DIR",
                    help="keep the crawl id here so that an interrupted crawl resumes into the same ledger crawl")
     p.add_argument("--max-price", metavar='"USD x"', help="most to pay per page (HTTP 402, RSL payment)")
@@ -110,10 +118,10 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         except ScaleOutError as exc:
             raise ValueError(str(exc)) from exc
     for seed in args.seeds:
-        parts = urlsplit(seed)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"seed {seed!r} is not an http(s) URL")
-    for name in ("max_pages", "depth"):
+        problem = seed_problem(seed)
+        if problem is not None:
+            raise ValueError(f"seed {seed!r} {problem}")
+    for name in ("max_pages", "depth", "max_links", "max_url_length"):
         if getattr(args, name) < 0:
             raise ValueError(f"--{name.replace('_', '-')} must not be negative")
     if args.concurrency < 1:
@@ -150,6 +158,8 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "FAIRFETCH_EXTRACT": not args.no_extract,
         "FAIRFETCH_FOLLOW_EXTERNAL": args.follow_external,
         "FAIRFETCH_MAX_PAGES": args.max_pages,
+        "FAIRFETCH_MAX_LINKS": args.max_links,
+        "FAIRFETCH_MAX_URL_LENGTH": args.max_url_length,
         "FAIRFETCH_ROBOTS_TIMEOUT": args.robots_timeout,
         "DEPTH_LIMIT": args.depth,
         "CONCURRENT_REQUESTS": args.concurrency,
@@ -203,7 +213,6 @@ def run(args: argparse.Namespace) -> int:
         overrides = _settings(args)
     except ValueError as exc:
         return fail(str(exc))
-    from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
 
     from crawler.ledger import DEFAULT_DB_URL
@@ -213,13 +222,16 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.setdict(overrides, priority="cmdline")
+    problem = _ledger_problem(overrides["FAIRFETCH_DB"] or DEFAULT_DB_URL)
+    if problem is not None:
+        return fail(problem)
     seeds = list(args.seeds)
     if args.redis:
         try:
             seeds = _join_shared_crawl(args, settings)
         except ValueError as exc:
             return fail(str(exc), code=1)
-    process = CrawlerProcess(settings)
+    process = _make_process(settings)
     crawler = process.create_crawler(FairSpider)
     started = time.monotonic()
     progress = _Progress(lambda: current_session(crawler))
@@ -261,7 +273,38 @@ def run(args: argparse.Namespace) -> int:
         print_summary(summary)
     if lost is not None:
         return fail(f"this worker stopped because Redis failed ({lost}); the others may go on", code=1)
+    if process.signum is not None:
+        # Stopped by Ctrl-C / SIGTERM: what was stored is in the ledger, but the crawl did not finish.
+        return 128 + process.signum
     return 0
+
+
+def _make_process(settings: Any) -> Any:
+    """A ``CrawlerProcess`` that remembers the signal that stopped it (the exit code says it: 130 for Ctrl-C)."""
+    from scrapy.crawler import CrawlerProcess
+
+    class Process(CrawlerProcess):
+        signum: int | None = None
+
+        def _signal_shutdown(self, signum: int, frame: Any) -> None:
+            if self.signum is None:
+                self.signum = signum
+            super()._signal_shutdown(signum, frame)
+
+    return Process(settings)
+
+
+def _ledger_problem(db_url: str) -> str | None:
+    """Why the ledger at ``db_url`` cannot be used (not a URL, no driver, not a database), in one line; None if fine."""
+    from crawler.ledger import Ledger, LedgerError
+
+    try:
+        Ledger(db_url).close()
+    except LedgerError as exc:
+        return str(exc)
+    except OSError as exc:  # e.g. the SQLite file's directory cannot be created
+        return f"cannot open the ledger at {db_url!r}: {exc.strerror or exc}"
+    return None
 
 
 def _join_shared_crawl(args: argparse.Namespace, settings: Any) -> list[str]:
@@ -327,6 +370,9 @@ def print_summary(summary: dict[str, Any]) -> None:
     rows += [(f"  refused: {reason}", n) for reason, n in summary["refused_by_reason"].items()]
     rows.append(("errors", summary["errors"]))
     rows += [(f"  error: {kind}", n) for kind, n in summary["errors_by_kind"].items()]
+    if summary.get("dropped"):
+        rows.append(("dropped by the crawl's limits", summary["dropped"]))
+        rows += [(f"  dropped: {kind}", n) for kind, n in summary["dropped_by_reason"].items()]
     if summary["replayed"]:
         rows.append(("already stored by an earlier run", summary["replayed"]))
     rows += [(f"signal fetches: {kind}", n) for kind, n in summary["signal_fetches"].items()]

@@ -22,8 +22,9 @@ from pydantic_core import to_jsonable_python
 
 from norms.verdict import Verdict
 
-Outcome = Literal["fetched", "refused", "error", "redirected"]
-OUTCOMES: tuple[str, ...] = ("fetched", "refused", "error", "redirected")
+# "dropped": kept out by the crawl's own limits (crawler.limits), never requested.
+Outcome = Literal["fetched", "refused", "error", "redirected", "dropped"]
+OUTCOMES: tuple[str, ...] = ("fetched", "refused", "error", "redirected", "dropped")
 
 
 def storable_text(value: str) -> str:

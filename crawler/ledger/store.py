@@ -42,6 +42,7 @@ from crawler.ledger.models import (
     SignalSnapshot,
 )
 from crawler.ledger.records import (
+    OUTCOMES,
     FetchRecord,
     PageRecord,
     as_utc,
@@ -860,7 +861,7 @@ class Ledger:
             "stored": stored,
             "fetch_rows": sum(outcomes.values()),
             "outcomes": {
-                o: outcomes.get(o, 0) for o in ("fetched", "refused", "error", "redirected")
+                o: outcomes.get(o, 0) for o in OUTCOMES
             },
             "refused": refused,
             "errors": outcomes.get("error", 0),

@@ -25,6 +25,7 @@ from crawler.faults import REDIRECT_LOOP, http_error_kind
 from crawler.ledger import FetchRecord, evidence_from_verdict
 from crawler.ledger.records import storable_json, utc_now
 from crawler.ledger.refusals import record_refusal
+from crawler.limits import too_long
 from crawler.middlewares.politeness import MAX_FLOOR, apply_floor, origin_floor, too_slow
 from crawler.middlewares.signals import SIGNAL_META, SignalFetcher
 from crawler.origin_cache import OriginSignals
@@ -410,4 +411,7 @@ class RedirectLogMiddleware:
                 )
             )
             self.session.summary.redirected += 1
+            if too_long(self.session, absolute, "redirect target"):
+                request.meta[RECORDED_META] = True
+                raise Recorded(f"redirect target over the URL length limit: {absolute[:80]}...")
         return response

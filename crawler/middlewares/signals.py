@@ -31,6 +31,7 @@ from scrapy.http.request import NO_CALLBACK
 
 from crawler.faults import NETWORK, describe
 from crawler.ledger.records import utc_now
+from crawler.limits import too_long
 from crawler.middlewares.decode import DECODED_TRUNCATED, MAX_BYTES_META
 from crawler.middlewares.politeness import (
     MAX_FLOOR,
@@ -283,6 +284,8 @@ class SignalFetcher:
                 break
             stats.append(found)
             url = found.children[0] if found.children else None
+            if url is not None and too_long(self.session, url, "sitemap child"):
+                break
         return tuple(stats)
 
     async def _tdmrep(self, origin: str) -> tuple[TdmRepFile | None, int | None, str | None]:

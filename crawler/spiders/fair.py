@@ -41,6 +41,7 @@ from crawler.ledger import (
     obligations_from_verdict,
 )
 from crawler.ledger.records import utc_now
+from crawler.limits import INVALID, TOO_MANY_LINKS, drop, seed_problem, too_long
 from crawler.middlewares.enforce import (
     GATE_STATUSES,
     HEADERS_META,
@@ -69,8 +70,10 @@ def split_seeds(value: str | list[str] | tuple[str, ...] | None) -> list[str]:
     return [s for s in value.replace(",", " ").split() if s]
 
 
-def page_links(html: str | bytes | HtmlDoc, base_url: str) -> list[str]:
+def page_links(html: str | bytes | HtmlDoc, base_url: str, limit: int | None = MAX_LINKS_PER_PAGE) -> list[str]:
     """Absolute http(s) links of a page, without fragments; none if the page says ``nofollow``.
+
+    At most ``limit`` (None: all of them; the crawl applies ``--max-links`` and records the rest).
 
     Honours ``<meta name="robots" content="nofollow">`` (or ``none``) for the
     whole page and ``rel="nofollow"`` per link.
@@ -98,7 +101,7 @@ def page_links(html: str | bytes | HtmlDoc, base_url: str) -> list[str]:
             continue
         seen.add(url)
         out.append(url)
-        if len(out) >= MAX_LINKS_PER_PAGE:
+        if limit is not None and len(out) >= limit:
             break
     return out
 
@@ -181,6 +184,8 @@ class FairSpider(scrapy.Spider):
                 "max_pages": s.max_pages,
                 "follow_external": s.follow_external,
                 "extract": s.extract,
+                "max_links": s.max_links,
+                "max_url_length": s.max_url_length,
             },
         )
 
@@ -196,8 +201,19 @@ class FairSpider(scrapy.Spider):
             logger.error("no seed URL given (-a seeds=URL[,URL...])")
             return
         for seed in self.seeds:
+            problem = seed_problem(seed)
+            if problem is not None:  # scrapy crawl fair -a seeds=...: fairfetch crawl refuses them up front
+                self._invalid_seed(seed, problem)
+                continue
             for request in self._visit(seed, 0):
                 yield request
+
+    def _invalid_seed(self, seed: str, problem: str) -> None:
+        s = self.session
+        s.summary.errors[INVALID] += 1
+        logger.error("seed %r %s", seed, problem)
+        s.ledger.record_fetch(FetchRecord(crawl_id=s.crawl_id, url=seed, at=utc_now(), outcome="error",
+                                          reason=f"{INVALID}: seed {problem}"[:500]))
 
     # --- scheduling ------------------------------------------------------------------
 
@@ -214,6 +230,8 @@ class FairSpider(scrapy.Spider):
         if url in self._scheduled:
             return
         self._scheduled.add(url)
+        if too_long(s, url, "link" if depth else "seed"):
+            return
         if s.resumed:
             row = s.ledger.page(url)
             if row is not None and row.get("crawl_id") == s.crawl_id:
@@ -251,8 +269,13 @@ class FairSpider(scrapy.Spider):
         metadata: dict[str, Any] = {}
         canonical: str | None = None
         links: list[str] = []
+        over: list[str] = []
         if body_text is not None and doc is not None:
-            links = page_links(doc, response.url)
+            found_links = page_links(doc, response.url, limit=None)
+            if s.max_links:
+                links, over = found_links[: s.max_links], found_links[s.max_links :]
+            else:
+                links = found_links
             if s.extract:
                 # Excluded parts are dropped first, so metadata never comes from them either.
                 found = extract(body_text, response.url, exclude_selectors=verdict.exclude_selectors, doc=doc)
@@ -299,6 +322,11 @@ class FairSpider(scrapy.Spider):
         )
         depth = int(response.meta.get("depth", 0)) + 1
         scheduled = self._scheduled
+        if over:
+            # Only those the crawl would have followed: out of scope or too deep is no loss.
+            lost = [u for u in dict.fromkeys(over) if u not in scheduled and self._may_follow(u, depth)]
+            drop(s, lost, TOO_MANY_LINKS,
+                 f"{TOO_MANY_LINKS}: beyond the first {s.max_links} links of {response.url} (--max-links)")
         for link in links:
             # Most links point at pages already scheduled, which _visit would drop anyway:
             # skip them before the scope test parses the URL.
