@@ -222,15 +222,16 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.setdict(overrides, priority="cmdline")
-    problem = _ledger_problem(overrides["FAIRFETCH_DB"] or DEFAULT_DB_URL)
-    if problem is not None:
-        return fail(problem)
     seeds = list(args.seeds)
     if args.redis:
+        # First, so that workers started together find the crawl registered as soon as possible.
         try:
             seeds = _join_shared_crawl(args, settings)
         except ValueError as exc:
             return fail(str(exc), code=1)
+    problem = _ledger_problem(overrides["FAIRFETCH_DB"] or DEFAULT_DB_URL)
+    if problem is not None:
+        return fail(problem)
     process = _make_process(settings)
     crawler = process.create_crawler(FairSpider)
     started = time.monotonic()

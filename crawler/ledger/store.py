@@ -861,7 +861,8 @@ class Ledger:
             "stored": stored,
             "fetch_rows": sum(outcomes.values()),
             "outcomes": {
-                o: outcomes.get(o, 0) for o in OUTCOMES
+                # the four every crawl has, then any other (e.g. "dropped") that occurred
+                o: outcomes.get(o, 0) for o in OUTCOMES if o in outcomes or o != "dropped"
             },
             "refused": refused,
             "errors": outcomes.get("error", 0),

@@ -334,3 +334,20 @@ def test_limits_must_not_be_negative(capsys: pytest.CaptureFixture[str]) -> None
 
 
 
+
+
+# --- scaled out: one worker is told to slow down, every worker waits ------------------------------
+
+
+@pytest.mark.services
+@pytest.mark.slow
+def test_a_pause_holds_across_workers(redis_url: str, redis_prefix: str, pg_url: str) -> None:
+    from tests.crawler.test_scaleout import two_workers
+
+    with FixtureWeb(catalog=CATALOG) as web:
+        site = web.site("slowdown.example")
+        a, b = two_workers(web, redis_url, redis_prefix, "pause", pg_url, [site.seed_url], "--concurrency", "1")
+        log = sorted(web.requests_for("slowdown.example"), key=lambda r: r.time)
+    assert a["fetched"] + b["fetched"] == len(site.expected["stored_paths"]), (a, b)
+    # Whichever worker got the 429/503, neither sent anything to the origin before the pause ended.
+    _pauses_hold(log, site.expected["pauses"])
