@@ -19,10 +19,6 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from crawler.ledger import FetchRecord
-from crawler.ledger.records import utc_now
-from crawler.ledger.refusals import record_fetches
-
 if TYPE_CHECKING:
     from crawler.session import CrawlSession
 
@@ -72,6 +68,11 @@ def drop(session: CrawlSession, urls: list[str], kind: str, reason: str) -> None
     """Record ``urls`` as dropped (one fetch-log row each, one transaction) and count them."""
     if not urls:
         return
+    # Imported here: `fairfetch crawl` reads seed_problem before anything heavy is loaded.
+    from crawler.ledger import FetchRecord
+    from crawler.ledger.records import utc_now
+    from crawler.ledger.refusals import record_fetches
+
     at = utc_now()
     record_fetches(session.ledger, [
         FetchRecord(crawl_id=session.crawl_id, url=u, at=at, outcome=DROPPED, reason=reason[:500])

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import time
-from typing import Any
+from typing import Any, cast
 
 from crawler import DEFAULT_TOKEN, PROJECT_URL, user_agent
 from crawler.cli.agreement import (
@@ -213,6 +214,11 @@ def run(args: argparse.Namespace) -> int:
         overrides = _settings(args)
     except ValueError as exc:
         return fail(str(exc))
+    # Until Scrapy installs its own handlers (once the reactor runs), a Ctrl-C is noted here and
+    # stops the crawl as soon as it starts: no KeyboardInterrupt traceback, the same exit code.
+    early: list[int] = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda n, _frame: early.append(n))
     from scrapy.settings import Settings
 
     from crawler.ledger import DEFAULT_DB_URL
@@ -238,8 +244,11 @@ def run(args: argparse.Namespace) -> int:
     progress = _Progress(lambda: current_session(crawler))
 
     def begin() -> None:
-        from twisted.internet import task
+        from twisted.internet import reactor, task
 
+        if early and process.signum is None:
+            process.signum = early[0]
+            cast(Any, reactor).callLater(0, process.stop)
         progress.start()
         loop = task.LoopingCall(progress.tick)
         loop.start(0.25, now=False)

@@ -327,7 +327,8 @@ class Scheduler:
             stdout, stderr, timed_out = _wait(child, job.timeout)
         finally:
             self.stop.child = None
-        summary = summarise_output(stdout) if child.returncode == 0 else None
+        # A crawl stopped by a signal (exit 128 + N, e.g. at the timeout) still printed its summary.
+        summary = summarise_output(stdout) if child.returncode == 0 or child.returncode >= 128 else None
         error = None
         if timed_out:
             error = f"stopped at the job's timeout of {format_interval(job.timeout or timedelta(0))}"
