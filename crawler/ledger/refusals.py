@@ -21,7 +21,7 @@ from sqlmodel import Field, SQLModel
 
 from crawler.ledger.export import fetch_dict, snapshot_dict
 from crawler.ledger.records import FetchRecord, storable_json, url_key
-from crawler.ledger.store import FETCH_LOG, PAGES, SNAPSHOTS, Ledger
+from crawler.ledger.store import _PG_SCHEMA_LOCK, FETCH_LOG, PAGES, SNAPSHOTS, Ledger
 
 _READY = "_fairfetch_refusals_ready"
 
@@ -46,6 +46,9 @@ def _ensure(ledger: Ledger) -> None:
     if getattr(ledger, _READY, False):
         return
     with ledger.engine.begin() as conn:
+        if ledger.engine.dialect.name == "postgresql":
+            # Workers of one crawl create it at once: queue them as the store does for its tables.
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_SCHEMA_LOCK)))
         SQLModel.metadata.create_all(conn, tables=[EVIDENCE])
     setattr(ledger, _READY, True)
 

@@ -23,7 +23,7 @@ import pytest
 
 from crawler.cli import main
 from crawler.ledger import Ledger
-from fixtures.hostile.sites import BOMB_HOSTS, CATALOG, LONG_PATH
+from fixtures.hostile.sites import BOMB_HOSTS, CATALOG, LONG_PATH, LONG_SITEMAP
 from fixtures.web import FixtureWeb
 from fixtures.web.model import RequestRecord
 from norms.robots import ROBOTS_MAX_BYTES
@@ -184,13 +184,14 @@ def test_limits_drop_and_record_every_url_they_keep_out(hostile: tuple[FixtureWe
     assert "/to-long" in requested
     dropped = [r for r in _rows(run, "limits.example") if r["outcome"] == "dropped"]
     too_long = {path_of(r["url"]) for r in dropped if r["reason"].startswith("url-too-long")}
-    assert too_long == {LONG_PATH, LONG_PATH + "?from=redirect"}
+    assert too_long == {LONG_PATH, LONG_PATH + "?from=redirect", LONG_SITEMAP}
+    assert "/sitemap.xml" in requested and not any(p.startswith("/sitemaps/") for p in requested)
     beyond = {path_of(r["url"]) for r in dropped if r["reason"].startswith("too-many-links")}
     followed = {p for p in requested if p.startswith("/p/")}
     # The brand link "/", the long link and the redirect come first: 17 pages fit in the 20 links.
     assert len(followed) == 17 and not followed & beyond
     assert followed | beyond == {f"/p/{n}" for n in range(web.site("limits.example").expected["links"])}
-    assert run.summary["dropped_by_reason"] == {"too-many-links": 13, "url-too-long": 2}
+    assert run.summary["dropped_by_reason"] == {"too-many-links": 13, "url-too-long": 3}
 
 
 @pytest.mark.slow
