@@ -55,7 +55,7 @@ class DecodeMiddleware(HttpCompressionMiddleware):
         if request.method == "HEAD":
             return response
         encodings = response.headers.getlist("Content-Encoding")
-        if not encodings:
+        if not encodings or not response.body:  # no stream, nothing to be corrupt (a 204, a 304)
             return response
         to_decode, to_keep = self._split_encodings(encodings)
         cap = request.meta.get(MAX_BYTES_META)
