@@ -104,6 +104,8 @@ def _describe_response_failed(exc: ResponseFailed) -> tuple[str, str]:
             data = reason.args[1] if len(reason.args) > 1 else b""
             shown = data[:80] if isinstance(data, bytes) else b""
             return PROTOCOL, f"malformed response ({detail}: {shown!r})"
+    if any(type(r).__name__ == "_DataLoss" for r in reasons):
+        return PROTOCOL, "the body ended before its announced length"
     if any(isinstance(r, _CONNECTION_LOST) for r in reasons):
         if isinstance(exc, ResponseNeverReceived):
             return CONNECTION, "the server closed the connection before its response headers were complete"

@@ -352,3 +352,19 @@ def test_a_pause_holds_across_workers(redis_url: str, redis_prefix: str, pg_url:
     assert a["fetched"] + b["fetched"] == len(site.expected["stored_paths"]), (a, b)
     # Whichever worker got the 429/503, neither sent anything to the origin before the pause ended.
     _pauses_hold(log, site.expected["pauses"])
+
+
+@pytest.mark.slow
+def test_scrapy_crawl_fair_counts_an_invalid_seed_as_an_error(tmp_path: Path) -> None:
+    """``scrapy crawl fair -a seeds=...`` has no usage errors: an invalid seed is an error row and counted."""
+    db = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    with FixtureWeb(catalog=CATALOG) as web:
+        proc = subprocess.run(
+            [str(Path(sys.executable).parent / "scrapy"), "crawl", "fair", "-a",
+             "seeds=http://faults.example:99999/,http://<bad>/", "-s", f"FAIRFETCH_DB={db}", "-s", "LOG_LEVEL=ERROR"],
+            cwd=REPO / "crawler", env=crawl_env(web), capture_output=True, text=True, timeout=60, check=False)
+        assert not web.requests()
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = Ledger(db).fetch_log()
+    assert [r["outcome"] for r in rows] == ["error", "error"]
+    assert all(r["reason"].startswith("invalid-url: seed ") for r in rows)
