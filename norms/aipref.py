@@ -30,6 +30,7 @@ from http_sf import Token
 
 from norms.http import HeadersLike, header_lines, header_values
 from norms.model import Evidence, Signal, Statement
+from norms.problems import Finding, Severity, finding
 from norms.usage_statements import most_restrictive, statements_for
 from norms.vocabulary import usages_for
 
@@ -50,6 +51,7 @@ class ContentUsageReading:
     exceptions: dict[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     valid: bool = True
+    findings: tuple[Finding, ...] = ()  # one per warning, same order
 
 
 def read_content_usage(value: str) -> ContentUsageReading:
@@ -60,29 +62,40 @@ def read_content_usage(value: str) -> ContentUsageReading:
     except (ValueError, TypeError, IndexError) as exc:
         # StructuredFieldError is a ValueError; anything else http_sf raises on
         # hostile input is caught too, so a bad header can never stop a crawl.
+        text = f"not an RFC 9651 dictionary ({exc}); every category unknown"
         return ContentUsageReading(
-            prefs={},
-            warnings=(f"not an RFC 9651 dictionary ({exc}); every category unknown",),
-            valid=False,
+            prefs={}, warnings=(text,), valid=False, findings=(finding("content-usage-syntax", text),)
         )
     if not isinstance(parsed, dict):  # pragma: no cover - tltype="dictionary" guarantees it
         return ContentUsageReading(prefs={}, valid=False)
     prefs: dict[str, bool] = {}
     exceptions: dict[str, str] = {}
     warnings: list[str] = []
+    found: list[Finding] = []
+
+    def note(code: str, text: str, severity: Severity = Severity.WARNING) -> None:
+        warnings.append(text)
+        found.append(finding(code, text, severity))
+
     for label, member in parsed.items():
         if not usages_for("aipref", label):
-            warnings.append(f"unknown label {label!r} ignored")
+            # vocab-08: unknown labels are ignored by design, so this is information, not an error.
+            note("content-usage-unknown-label", f"unknown label {label!r} ignored", Severity.INFO)
             continue
         item, params = cast(tuple[object, dict[str, object]], member)
         if isinstance(item, Token) and str(item) in _VALUES:
             prefs[label] = _VALUES[str(item)]
         else:
-            warnings.append(f"{label}: value {_show(item)} is neither token y nor n; unknown")
+            note("content-usage-value", f"{label}: value {_show(item)} is neither token y nor n; unknown")
+        for name in params:
+            if name != "exceptions":
+                note("content-usage-unknown-parameter", f"{label}: parameter {name!r} ignored", Severity.INFO)
         exc_param = params.get("exceptions")
         if exc_param is not None:
             exceptions[label] = _show(exc_param)
-    return ContentUsageReading(prefs=prefs, exceptions=exceptions, warnings=tuple(warnings))
+    return ContentUsageReading(
+        prefs=prefs, exceptions=exceptions, warnings=tuple(warnings), findings=tuple(found)
+    )
 
 
 def parse_content_usage(value: str) -> dict[str, bool]:

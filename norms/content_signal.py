@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from norms.http import HeadersLike, header_lines, header_values
 from norms.model import Evidence, Signal, Statement
+from norms.problems import Finding, Severity, finding
 from norms.usage_statements import most_restrictive, statements_for
 
 CONTENT_SIGNAL_KEYS: tuple[str, ...] = ("search", "ai-input", "ai-train")
@@ -43,12 +44,19 @@ class ContentSignalReading:
     signals: dict[str, bool]
     warnings: tuple[str, ...] = ()
     pairs: int = 0
+    findings: tuple[Finding, ...] = ()  # one per warning, same order
 
 
 def read_content_signal(value: str) -> ContentSignalReading:
     """Read a Content-Signal value, keeping what was ignored as warnings."""
     signals: dict[str, bool] = {}
     warnings: list[str] = []
+    found: list[Finding] = []
+
+    def note(code: str, text: str, severity: Severity = Severity.WARNING) -> None:
+        warnings.append(text)
+        found.append(finding(code, text, severity))
+
     pairs = 0
     for item in value.split(","):
         item = item.strip()
@@ -58,21 +66,21 @@ def read_content_signal(value: str) -> ContentSignalReading:
         key = key.strip().lower()
         raw = raw.strip().lower()
         if not eq or not key:
-            warnings.append(f"{item!r} is not a key=value pair; ignored")
+            note("content-signal-syntax", f"{item!r} is not a key=value pair; ignored")
             continue
         pairs += 1
         if key not in CONTENT_SIGNAL_KEYS:
-            warnings.append(f"unknown Content-Signal key {key!r}; ignored")
+            note("content-signal-unknown-key", f"unknown Content-Signal key {key!r}; ignored", Severity.INFO)
             continue
         if raw not in _VALUES:
-            warnings.append(f"{key}={raw!r}: only 'yes' or 'no' mean anything; ignored")
+            note("content-signal-value", f"{key}={raw!r}: only 'yes' or 'no' mean anything; ignored")
             continue
         allowed = _VALUES[raw]
         if key in signals and signals[key] != allowed:
-            warnings.append(f"{key} given both yes and no; reading 'no'")
+            note("content-signal-conflict", f"{key} given both yes and no; reading 'no'")
             allowed = False
         signals[key] = allowed
-    return ContentSignalReading(signals=signals, warnings=tuple(warnings), pairs=pairs)
+    return ContentSignalReading(signals=signals, warnings=tuple(warnings), pairs=pairs, findings=tuple(found))
 
 
 def parse_content_signal(value: str) -> dict[str, bool]:

@@ -79,7 +79,8 @@ def load_json(text: str, *, what: str) -> object:
     try:
         return json.loads(text, parse_int=_parse_int)
     except json.JSONDecodeError as exc:
-        raise SignalError(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        raise SignalError(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno}", code="json-invalid",
+                          line=exc.lineno) from None
     except RecursionError:
         raise SignalError(f"{what} is nested too deeply") from None
     except ValueError as exc:  # pragma: no cover - parse_int guards the one known case

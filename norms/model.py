@@ -17,7 +17,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class SignalError(ValueError):
-    """A signal document could not be read. The message says why, in plain words."""
+    """A signal document could not be read. The message says why, in plain words.
+
+    ``code`` and ``line``, when the reader knows them, say the same as data
+    (the compliance checker's problem code and the line at fault).
+    """
+
+    def __init__(self, message: str, *, code: str | None = None, line: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.line = line
 
 
 class Usage(StrEnum):

@@ -30,6 +30,7 @@ the markers are kept as evidence only.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Sequence
 from typing import Literal
 
@@ -50,11 +51,21 @@ from norms.model import (
     Usage,
 )
 from norms.paywall_markup import Unlocated, compiled, locate, markings
+from norms.problems import Finding, Severity
 from norms.robots_tags import DEFAULT_SNIPPET_CHARS
 
 #: Below this many characters of text, the walled part is taken as not delivered
 #: (a server-side paywall sends a teaser at most). Heuristic from a Google DevRel gist.
 TEXT_PRESENT_CHARS = 300
+
+_ELEMENT_LINE = re.compile(r" line (\d+)")
+# Why a walled part cannot be located -> the checker's problem code (its catalogue).
+_UNLOCATED_CODES = {
+    "no-selector": "paywall-part-without-selector",
+    "invalid-selector": "paywall-selector-invalid",
+    "selector-matches-nothing": "paywall-selector-unmatched",
+}
+
 
 class PaywallReport(BaseModel):
     """What the page says about being walled, and what that means for each usage."""
@@ -68,6 +79,13 @@ class PaywallReport(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     unlocated: list[Unlocated] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)  # warnings and unlocated parts as data
+
+    def note(self, code: str, element: str | None, text: str, severity: Severity = Severity.WARNING) -> None:
+        """A ``Finding`` (its line taken from the element label we built: ``... line N``)."""
+        m = _ELEMENT_LINE.search(element or "")
+        self.findings.append(Finding(code=code, severity=severity, message=text, element=element,
+                                     line=int(m.group(1)) if m else None, source=self.url))
 
     def statements(self) -> list[Statement]:
         """Whole page walled: AI usages denied, search limited to a snippet of the teaser.
@@ -251,9 +269,13 @@ def detect_paywall(html: str | bytes | HtmlDoc, url: str) -> PaywallReport:
         return report
     warnings = report.warnings
     found = markings(doc, warnings)
+    for text in warnings:  # markings() warns only about JSON-LD it cannot read
+        report.note("paywall-jsonld-invalid", text.split(": ", 1)[0] if "JSON-LD script" in text else None, text)
     for m in found:
         if m.free is None and m.flagged:
-            warnings.append(f"{m.element}: isAccessibleForFree value {m.raw!r} is neither true nor false; ignored")
+            text = f"isAccessibleForFree value {m.raw!r} is neither true nor false; ignored"
+            warnings.append(f"{m.element}: {text}")
+            report.note("paywall-free-value", m.element, text)
 
     closed_works = [m for m in found if not m.is_part and m.free is False]
     # A part listed under hasPart without a value is read as walled (a part is listed to be walled).
@@ -261,6 +283,8 @@ def detect_paywall(html: str | bytes | HtmlDoc, url: str) -> PaywallReport:
     root = doc.root
     selectors, unlocated = locate(closed_parts, root)
     report.unlocated = unlocated  # reported there and in the evidence, not as warnings
+    for miss in unlocated:
+        report.note(_UNLOCATED_CODES[miss.kind], miss.element, miss.rule, Severity.ERROR)
 
     if closed_parts and not unlocated:
         report.selectors = selectors
@@ -332,3 +356,14 @@ def remove_parts(html: str | bytes | HtmlDoc, selectors: Sequence[str]) -> str:
         if el.getparent() is not None:
             drop_tree(el)
     return lxml.html.tostring(root, encoding="unicode")
+
+
+def walled_parts(html: str | bytes | HtmlDoc) -> list[tuple[str, tuple[str, ...]]]:
+    """Each walled ``hasPart`` the page declares: its element and its ``cssSelector`` values as written.
+
+    For the compliance checker, which tests how much of the article they cover.
+    """
+    doc = parse_html(html)
+    if doc.root is None:
+        return []
+    return [(m.element, tuple(m.selectors)) for m in markings(doc, []) if m.is_part and m.free is not True]

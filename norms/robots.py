@@ -87,6 +87,7 @@ from typing import Literal
 
 from norms.aipref import describe_exceptions
 from norms.model import Evidence, Gate, LicenseRef, Signal, SignalError, Statement
+from norms.problems import Finding, finding, located
 from norms.robots_file import (
     LEADING_TOKEN,
     ROBOTS_MAX_BYTES,
@@ -316,6 +317,7 @@ class RobotsTxt:
         "_parsed",
         "_selections",
         "_unreachable_gate",
+        "findings",
         "outcome",
         "reason",
         "sitemap_entries",
@@ -342,6 +344,11 @@ class RobotsTxt:
         self.status = status
         self._parsed = parsed if parsed is not None else ParsedRobots()
         self.warnings: list[str] = list(warnings or []) + self._parsed.warnings.close()
+        # The same warnings as data (code, severity, line): norms.problems.
+        self.findings: list[Finding] = located(
+            [finding("robots-fetch", w) for w in warnings or []] + self._parsed.warnings.close_findings(),
+            source_url,
+        )
         self.sitemap_entries: list[SitemapRef] = list(self._parsed.sitemaps)
         self._selections: dict[str, _Selection] = {}
         self._memo: tuple[str, str, str, bool, RobotsRule | None, _Selection] | None = None
@@ -363,6 +370,11 @@ class RobotsTxt:
     @property
     def _source(self) -> str:
         return self.source_url or "robots.txt"
+
+    @property
+    def parsed(self) -> ParsedRobots:
+        """The file as read: groups, their agents and rules with line numbers (for linting)."""
+        return self._parsed
 
     @property
     def sitemaps(self) -> list[str]:

@@ -8,12 +8,14 @@ job. The reading rules are documented in ``norms.robots``'s module docstring.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from dataclasses import dataclass, field
 
 from norms.aipref import ContentUsageReading, read_content_usage
 from norms.content_signal import read_content_signal
+from norms.problems import Finding, Severity
 
 ROBOTS_MAX_BYTES = 512_000
 MAX_WARNINGS = 50
@@ -51,6 +53,18 @@ _FIELDS: dict[str, int] = {
     "nofollow": _KNOWN,
     "noarchive": _KNOWN,
 }
+
+# The spelling each record kind is written with; any other key of that kind is a misspelling
+# that lenient parsers (ours, Google's, protego) honour and strict ones ignore.
+_SPELLING = {
+    _UA: "User-agent", _ALLOW: "Allow", _DISALLOW: "Disallow", _SITEMAP: "Sitemap", _DELAY: "Crawl-delay",
+    _RATE: "Request-rate", _LICENSE: "License", _CSIG: "Content-Signal", _CUSE: "Content-Usage",
+}
+_CANONICAL = frozenset(name.lower() for name in _SPELLING.values()) | {
+    k for k, v in _FIELDS.items() if v == _KNOWN
+}
+# Crawl-delay values past this are honoured by no major crawler (fairfetch does not crawl at all).
+CRAWL_DELAY_CEILING = 120.0
 
 _MOJIBAKE_BOM = "\u00ef\u00bb\u00bf"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -121,13 +135,35 @@ class Group:
 
 
 class _Warnings(list[str]):
-    """A warning list that stops growing at MAX_WARNINGS and counts the rest."""
+    """A warning list that stops growing at MAX_WARNINGS and counts the rest.
+
+    Each text has its ``Finding`` (code, severity, line) in ``findings``.
+    """
 
     dropped = 0
 
-    def add(self, text: str) -> None:
+    def __init__(self) -> None:
+        super().__init__()
+        self.findings: list[Finding] = []
+
+    @property
+    def full(self) -> bool:
+        return len(self) >= MAX_WARNINGS
+
+    def add(
+        self,
+        text: str,
+        code: str = "robots-file",
+        line: int | None = None,
+        severity: Severity = Severity.WARNING,
+        suggestion: str | None = None,
+    ) -> None:
         if len(self) < MAX_WARNINGS:
             self.append(text)
+            message = text.split(": ", 1)[1] if line is not None and text.startswith("line ") else text
+            self.findings.append(
+                Finding(code=code, severity=severity, message=message, line=line, suggestion=suggestion)
+            )
         else:
             self.dropped += 1
 
@@ -136,6 +172,22 @@ class _Warnings(list[str]):
         if self.dropped:
             out.append(f"{self.dropped} more warnings not shown")
         return out
+
+    def close_findings(self) -> list[Finding]:
+        out = list(self.findings)
+        if self.dropped:
+            out.append(Finding(code="robots-more-warnings", severity=Severity.INFO,
+                               message=f"{self.dropped} more warnings not shown"))
+        return out
+
+
+def suggest_field(key: str) -> str | None:
+    """The known record ``key`` most likely stands for (``user-agnet`` -> ``User-agent``), or None."""
+    close = difflib.get_close_matches(key.lower(), sorted(_CANONICAL), n=1, cutoff=0.75)
+    if not close:
+        return None
+    kind = _FIELDS[close[0]]
+    return _SPELLING.get(kind, close[0].capitalize())
 
 
 def _decode(body: bytes | str, warnings: _Warnings) -> str:
@@ -156,7 +208,8 @@ def _decode(body: bytes | str, warnings: _Warnings) -> str:
         if len(cut) < len(data):
             warnings.add(
                 f"robots.txt reached {ROBOTS_MAX_BYTES} bytes; only the complete lines within "
-                "them were read (RFC 9309 2.5)"
+                "them were read (RFC 9309 2.5)",
+                "robots-too-large",
             )
         data = cut
     if data.startswith(b"\xef\xbb\xbf"):
@@ -164,13 +217,13 @@ def _decode(body: bytes | str, warnings: _Warnings) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        warnings.add(f"robots.txt is not UTF-8 (byte {exc.start}); read as Latin-1")
+        warnings.add(f"robots.txt is not UTF-8 (byte {exc.start}); read as Latin-1", "robots-not-utf8")
         text = data.decode("latin-1")
     if text.startswith(_MOJIBAKE_BOM):
         # A BOM that went through a Latin-1 decode on its way to the server
         # (seen on cnnturk.com and hindustantimes.com): left in place it would
         # hide the first User-agent line and with it the whole first group.
-        warnings.add("robots.txt starts with a BOM mangled into 'ï»¿'; skipped")
+        warnings.add("robots.txt starts with a BOM mangled into 'ï»¿'; skipped", "robots-mangled-bom")
         text = text[len(_MOJIBAKE_BOM) :]
     return text
 
@@ -273,12 +326,20 @@ def read_robots(body: bytes | str) -> ParsedRobots:
         else:
             parsed = _split_field(line)
             if parsed is None:
-                warn(f"line {number}: not a 'field: value' line; skipped")
+                warn(f"line {number}: not a 'field: value' line; skipped", "robots-no-colon", number)
                 continue
             kind, key, value = parsed
+            if not colon and kind >= 0:
+                warn(f"line {number}: {line!r} has no colon; read as '{_SPELLING.get(kind, key)}: {value}'",
+                     "robots-missing-colon", number, Severity.WARNING, f"{_SPELLING.get(kind, key)}: {value}")
+        if kind >= 0 and key not in _CANONICAL:
+            spelt = _SPELLING[kind]
+            warn(f"line {number}: {key!r} read as {spelt!r}; strict parsers ignore this line",
+                 "robots-misspelt-directive", number, Severity.WARNING, spelt)
         if kind in (_DISALLOW, _ALLOW):
             if group is None:
-                warn(f"line {number}: {line!r} comes before any User-agent line; ignored (RFC 9309 2.1)")
+                warn(f"line {number}: {line!r} comes before any User-agent line; ignored (RFC 9309 2.1)",
+                     "robots-rule-before-user-agent", number, Severity.ERROR)
                 continue
             in_rules = True
             if value[:1] == "/" or value[:1] == "*" or not value:
@@ -289,9 +350,11 @@ def read_robots(body: bytes | str) -> ParsedRobots:
                 # "Disallow: https://site/path" means the path; protego matches
                 # it against "/https://site/path", i.e. never.
                 pattern = _url_path(value)
-                warn(f"line {number}: rule written as a full URL; its path {pattern!r} is used")
+                warn(f"line {number}: rule written as a full URL; its path {pattern!r} is used",
+                     "robots-rule-full-url", number, Severity.WARNING, pattern)
             else:
-                warn(f"line {number}: path {value!r} does not start with '/' or '*'; it can never match")
+                warn(f"line {number}: path {value!r} does not start with '/' or '*'; it can never match",
+                     "robots-path-no-slash", number, Severity.ERROR, "/" + value)
             group.rules.append((kind == _ALLOW, pattern, number, line))
         elif kind == _UA:
             if group is None or in_rules:
@@ -301,7 +364,7 @@ def read_robots(body: bytes | str) -> ParsedRobots:
             index = len(out.groups) - 1
             agent = value.lower()
             if not agent:
-                warn(f"line {number}: User-agent without a value names no crawler")
+                warn(f"line {number}: User-agent without a value names no crawler", "robots-empty-user-agent", number)
                 continue
             group.agents.append(value)
             if agent == "*":
@@ -320,10 +383,10 @@ def read_robots(body: bytes | str) -> ParsedRobots:
             if value:
                 out.sitemaps.append(SitemapRef(value, number))
             else:
-                warn(f"line {number}: Sitemap without a URL; ignored")
+                warn(f"line {number}: Sitemap without a URL; ignored", "robots-empty-value", number)
         elif kind == _LICENSE:
             if not value:
-                warn(f"line {number}: License without a URL; ignored")
+                warn(f"line {number}: License without a URL; ignored", "robots-empty-value", number)
             elif group is None:
                 out.global_licenses.append((value, number))
             else:
@@ -331,40 +394,45 @@ def read_robots(body: bytes | str) -> ParsedRobots:
                 # group meaning "for everyone", but RFC 9309 puts it in that group.
                 warn(
                     f"line {number}: License inside a User-agent group applies only to the "
-                    "crawlers that group selects"
+                    "crawlers that group selects",
+                    "robots-license-in-group", number, Severity.INFO,
                 )
                 group.licenses.append((value, number))
         elif kind == _CSIG:
             in_rules = in_rules or group is not None
             path, pairs = _split_path(value)
             reading = read_content_signal(pairs)
-            for w in reading.warnings:
-                warn(f"line {number}: Content-Signal {w}")
+            for w, f in zip(reading.warnings, reading.findings, strict=True):
+                warn(f"line {number}: Content-Signal {w}", f.code, number, f.severity)
             if not reading.pairs:
-                warn(f"line {number}: Content-Signal {value!r} holds no key=value pair; skipped")
+                warn(f"line {number}: Content-Signal {value!r} holds no key=value pair; skipped",
+                     "content-signal-empty", number)
                 continue
             scope = "group" if group is not None else "global"
             rule = ContentSignalRule(path, reading.signals, number, value, scope)
             if group is None:
                 warn(
                     f"line {number}: Content-Signal outside any User-agent group; "
-                    "used as a fallback for crawlers whose group has none"
+                    "used as a fallback for crawlers whose group has none",
+                    "content-signal-global", number, Severity.INFO,
                 )
                 out.global_signals.append(rule)
             else:
                 group.signals.append(rule)
         elif kind == _CUSE:
             if group is None:
-                warn(f"line {number}: Content-Usage outside any User-agent group; ignored")
+                warn(f"line {number}: Content-Usage outside any User-agent group; ignored",
+                     "content-usage-outside-group", number)
                 continue
             in_rules = True
             path, pref = _split_path(value)
             if not pref:
-                warn(f"line {number}: Content-Usage {value!r} holds no preference; skipped")
+                warn(f"line {number}: Content-Usage {value!r} holds no preference; skipped",
+                     "content-usage-empty", number)
                 continue
             usage = read_content_usage(pref)
-            for w in usage.warnings:
-                warn(f"line {number}: Content-Usage {w}")
+            for w, f in zip(usage.warnings, usage.findings, strict=True):
+                warn(f"line {number}: Content-Usage {w}", f.code, number, f.severity)
             if not usage.valid:
                 continue
             group.usages.append(
@@ -372,22 +440,33 @@ def read_robots(body: bytes | str) -> ParsedRobots:
             )
         elif kind == _DELAY:
             if group is None:
-                warn(f"line {number}: Crawl-delay outside any User-agent group; ignored")
+                warn(f"line {number}: Crawl-delay outside any User-agent group; ignored",
+                     "robots-crawl-delay-outside-group", number)
                 continue
             try:
                 delay = float(value)
             except ValueError:
                 delay = -1.0
             if not math.isfinite(delay) or delay < 0:
-                warn(f"line {number}: Crawl-delay {value!r} is not a number of seconds; ignored")
+                warn(f"line {number}: Crawl-delay {value!r} is not a number of seconds; ignored",
+                     "robots-crawl-delay-invalid", number)
                 continue
+            if delay > CRAWL_DELAY_CEILING:
+                warn(f"line {number}: Crawl-delay {value!r} is more than {CRAWL_DELAY_CEILING:g} s",
+                     "robots-crawl-delay-too-long", number)
             group.delays.append(delay)
         elif kind == _RATE:
             rate = _parse_rate(value)
             if group is None or rate is None:
-                warn(f"line {number}: Request-rate {value!r} ignored (outside a group or not n/period)")
+                warn(f"line {number}: Request-rate {value!r} ignored (outside a group or not n/period)",
+                     "robots-request-rate-invalid", number)
                 continue
             group.rates.append(rate)
         elif kind == -1:
-            warn(f"line {number}: unknown record {key!r}; ignored")
+            guess = None if out.warnings.full else suggest_field(key)
+            if guess is not None:
+                warn(f"line {number}: unknown record {key!r}; ignored (did you mean {guess!r}?)",
+                     "robots-unknown-misspelling", number, Severity.ERROR, guess)
+            else:
+                warn(f"line {number}: unknown record {key!r}; ignored", "robots-unknown-directive", number)
     return out

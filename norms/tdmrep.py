@@ -31,6 +31,7 @@ from norms.html import HtmlDoc, parse_html
 from norms.http import HeadersLike, header_lines, header_values, path_and_query
 from norms.lenient import dump_json, load_json, show_value, shown, url_path
 from norms.model import Effect, Evidence, Obligation, ObligationKind, Signal, SignalError, Statement
+from norms.problems import Finding, Severity, located
 from norms.vocabulary import usages_for
 
 _UNRESERVED_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
@@ -85,6 +86,7 @@ class TdmRepFile(BaseModel):
     rules: list[TdmRule] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     source_url: str | None = None
+    findings: list[Finding] = Field(default_factory=list)  # the warnings as data (norms.problems)
 
     def match(self, url: str) -> TdmRule | None:
         """The first rule whose location matches ``url`` (array order, as the spec requires)."""
@@ -128,41 +130,53 @@ class TdmRepFile(BaseModel):
         ]
 
 
-def _reservation(value: object, where: str, warnings: list[str]) -> int | None:
+class _Notes(list[str]):
+    """Warnings for people, each with its ``Finding`` (code, severity, rule) in ``findings``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.findings: list[Finding] = []
+
+    def add(self, code: str, where: str | None, text: str, severity: Severity = Severity.WARNING) -> None:
+        self.append(f"{where}: {text}" if where else text)
+        self.findings.append(Finding(code=code, severity=severity, message=text, element=where))
+
+
+def _reservation(value: object, where: str, warnings: _Notes) -> int | None:
     if isinstance(value, bool):
         if value:
-            warnings.append(f"{where}: tdm-reservation is true, not 1; read as reserved")
+            warnings.add("tdmrep-reservation-type", where, "tdm-reservation is true, not 1; read as reserved", Severity.WARNING)
             return 1
-        warnings.append(f"{where}: tdm-reservation is false, not 0; left unset")
+        warnings.add("tdmrep-reservation-value", where, "tdm-reservation is false, not 0; left unset", Severity.ERROR)
         return None
     if isinstance(value, int) and value in (0, 1):
         return value
     if isinstance(value, float) and value == 1:
-        warnings.append(f"{where}: tdm-reservation is {show_value(value)}, not 1; read as reserved")
+        warnings.add("tdmrep-reservation-type", where, f"tdm-reservation is {show_value(value)}, not 1; read as reserved", Severity.WARNING)
         return 1
     if isinstance(value, str) and value.strip() == "1":
-        warnings.append(f'{where}: tdm-reservation is the string "1", not the number 1; read as reserved')
+        warnings.add("tdmrep-reservation-string", where, 'tdm-reservation is the string "1", not the number 1; read as reserved', Severity.WARNING)
         return 1
-    warnings.append(f"{where}: tdm-reservation {show_value(value)} is not 0 or 1 (protocol error); left unset")
+    warnings.add("tdmrep-reservation-value", where, f"tdm-reservation {show_value(value)} is not 0 or 1 (protocol error); left unset", Severity.ERROR)
     return None
 
 
-def _get(obj: dict[str, object], key: str, where: str, warnings: list[str]) -> object:
+def _get(obj: dict[str, object], key: str, where: str, warnings: _Notes) -> object:
     if key in obj:
         return obj[key]
     alt = key.replace("-", "_")
     if alt in obj:
-        warnings.append(f"{where}: key {alt!r} should be spelt {key!r}; accepted")
+        warnings.add("tdmrep-key-spelling", where, f"key {alt!r} should be spelt {key!r}; accepted", Severity.WARNING)
         return obj[alt]
     return None
 
 
-def _read_rule(obj: dict[str, object], index: int, warnings: list[str]) -> TdmRule | None:
+def _read_rule(obj: dict[str, object], index: int, warnings: _Notes) -> TdmRule | None:
     where = f"rule #{index + 1}"
     raw = dump_json(obj)
     value = _get(obj, "tdm-reservation", where, warnings)
     if value is None:
-        warnings.append(f"{where}: no tdm-reservation; rule ignored")
+        warnings.add("tdmrep-no-reservation", where, "no tdm-reservation; rule ignored", Severity.ERROR)
         return None
     reservation = _reservation(value, where, warnings)
     policy_value = _get(obj, "tdm-policy", where, warnings)
@@ -170,30 +184,30 @@ def _read_rule(obj: dict[str, object], index: int, warnings: list[str]) -> TdmRu
     if isinstance(policy_value, str) and policy_value.strip():
         policy = policy_value.strip()
     elif policy_value is not None:
-        warnings.append(f"{where}: tdm-policy {show_value(policy_value)} is not a URL; ignored")
+        warnings.add("tdmrep-policy-invalid", where, f"tdm-policy {show_value(policy_value)} is not a URL; ignored", Severity.WARNING)
     location_value = obj.get("location")
     if not isinstance(location_value, str) or not location_value.strip():
         if reservation == 1:
-            warnings.append(f"{where}: no location; the reservation is read as site-wide")
+            warnings.add("tdmrep-no-location", where, "no location; the reservation is read as site-wide", Severity.WARNING)
             location = "/"
         else:
-            warnings.append(f"{where}: no location; rule ignored (an error never grants a permission)")
+            warnings.add("tdmrep-no-location", where, "no location; rule ignored (an error never grants a permission)", Severity.WARNING)
             return None
     else:
         location = location_value.strip()
         if location.lower().startswith(("http://", "https://")):
             path = url_path(location)
             if path is None and reservation != 1:
-                warnings.append(f"{where}: location {shown(location)!r} is not a URL; rule ignored")
+                warnings.add("tdmrep-location-url", where, f"location {shown(location)!r} is not a URL; rule ignored", Severity.WARNING)
                 return None
             if path is None:
-                warnings.append(f"{where}: location {shown(location)!r} is not a URL; the reservation is "
-                                "read as site-wide")
+                warnings.add("tdmrep-location-url", where,
+                             f"location {shown(location)!r} is not a URL; the reservation is read as site-wide")
             else:
-                warnings.append(f"{where}: location {shown(location)!r} is a full URL; its path is used")
+                warnings.add("tdmrep-location-url", where, f"location {shown(location)!r} is a full URL; its path is used", Severity.WARNING)
             location = path or "/"
         elif not location.startswith(("/", "*")):
-            warnings.append(f"{where}: location {shown(location)!r} does not start with '/'; read as '/{location}'")
+            warnings.add("tdmrep-location-no-slash", where, f"location {shown(location)!r} does not start with '/'; read as '/{location}'", Severity.WARNING)
             location = "/" + location
     return TdmRule(location=location, reservation=reservation, policy=policy, index=index, raw=raw)
 
@@ -208,9 +222,9 @@ def parse_tdmrep_json(body: bytes | str, *, source_url: str | None = None) -> Td
     else:
         text = body.removeprefix("\ufeff")
     data = load_json(text, what="tdmrep.json")
-    warnings: list[str] = []
+    warnings = _Notes()
     if isinstance(data, dict):
-        warnings.append("the file is a single object, not an array of rules; read as one rule")
+        warnings.add("tdmrep-not-array", None, "the file is a single object, not an array of rules; read as one rule")
         items: list[object] = [data]
     elif isinstance(data, list):
         items = data
@@ -219,12 +233,13 @@ def parse_tdmrep_json(body: bytes | str, *, source_url: str | None = None) -> Td
     rules: list[TdmRule] = []
     for i, item in enumerate(items):
         if not isinstance(item, dict):
-            warnings.append(f"rule #{i + 1}: not an object; ignored")
+            warnings.add("tdmrep-rule-not-object", f"rule #{i + 1}", "not an object; ignored")
             continue
         rule = _read_rule(item, i, warnings)
         if rule is not None:
             rules.append(rule)
-    return TdmRepFile(rules=rules, warnings=warnings, source_url=source_url)
+    return TdmRepFile(rules=rules, warnings=list(warnings), source_url=source_url,
+                      findings=located(warnings.findings, source_url))
 
 
 def _text_reservation(value: str) -> int | None:

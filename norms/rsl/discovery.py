@@ -27,6 +27,7 @@ from norms.html import HtmlDoc, parse_html
 from norms.http import HeadersLike, header_lines, header_values
 from norms.lenient import join_url, shown
 from norms.model import LicenseRef, SignalError
+from norms.problems import Severity, finding
 from norms.rsl.document import RSL_NAMESPACE, RslDocument
 from norms.rsl.patterns import origin_of
 from norms.rsl.reader import parse_rsl
@@ -63,9 +64,11 @@ class LicenseSource(BaseModel):
         except SignalError as exc:
             return cls(ref=ref, error=str(exc), insecure=insecure)
         if ref.via in _EMBEDDED_VIA and len(document.contents) != 1:
-            document.nonconformities.append(
-                f"an embedded ({ref.via}) licence must hold exactly one <content>, "
-                f"found {len(document.contents)}"
+            text = (f"an embedded ({ref.via}) licence must hold exactly one <content>, "
+                    f"found {len(document.contents)}")
+            document.nonconformities.append(text)
+            document.findings.append(
+                finding("rsl-embedded-content-count", text, Severity.ERROR, element="<rsl>")
             )
         return cls(ref=ref, document=document, insecure=insecure)
 

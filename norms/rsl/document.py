@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from norms.lenient import scrub
 from norms.model import Obligation, ObligationKind, Usage
+from norms.problems import Finding
 from norms.rsl.patterns import UrlPattern, split_url
 from norms.vocabulary import usages_for
 
@@ -516,6 +517,7 @@ class RslDocument(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     nonconformities: list[str] = Field(default_factory=list)
     legacy: bool = False
+    findings: list[Finding] = Field(default_factory=list)  # warnings and non-conformities as data
 
     _matchers: list[_Matcher] = PrivateAttr(default_factory=list)
     _terms: dict[tuple[int, ...], Terms] = PrivateAttr(default_factory=dict)

@@ -27,6 +27,7 @@ from xml.etree.ElementTree import Element
 
 from norms.lenient import shown, to_int
 from norms.model import SignalError
+from norms.problems import Finding, Severity, finding, located
 from norms.rsl.document import (
     DEFAULT_MAX_AGE_DAYS,
     RSL_NAMESPACE,
@@ -100,15 +101,18 @@ class _Reader:
     def __init__(self) -> None:
         self.warnings: list[str] = []
         self.nonconformities: list[str] = []
+        self.findings: list[Finding] = []  # both lists as data (norms.problems)
         self.legacy = False
 
-    def warn(self, message: str) -> None:
+    def warn(self, message: str, code: str = "rsl-lenient", element: str | None = None) -> None:
         if message not in self.warnings:
             self.warnings.append(message)
+            self.findings.append(finding(code, message, Severity.WARNING, element=element))
 
-    def fault(self, message: str) -> None:
+    def fault(self, message: str, code: str = "rsl-nonconformant", element: str | None = None) -> None:
         if message not in self.nonconformities:
             self.nonconformities.append(message)
+            self.findings.append(finding(code, message, Severity.ERROR, element=element))
 
     # -- structure -----------------------------------------------------------
 
@@ -121,7 +125,7 @@ class _Reader:
             if ns and ns != RSL_NAMESPACE:
                 continue
             if local not in allowed:
-                self.fault(f"unknown attribute {local!r} on <{name}>")
+                self.fault(f"unknown attribute {local!r} on <{name}>", "rsl-unknown-attribute", f"<{name}>")
                 continue
             out[local] = value.strip()
         return out
@@ -135,11 +139,12 @@ class _Reader:
                 continue
             ns, local = _split(child.tag)
             if ns != RSL_NAMESPACE:
-                self.warn(f"extension element <{local}> ({ns or 'no namespace'}) in <{name}> ignored")
+                self.warn(f"extension element <{local}> ({ns or 'no namespace'}) in <{name}> ignored",
+                          "rsl-extension-ignored", f"<{local}>")
             elif local not in _SCHEMA:
-                self.fault(f"unknown RSL element <{local}> in <{name}>")
+                self.fault(f"unknown RSL element <{local}> in <{name}>", "rsl-unknown-element", f"<{local}>")
             elif local not in allowed:
-                self.fault(f"<{local}> is not allowed inside <{name}>")
+                self.fault(f"<{local}> is not allowed inside <{name}>", "rsl-misplaced-element", f"<{local}>")
             else:
                 self.attrs(child, local)  # report unknown attributes once, whatever is read later
                 out.append((local, child))
@@ -154,7 +159,7 @@ class _Reader:
         raw = self.text(el)
         if "," in raw:
             self.legacy = True
-            self.warn(f"{where}: comma-separated list (RSL 0.9 style) read as a list")
+            self.warn(f"{where}: comma-separated list (RSL 0.9 style) read as a list", "rsl-comma-list", where)
             raw = raw.replace(",", " ")
         return raw.split()
 
@@ -169,25 +174,27 @@ class _Reader:
             if days is not None and days > 0:
                 max_age = days
             else:
-                self.fault(f"max-age {value!r} is not a positive number of days; using {max_age}")
+                self.fault(f"max-age {value!r} is not a positive number of days; using {max_age}", "rsl-bad-max-age",
+                           "<rsl max-age>")
         contents = [
             c for _, el in self.children(root, "rsl") if (c := self.content(el)) is not None
         ]
         if not contents:
-            self.fault("the document has no <content> element")
+            self.fault("the document has no <content> element", "rsl-no-content", "<rsl>")
         return RslDocument(
             source_url=source_url,
             max_age_days=max_age,
             contents=contents,
             warnings=self.warnings,
             nonconformities=self.nonconformities,
+            findings=located(self.findings, source_url),
             legacy=self.legacy,
         )
 
     def content(self, el: Element) -> RslContent | None:
         attrs = self.attrs(el, "content")
         if "url" not in attrs:
-            self.fault("<content> without a url attribute is ignored")
+            self.fault("<content> without a url attribute is ignored", "rsl-content-without-url", "<content>")
             return None
         url = attrs["url"]
         if not _readable_url(url):
@@ -195,10 +202,12 @@ class _Reader:
             return None
         server = attrs.get("server") or None
         if server is not None and not server.lower().startswith(("https://", "http://")):
-            self.fault(f"<content url={url!r}> server {server!r} is not an absolute URL")
+            self.fault(f"<content url={url!r}> server {server!r} is not an absolute URL", "rsl-bad-server",
+                       f"<content url={url!r}>")
         encrypted = self.boolean(attrs.get("encrypted"), f"<content url={url!r}> encrypted")
         if encrypted and server is None:
-            self.fault(f'<content url={url!r}> is encrypted="true" without a licence server')
+            self.fault(f'<content url={url!r}> is encrypted="true" without a licence server',
+                       "rsl-encrypted-without-server", f"<content url={url!r}>")
         licenses: list[RslLicense] = []
         alternates: list[Alternate] = []
         schema = copyright_ = terms = None
@@ -219,7 +228,7 @@ class _Reader:
             else:
                 terms = self.text(child) or None
         if not licenses:
-            self.fault(f"<content url={url!r}> has no <license>")
+            self.fault(f"<content url={url!r}> has no <license>", "rsl-content-without-license", f"<content url={url!r}>")
         return RslContent(
             url=url,
             server=server,
@@ -237,7 +246,7 @@ class _Reader:
             return False
         if value == "true":
             return True
-        self.fault(f"{where} is {value!r}, expected true or false")
+        self.fault(f"{where} is {value!r}, expected true or false", "rsl-bad-boolean", where)
         return value.lower() in ("true", "1", "yes")
 
     def license(self, el: Element, url: str, index: int) -> RslLicense:
@@ -254,22 +263,22 @@ class _Reader:
             if name in ("permits", "prohibits"):
                 rule_type = self.attrs(child, name).get("type")
                 if rule_type is None:
-                    self.warn(f'{where}: <{name}> without type read as type="usage"')
+                    self.warn(f'{where}: <{name}> without type read as type="usage"', "rsl-rule-without-type", where)
                     rule_type = "usage"
                 if rule_type not in RULE_TYPES:
-                    self.fault(f"{where}: <{name} type={rule_type!r}> is not an RSL rule type")
+                    self.fault(f"{where}: <{name} type={rule_type!r}> is not an RSL rule type", "rsl-bad-rule-type", where)
                     unreadable = True
                     continue
                 into, raw_into = (permits, raw_permits) if name == "permits" else (prohibits, raw_prohibits)
                 if rule_type in into:
-                    self.warn(f'{where}: several <{name} type="{rule_type}"> merged into one list')
+                    self.warn(f'{where}: several <{name} type="{rule_type}"> merged into one list', "rsl-rules-merged", where)
                 into.setdefault(rule_type, []).extend(
                     self.rule_tokens(child, rule_type, f"{where} <{name} type={rule_type!r}>", name)
                 )
                 raw_into.setdefault(rule_type, []).append(self.text(child))
             elif name == "payment":
                 if payment is not None:
-                    self.fault(f"{where}: more than one <payment>; the first is used")
+                    self.fault(f"{where}: more than one <payment>; the first is used", "rsl-duplicate-payment", where)
                     continue
                 payment = self.payment(child, where)
             elif name == "reporting":
@@ -280,7 +289,7 @@ class _Reader:
             else:
                 legal_type = self.attrs(child, name).get("type")
                 if legal_type is None:
-                    self.fault(f"{where}: <legal> without type")
+                    self.fault(f"{where}: <legal> without type", "rsl-legal-without-type", where)
                     continue
                 legal.append(Legal(type=legal_type, values=tuple(self.tokens(child, where))))
         return RslLicense(
@@ -301,7 +310,7 @@ class _Reader:
         out: list[str] = []
         for token in self.tokens(el, where):
             if ":" in token:
-                self.warn(f"{where}: extension token {token!r} not recognised, {effect}")
+                self.warn(f"{where}: extension token {token!r} not recognised, {effect}", "rsl-unknown-token", where)
                 continue
             if rule_type == "usage":
                 value = token.lower()
@@ -315,22 +324,23 @@ class _Reader:
             if known:
                 out.append(value)
             else:
-                self.warn(f"{where}: unknown token {token!r}, {effect}")
+                self.warn(f"{where}: unknown token {token!r}, {effect}", "rsl-unknown-token", where)
         return out
 
     def payment(self, el: Element, where: str) -> Payment:
         raw_type = self.attrs(el, "payment").get("type")
         if raw_type is None:
-            self.fault(f"{where}: <payment> without type")
+            self.fault(f"{where}: <payment> without type", "rsl-payment-without-type", where)
             pay_type = "unknown"
         elif raw_type in _LEGACY_PAYMENT_TYPES:
             self.legacy = True
             pay_type = _LEGACY_PAYMENT_TYPES[raw_type].value
-            self.warn(f"{where}: payment type {raw_type!r} (RSL 0.9) read as {pay_type!r}")
+            self.warn(f"{where}: payment type {raw_type!r} (RSL 0.9) read as {pay_type!r}", "rsl-legacy-payment-type",
+                      where)
         elif raw_type in PaymentType.__members__.values():
             pay_type = raw_type
         else:
-            self.fault(f"{where}: unknown payment type {raw_type!r}")
+            self.fault(f"{where}: unknown payment type {raw_type!r}", "rsl-unknown-payment-type", where)
             pay_type = raw_type
         amounts: list[Amount] = []
         accepts: list[Accepts] = []
@@ -356,14 +366,14 @@ class _Reader:
         try:
             value = Decimal(text)
         except InvalidOperation:
-            self.fault(f"{where}: amount {text!r} is not a decimal number")
+            self.fault(f"{where}: amount {text!r} is not a decimal number", "rsl-bad-amount", where)
             return None
         if not value.is_finite() or value < 0:
-            self.fault(f"{where}: amount {text!r} is not a non-negative number")
+            self.fault(f"{where}: amount {text!r} is not a non-negative number", "rsl-bad-amount", where)
             return None
         code = (currency or "").strip().upper()
         if not _CURRENCY.fullmatch(code):
-            self.fault(f"{where}: amount {text!r} has no ISO 4217 currency (got {currency!r})")
+            self.fault(f"{where}: amount {text!r} has no ISO 4217 currency (got {currency!r})", "rsl-bad-currency", where)
             return None
         return Amount(value=value, currency=code)
 
@@ -382,12 +392,14 @@ def document_from_element(root: Element, *, source_url: str | None = None) -> Rs
     ns, local = _split(root.tag) if isinstance(root.tag, str) else ("", "?")
     if local != "rsl":
         raise SignalError(
-            f'not an RSL document: the root element is <{local}>, expected <rsl xmlns="{RSL_NAMESPACE}">'
+            f'not an RSL document: the root element is <{local}>, expected <rsl xmlns="{RSL_NAMESPACE}">',
+            code="rsl-wrong-root",
         )
     if ns != RSL_NAMESPACE:
         raise SignalError(
             f"RSL document has the wrong namespace: <rsl> is in {ns or 'no namespace'!s}, "
-            f"expected {RSL_NAMESPACE}"
+            f"expected {RSL_NAMESPACE}",
+            code="rsl-wrong-namespace",
         )
     return _Reader().document(root, source_url)
 
