@@ -1,6 +1,7 @@
 """Fetching what a site publishes, one capped request at a time, every hop through the guard.
 
-Each fetch has its own timeout (never past the whole check's deadline), reads
+Each fetch has one time budget (never past the whole check's deadline) that
+covers resolving, connecting, the headers and the body together, reads
 the body as a stream and stops at its byte cap (the rest is never
 downloaded), and follows redirects by hand, at most ``MAX_REDIRECTS``, so the
 guard checks every hop: a public page cannot redirect the checker to
@@ -18,8 +19,11 @@ from __future__ import annotations
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from functools import partial
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+import anyio
+import anyio.to_thread
 import httpx
 
 from crawler.checker.guard import Refused, Target, Unresolvable, guard
@@ -64,7 +68,13 @@ def proxy_for(url: str) -> str | None:
 
 
 class Fetcher:
-    """Fetches for one check; ``deadline`` is shared by every fetch of the check."""
+    """Fetches for one check; ``deadline`` is shared by every fetch of the check.
+
+    Async, so that one deadline (``anyio.fail_after``) covers each request
+    whole: resolving, connecting, the status line and headers, and the body.
+    A server that sends its headers one byte at a time cannot stretch a
+    fetch past its budget, because no per-read timeout is involved.
+    """
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
@@ -74,7 +84,7 @@ class Fetcher:
     def remaining(self) -> float:
         return self.deadline_at - time.monotonic()
 
-    def fetch(self, url: str, *, max_bytes: int | None = None) -> Fetched:
+    async def fetch(self, url: str, *, max_bytes: int | None = None) -> Fetched:
         """GET ``url`` with redirects followed by hand; never raises for network or guard failures."""
         cap = self.limits.max_bytes if max_bytes is None else max_bytes
         current = url
@@ -86,18 +96,20 @@ class Fetcher:
                 return Fetched(url, current, error="timeout: the check's deadline has passed",
                                redirects=redirects, hops=tuple(hops))
             proxy = proxy_for(current)
+            hops.append(current)
             try:
-                target = guard(current, allow_private=self.limits.allow_private, proxied=proxy is not None,
-                               timeout=budget)
+                with anyio.fail_after(budget):
+                    target = await anyio.to_thread.run_sync(partial(
+                        guard, current, allow_private=self.limits.allow_private, proxied=proxy is not None,
+                        timeout=budget))
+                    status, headers, body, truncated = await self._one(target, proxy, cap, budget)
             except Refused as exc:
+                hops.pop()
                 return Fetched(url, current, error=f"refused: {exc}", refused=str(exc),
                                redirects=redirects, hops=tuple(hops))
             except Unresolvable as exc:
                 return Fetched(url, current, error=f"dns: {exc}", redirects=redirects, hops=tuple(hops))
-            hops.append(current)
-            try:
-                status, headers, body, truncated = self._one(target, proxy, cap, budget)
-            except httpx.TimeoutException:
+            except (TimeoutError, httpx.TimeoutException):
                 return Fetched(url, current, error=f"timeout: no complete answer within {budget:.3g} s",
                                redirects=redirects, hops=tuple(hops))
             except (httpx.HTTPError, OSError, ValueError) as exc:
@@ -115,7 +127,7 @@ class Fetcher:
             return Fetched(url, current, status=status, headers=headers, body=body, redirects=redirects,
                            truncated=truncated, hops=tuple(hops))
 
-    def _one(
+    async def _one(
         self, target: Target, proxy: str | None, cap: int, budget: float
     ) -> tuple[int, tuple[tuple[str, str], ...], bytes, bool]:
         parts = urlsplit(target.url)
@@ -124,9 +136,9 @@ class Fetcher:
         extensions: dict[str, object] = {}
         if target.pinned and target.scheme == "https":
             extensions["sni_hostname"] = target.host
-        stop_at = time.monotonic() + budget
-        with httpx.Client(
-            proxy=proxy, trust_env=False, follow_redirects=False, timeout=httpx.Timeout(budget)
+        async with httpx.AsyncClient(
+            proxy=proxy, trust_env=False, follow_redirects=False, timeout=httpx.Timeout(budget),
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=0),
         ) as client:
             request = client.build_request(
                 "GET",
@@ -134,21 +146,19 @@ class Fetcher:
                 headers={"Host": target.host_header, "User-Agent": USER_AGENT, "Accept-Encoding": "identity"},
                 extensions=extensions,
             )
-            response = client.send(request, stream=True)
+            response = await client.send(request, stream=True)
             try:
                 chunks: list[bytes] = []
                 size = 0
                 truncated = False
-                for chunk in response.iter_bytes():
+                async for chunk in response.aiter_bytes():
                     chunks.append(chunk)
                     size += len(chunk)
                     if size >= cap:
                         truncated = size > cap or _more(response, cap)
                         break
-                    if time.monotonic() > stop_at:
-                        raise httpx.ReadTimeout("the body took too long", request=request)
             finally:
-                response.close()
+                await response.aclose()
             headers = tuple((k.lower(), v) for k, v in response.headers.multi_items())
             return response.status_code, headers, b"".join(chunks)[:cap], truncated
 

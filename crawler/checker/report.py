@@ -1,45 +1,38 @@
-"""One live check of a URL: fetch what the site publishes, decide for every crawler, list problems.
+"""The checker's report, and the one analysis that live and offline checks share.
 
-The checker fetches like fairfetch crawls: robots.txt first, then only what
-robots.txt allows for the ``fairfetch`` token (RSL licences on the same
-origin, ``/.well-known/tdmrep.json``, the page). A site that disallows
-fairfetch still gets its robots.txt analysed, but its page is not requested.
+``live.check`` fetches a site's files, ``offline.check_files`` reads them from
+disk; both hand what they got to ``analyse``, which decides every usage for
+every crawler token with ``norms.evaluate`` and gathers the problems, so the
+two modes cannot drift apart. ``SCHEMA_VERSION`` versions the JSON
+(docs/publishers.md documents it).
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from crawler.checker.agents import CHECKED_AGENTS, OWN_AGENT
-from crawler.checker.fetch import Fetched, Fetcher, Limits, proxy_for
-from crawler.checker.guard import Refused, Unresolvable, guard
-from crawler.checker.problems import (
-    Problem,
-    license_problems,
-    page_problems,
-    problem,
-    robots_problems,
-    tdmrep_problems,
-)
-from norms import ALL_USAGES, SignalError, Usage, evaluate
-from norms.html import parse_html
-from norms.http import header_lines
-from norms.model import Evidence, LicenseRef
+from crawler.checker.agents import OWN_AGENT
+from crawler.checker.contradictions import contradictions
+from crawler.checker.lint_page import page_problems
+from crawler.checker.problems import Problem, unique
+from norms import ALL_USAGES, Usage, evaluate
+from norms.html import HtmlDoc, parse_html
+from norms.http import HeaderLines, header_lines
+from norms.model import Evidence, LicenseRef, Obligation
 from norms.paywall import detect_paywall
-from norms.robots import ROBOTS_MAX_BYTES, RobotsTxt, robots_from_fetch
-from norms.robots_tags import robots_directives
-from norms.rsl import MAX_DOCUMENT_BYTES, LicenseSource, discover_from_headers, discover_from_html
-from norms.tdmrep import TdmRepFile, parse_tdmrep_json
+from norms.problems import Severity
+from norms.robots import RobotsTxt
+from norms.robots_tags import RobotsDirectives, robots_directives
+from norms.rsl import LicenseSource, discover_from_headers, discover_from_html
+from norms.tdmrep import TdmRepFile
 from norms.verdict import UsageDecision, Verdict
 
-TDMREP_PATH = "/.well-known/tdmrep.json"
-TDMREP_MAX_BYTES = 1_000_000
-REPORT_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class Decision(BaseModel):
@@ -64,50 +57,73 @@ class AgentReport(BaseModel):
     usages: dict[str, Decision]
 
 
-class Document(BaseModel):
-    """One fetch the check made, and what came of it."""
+class ObligationRow(BaseModel):
+    """One condition attached to an allowed use: pay, attribute, limit snippets, drop parts..."""
 
-    kind: str  # robots.txt, rsl, tdmrep, page
+    usage: str
+    kind: str
+    detail: str
+    agents: list[str]
+
+
+class Document(BaseModel):
+    """One document the check read (fetched, or a local file offline), and what came of it."""
+
+    kind: str  # robots.txt, rsl, tdmrep, page, tdm-policy
     url: str
+    file: str | None = None  # offline: the local file it was read from
     status: int | None = None
     error: str | None = None
     redirects: int = 0
     bytes: int = 0
     truncated: bool = False
+    content_type: str | None = None
     note: str | None = None
 
 
 class CheckReport(BaseModel):
-    """The whole report, as ``--json`` and ``/check.json`` give it."""
+    """The whole report, as ``--json``, ``/api/check`` and the page give it."""
 
-    version: int = REPORT_VERSION
+    schema_version: int = SCHEMA_VERSION
+    mode: Literal["live", "offline"] = "live"
     url: str
     checked_at: datetime
     seconds: float
     usages: list[str] = Field(default_factory=lambda: [u.value for u in ALL_USAGES])
     agents: list[AgentReport]
+    obligations: list[ObligationRow] = Field(default_factory=list)
     documents: list[Document]
     problems: list[Problem]
+    counts: dict[str, int] = Field(default_factory=dict)  # problems per severity
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity is Severity.ERROR for p in self.problems)
 
 
 def _decision(allowed: bool, conditional: bool, ev: Evidence | None, obligations: list[str]) -> Decision:
     if ev is None:
         return Decision(allowed=allowed, conditional=conditional, obligations=obligations)
-    return Decision(
-        allowed=allowed,
-        conditional=conditional,
-        signal=ev.signal.value,
-        source=ev.source,
-        line=ev.line,
-        element=ev.element,
-        raw=ev.raw,
-        rule=ev.rule,
-        obligations=obligations,
-    )
+    return Decision(allowed=allowed, conditional=conditional, signal=ev.signal.value, source=ev.source,
+                    line=ev.line, element=ev.element, raw=ev.raw, rule=ev.rule, obligations=obligations)
+
+
+def describe(o: Obligation) -> str:
+    """An obligation in a few words: ``snippet-limit 160 characters``, ``payment 0.01 USD``..."""
+    parts = [o.detail] if o.detail else []
+    if o.limit is not None:
+        parts.append(f"at most {o.limit} characters")
+    if o.selectors:
+        parts.append("drop " + ", ".join(o.selectors))
+    if o.amount is not None:
+        parts.append(f"{o.amount} {o.currency or ''}".strip())
+    if o.url:
+        parts.append(o.url)
+    return "; ".join(parts)
 
 
 def _usage(d: UsageDecision) -> Decision:
-    obligations = [f"{o.kind.value} {o.detail}".strip() for o in d.obligations]
+    obligations = [f"{o.kind.value}: {describe(o)}".rstrip(": ") for o in d.obligations]
     return _decision(d.allowed, d.conditional, d.decided_by, obligations)
 
 
@@ -115,230 +131,111 @@ def agent_report(verdict: Verdict) -> AgentReport:
     fetch = _decision(verdict.fetch.allowed, False, verdict.fetch.decided_by, [])
     if fetch.rule is None:
         fetch.rule = verdict.fetch.reason
-    return AgentReport(
-        agent=verdict.user_agent,
-        fetch=fetch,
-        usages={u.value: _usage(verdict.usages[u]) for u in ALL_USAGES},
-    )
+    return AgentReport(agent=verdict.user_agent, fetch=fetch,
+                       usages={u.value: _usage(verdict.usages[u]) for u in ALL_USAGES})
 
 
-def validate_target(url: str, *, allow_private: bool = False) -> None:
-    """Raise ``Refused`` for a URL the checker will not fetch (before anything is fetched)."""
-    # An unresolvable name is no refusal: the check runs and reports the documents unreachable.
-    with contextlib.suppress(Unresolvable):
-        guard(url, allow_private=allow_private, proxied=proxy_for(url) is not None, timeout=5.0)
+def obligation_rows(verdicts: list[Verdict]) -> list[ObligationRow]:
+    """Each obligation of an allowed use once, with the crawlers it binds."""
+    rows: dict[tuple[str, str, str], ObligationRow] = {}
+    for verdict in verdicts:
+        for usage in ALL_USAGES:
+            decision = verdict.usages[usage]
+            if not decision.allowed:
+                continue
+            for o in decision.obligations:
+                key = (usage.value, o.kind.value, describe(o))
+                row = rows.setdefault(key, ObligationRow(usage=key[0], kind=key[1], detail=key[2], agents=[]))
+                if verdict.user_agent not in row.agents:
+                    row.agents.append(verdict.user_agent)
+    return list(rows.values())
 
 
-def _document(kind: str, doc: Fetched, note: str | None = None) -> Document:
-    return Document(
-        kind=kind,
-        url=doc.url,
-        status=doc.status,
-        error=doc.error,
-        redirects=doc.redirects,
-        bytes=len(doc.body or b""),
-        truncated=doc.truncated,
-        note=note,
-    )
-
-
-class _Check:
-    def __init__(self, url: str, limits: Limits, agents: tuple[str, ...]) -> None:
-        self.url = url
-        self.agents = agents
-        self.fetcher = Fetcher(limits)
-        parts = urlsplit(url)
-        self.origin = f"{parts.scheme.lower()}://{parts.netloc.lower()}"
-        self.documents: list[Document] = []
-        self.problems: list[Problem] = []
-        self._licences: dict[str, Fetched | str] = {}
-
-    def robots(self) -> RobotsTxt:
-        robots_url = f"{self.origin}/robots.txt"
-        doc = self.fetcher.fetch(robots_url, max_bytes=ROBOTS_MAX_BYTES)
-        self.documents.append(_document("robots.txt", doc))
-        robots = robots_from_fetch(
-            status=doc.status,
-            body=doc.body,
-            redirects=doc.redirects,
-            error=doc.error,
-            source_url=robots_url,
-        )
-        self.problems.extend(robots_problems(robots, robots_url, truncated=doc.truncated))
-        return robots
-
-    def licence(self, ref: LicenseRef, robots: RobotsTxt) -> LicenseSource:
-        if ref.inline is not None:
-            source = _from_body(ref, ref.inline)
-            self.problems.extend(license_problems(source))
-            return source
-        try:
-            scheme = urlsplit(ref.url).scheme.lower()
-        except ValueError:
-            source = LicenseSource.failed(ref, f"the licence URL {ref.url[:200]!r} is not a URL")
-            self.problems.extend(license_problems(source))
-            return source
-        if scheme in ("http", "https") and not robots.allowed(ref.url, OWN_AGENT) \
-                and _origin(ref.url) == self.origin:
-            source = LicenseSource.failed(ref, "the licence document is disallowed by the origin's robots.txt")
-            self.problems.extend(license_problems(source, disallowed=True))
-            return source
-        got = self._licences.get(ref.url)
-        if got is None:
-            got = self.fetcher.fetch(ref.url, max_bytes=MAX_DOCUMENT_BYTES)
-            self._licences[ref.url] = got
-            self.documents.append(_document("rsl", got))
-        assert not isinstance(got, str)
-        if got.error is not None:
-            source = LicenseSource.failed(ref, got.error)
-        elif got.status != 200 or got.body is None:
-            source = LicenseSource.failed(ref, f"HTTP {got.status} for the licence document")
-        elif got.truncated:
-            source = LicenseSource.failed(ref, "licence document larger than the size limit")
-        else:
-            source = _from_body(ref, got.body)
-        self.problems.extend(license_problems(source))
-        return source
-
-    def tdmrep(self, robots: RobotsTxt) -> TdmRepFile | None:
-        url = f"{self.origin}{TDMREP_PATH}"
-        if not robots.allowed(url, OWN_AGENT):
-            self.documents.append(Document(kind="tdmrep", url=url, note="not fetched: robots.txt disallows it"))
-            return None
-        doc = self.fetcher.fetch(url, max_bytes=TDMREP_MAX_BYTES)
-        self.documents.append(_document("tdmrep", doc))
-        if doc.error is not None or doc.status != 200 or doc.body is None:
-            return None
-        if doc.truncated:
-            self.problems.append(problem("tdmrep-too-large", url, "tdmrep.json is larger than 1 MB; ignored"))
-            return None
-        try:
-            file = parse_tdmrep_json(doc.body, source_url=url)
-        except SignalError as exc:
-            self.problems.append(problem("tdmrep-invalid", url, str(exc)))
-            return None
-        self.problems.extend(tdmrep_problems(file, self.url))
-        return file
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
-
-
-def _from_body(ref: LicenseRef, body: bytes | str) -> LicenseSource:
-    try:
-        return LicenseSource.from_body(ref, body)
-    except SignalError as exc:  # from_body turns parse errors into .error; this is belt and braces
-        return LicenseSource.failed(ref, str(exc))
-
-
-def check(
-    url: str,
-    *,
-    limits: Limits | None = None,
-    agents: tuple[str, ...] = CHECKED_AGENTS,
-) -> CheckReport:
-    """Check ``url`` live. Raises ``Refused`` for a target the guard refuses; otherwise always reports."""
-    limits = limits or Limits()
-    validate_target(url, allow_private=limits.allow_private)
-    started = time.monotonic()
-    run = _Check(url, limits, agents)
-    robots = run.robots()
-
-    # robots.txt License lines: each token's group may name its own; fetch each URL once.
-    per_agent: dict[str, list[LicenseSource]] = {}
-    by_ref: dict[LicenseRef, LicenseSource] = {}
-    for agent in agents:
-        sources = []
-        for ref in robots.licenses(agent):
-            if ref not in by_ref:
-                by_ref[ref] = run.licence(ref, robots)
-            sources.append(by_ref[ref])
-        per_agent[agent] = sources
-
-    tdmrep = run.tdmrep(robots)
+@dataclass
+class PageRead:
+    """A page's response as the analysis needs it: headers, parsed HTML, licences it links, problems."""
 
     status: int | None = None
     headers: tuple[tuple[str, str], ...] | None = None
     html: bytes | None = None
-    page_sources: list[LicenseSource] = []
-    if robots.allowed(url, OWN_AGENT):
-        page = run.fetcher.fetch(url)
-        run.documents.append(_document("page", page))
-        if page.error is not None or page.status is None:
-            run.problems.append(problem("page-unreachable", url, page.error or "no answer"))
-        else:
-            status, headers = page.status, page.headers
-            final = page.final_url
-            lines = header_lines(list(headers))
-            refs = discover_from_headers(lines, final)
-            doc = None
-            if page.body is not None and _is_html(lines):
-                html = page.body
-                doc = parse_html(html)
-                refs += discover_from_html(doc, final)
-            for ref in refs:
-                page_sources.append(run.licence(ref, robots))
-            directives = robots_directives(lines, doc, OWN_AGENT, source_url=url)
-            paywall = detect_paywall(doc, url) if doc is not None and doc.root is not None else None
-            run.problems.extend(page_problems(url, lines, doc, directives, paywall, agents))
-            if status >= 400:
-                run.problems.append(problem("page-unreachable", url, f"the page answered HTTP {status}"))
-    else:
-        run.documents.append(
-            Document(kind="page", url=url, note=f"not fetched: robots.txt disallows it for {OWN_AGENT}")
-        )
-
-    reports = []
-    for agent in agents:
-        verdict = evaluate(
-            url,
-            user_agent=agent,
-            purposes=ALL_USAGES,
-            robots=robots,
-            licenses=[*per_agent[agent], *page_sources],
-            tdmrep=tdmrep,
-            status=status,
-            headers=headers,
-            html=html,
-        )
-        reports.append(agent_report(verdict))
-    return CheckReport(
-        url=url,
-        checked_at=datetime.now(UTC),
-        seconds=round(time.monotonic() - started, 3),
-        agents=reports,
-        documents=run.documents,
-        problems=_unique(run.problems),
-    )
+    lines: HeaderLines = field(default_factory=lambda: header_lines([]))
+    doc: HtmlDoc | None = None
+    refs: list[LicenseRef] = field(default_factory=list)
+    directives: RobotsDirectives | None = None
+    problems: list[Problem] = field(default_factory=list)
 
 
-def _is_html(lines: tuple[tuple[str, str], ...]) -> bool:
+def read_page(
+    url: str, final_url: str, status: int, headers: tuple[tuple[str, str], ...], body: bytes | None,
+    agents: tuple[str, ...],
+) -> PageRead:
+    """Parse a page response (from the network or from files) and list its markup problems."""
+    lines = header_lines(list(headers))
+    page = PageRead(status=status, headers=headers, lines=lines, refs=discover_from_headers(lines, final_url))
+    if body is not None and _is_html(lines):
+        page.html = body
+        page.doc = parse_html(body)
+        page.refs += discover_from_html(page.doc, final_url)
+    page.directives = robots_directives(lines, page.doc, OWN_AGENT, source_url=url)
+    paywall = detect_paywall(page.doc, url) if page.doc is not None and page.doc.root is not None else None
+    page.problems = page_problems(url, lines, page.doc, page.directives, paywall, agents)
+    return page
+
+
+def _is_html(lines: HeaderLines) -> bool:
     ctype = next((v for k, v in lines if k == "content-type"), "")
     return not ctype or "html" in ctype.lower()
 
 
-def _unique(problems: list[Problem]) -> list[Problem]:
-    seen: set[tuple[object, ...]] = set()
-    out = []
-    for p in problems:
-        key = (p.kind, p.where, p.line, p.message)
-        if key not in seen:
-            seen.add(key)
-            out.append(p)
-    order = {"error": 0, "warning": 1, "info": 2}
-    return sorted(out, key=lambda p: order[p.severity.value])
+def analyse(
+    *,
+    url: str,
+    agents: tuple[str, ...],
+    robots: RobotsTxt,
+    licences: dict[str, list[LicenseSource]],
+    page_licences: list[LicenseSource],
+    tdmrep: TdmRepFile | None,
+    page: PageRead | None,
+    documents: list[Document],
+    problems: list[Problem],
+    started: float,
+    mode: Literal["live", "offline"],
+) -> CheckReport:
+    """Decide every usage for every token and assemble the report (the step both modes share)."""
+    page = page or PageRead()
+    verdicts = [
+        evaluate(url, user_agent=agent, purposes=ALL_USAGES, robots=robots,
+                 licenses=[*licences.get(agent, []), *page_licences], tdmrep=tdmrep,
+                 status=page.status, headers=page.headers, html=page.html)
+        for agent in agents
+    ]
+    found = [*problems, *page.problems,
+             *contradictions(url, agents, robots, licences, page_licences, tdmrep, page.lines, page.doc,
+                             page.directives)]
+    found = unique(found)
+    counts = {s.value: sum(1 for p in found if p.severity is s) for s in Severity}
+    return CheckReport(
+        mode=mode,
+        url=url,
+        checked_at=datetime.now(UTC),
+        seconds=round(time.monotonic() - started, 3),
+        agents=[agent_report(v) for v in verdicts],
+        obligations=obligation_rows(verdicts),
+        documents=documents,
+        problems=found,
+        counts=counts,
+    )
 
 
 __all__ = [
+    "SCHEMA_VERSION",
     "AgentReport",
     "CheckReport",
     "Decision",
     "Document",
-    "Limits",
-    "Refused",
+    "ObligationRow",
+    "PageRead",
     "Usage",
-    "check",
-    "validate_target",
+    "analyse",
+    "read_page",
 ]

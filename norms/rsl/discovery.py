@@ -54,6 +54,7 @@ class LicenseSource(BaseModel):
     document: RslDocument | None = None
     error: str | None = None
     insecure: bool = False
+    error_code: str | None = None  # the reader's code for ``error`` when it gave one (norms.problems)
 
     @classmethod
     def from_body(cls, ref: LicenseRef, body: bytes | str) -> LicenseSource:
@@ -62,7 +63,7 @@ class LicenseSource(BaseModel):
         try:
             document = parse_rsl(body, source_url=ref.url)
         except SignalError as exc:
-            return cls(ref=ref, error=str(exc), insecure=insecure)
+            return cls(ref=ref, error=str(exc), insecure=insecure, error_code=exc.code)
         if ref.via in _EMBEDDED_VIA and len(document.contents) != 1:
             text = (f"an embedded ({ref.via}) licence must hold exactly one <content>, "
                     f"found {len(document.contents)}")

@@ -30,8 +30,9 @@ def run_check(web: FixtureWeb, *args: str, timeout: float = 60) -> subprocess.Co
 
 def report(web: FixtureWeb, url: str, *args: str) -> dict[str, Any]:
     done = run_check(web, url, "--json", *args)
-    assert done.returncode == 0, done.stderr
     data: dict[str, Any] = json.loads(done.stdout)
+    # Exit 1 exactly when a problem of severity error was found (a CI gate), else 0.
+    assert done.returncode == (1 if data["counts"]["error"] else 0), done.stderr
     return data
 
 
@@ -40,12 +41,14 @@ def agent(data: dict[str, Any], token: str) -> dict[str, Any]:
 
 
 def kinds(data: dict[str, Any]) -> set[str]:
-    return {p["kind"] for p in data["problems"]}
+    return {p["code"] for p in data["problems"]}
 
 
 def test_json_has_the_documented_shape(web: FixtureWeb) -> None:
     data = report(web, "http://agents.example/")
-    assert set(data) == {"version", "url", "checked_at", "seconds", "usages", "agents", "documents", "problems"}
+    assert set(data) == {"schema_version", "mode", "url", "checked_at", "seconds", "usages", "agents",
+                         "obligations", "documents", "problems", "counts"}
+    assert data["schema_version"] == 2 and data["mode"] == "live"
     assert data["usages"] == ["search", "ai-index", "ai-input", "ai-train"]
     tokens = [a["agent"] for a in data["agents"]]
     assert tokens[0] == "fairfetch" and "GPTBot" in tokens and "ClaudeBot" in tokens and len(tokens) == 13
@@ -113,7 +116,7 @@ def test_noai_meta_denies_ai_usages_with_its_line(web: FixtureWeb) -> None:
 def test_robots_5xx_is_an_error_and_nothing_else_is_fetched(web: FixtureWeb) -> None:
     web.reset_log()
     data = report(web, "http://robots5xx.example/")
-    errors = [p for p in data["problems"] if p["kind"] == "robots-unreachable"]
+    errors = [p for p in data["problems"] if p["code"] == "robots-unreachable"]
     assert errors and errors[0]["severity"] == "error" and "503" in errors[0]["message"]
     assert all(not a["fetch"]["allowed"] for a in data["agents"])
     assert [r.path for r in web.requests_for("robots5xx.example")] == ["/robots.txt"]
@@ -131,9 +134,9 @@ def test_huge_robots_is_cut_at_500_kib(web: FixtureWeb) -> None:
 
 def test_malformed_robots_lines_are_reported_with_line_numbers(web: FixtureWeb) -> None:
     data = report(web, "http://malformed-robots.example/")
-    lines = [p for p in data["problems"] if p["kind"] == "robots-line"]
+    lines = [p for p in data["problems"] if p["code"] == "robots-crawl-delay-invalid"]
     assert any("Crawl-delay" in p["message"] and p["line"] == 8 for p in lines)
-    assert "robots-file" in kinds(data)  # not UTF-8
+    assert "robots-not-utf8" in kinds(data)
 
 
 def test_tdmrep_shadowed_rule_and_paywall_without_markup(web: FixtureWeb) -> None:
@@ -156,7 +159,7 @@ def test_a_hanging_host_finishes_within_the_timeout(web: FixtureWeb) -> None:
 
 def test_table_output_names_the_deciding_line(web: FixtureWeb) -> None:
     done = run_check(web, "http://agents.example/", "--agent", "GPTBot")
-    assert done.returncode == 0, done.stderr
+    assert done.returncode in (0, 1), done.stderr
     assert "deny (robots.txt:10)" in done.stdout
     assert "http://agents.example/robots.txt line 10" in done.stdout
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+import anyio
 import pytest
 
-from crawler.checker.fetch import Fetcher, Limits
-from crawler.checker.problems import KINDS
-from crawler.checker.report import CheckReport, check
+from crawler.checker.catalogue import CATALOGUE
+from crawler.checker.fetch import Fetched, Fetcher, Limits
+from crawler.checker.live import check
+from crawler.checker.report import CheckReport
 from tests.checker.site import Reply, local_site
 
 TEXT = (("Content-Type", "text/plain"),)
@@ -24,10 +28,14 @@ PAGE = """<html><head><title>t</title>
 </body></html>"""
 
 
+def fetch(fetcher: Fetcher, url: str) -> Fetched:
+    return anyio.run(partial(fetcher.fetch, url))
+
+
 def kinds(report: CheckReport) -> dict[str, list[int | None]]:
     out: dict[str, list[int | None]] = {}
     for p in report.problems:
-        out.setdefault(p.kind, []).append(p.line)
+        out.setdefault(p.code, []).append(p.line)
     return out
 
 
@@ -46,14 +54,15 @@ def test_broken_licences_tdmrep_rules_and_page_markup() -> None:
         report = check(site.base + "/page", limits=LIMITS)
         assert not any(path.startswith("/private/") for path, _ in site.seen)  # the checker obeys robots.txt
     found = kinds(report)
-    assert found["rsl-disallowed"] == [None]
-    assert "rsl-nonconformant" in found and "rsl-lenient" in found and "rsl-insecure" in found
-    assert "tdmrep-rule" in found
+    assert found["rsl-disallowed"] == [1]  # the License line in robots.txt
+    assert "rsl-unknown-attribute" in found and "rsl-comma-list" in found and "rsl-insecure" in found
+    assert "tdmrep-reservation-value" in found and "tdmrep-rule-not-object" in found
+    assert found["robots-missing-colon"] == [5] and found["robots-misspelt-directive"] == [5]
     assert found["meta-outside-head"] == [4, 5]
     assert "robots-tag-value" in found
-    assert "content-usage-malformed" in found
+    assert "content-usage-value" in found
     assert len(found["tdm-header-invalid"]) == 2  # the header and the meta
-    assert found["paywall-markup"] == [2]  # the line of the broken JSON-LD
+    assert found["paywall-jsonld-invalid"] == [2]  # the line of the broken JSON-LD
     # Content under a licence we could not read is unlicensed for every AI crawler.
     gpt = next(a for a in report.agents if a.agent == "GPTBot")
     assert gpt.usages["ai-input"].allowed is False and gpt.usages["ai-input"].signal == "rsl"
@@ -68,7 +77,8 @@ def test_html_robots_invalid_tdmrep_and_failing_page() -> None:
         })
         report = check(site.base + "/page", limits=LIMITS)
     found = kinds(report)
-    assert {"robots-html", "tdmrep-invalid", "page-unreachable"} <= set(found)
+    assert {"robots-html", "tdmrep-invalid-json", "page-unreachable"} <= set(found)
+    assert found["tdmrep-invalid-json"] == [1]
     assert report.problems[0].severity.value == "error"  # errors first
 
 
@@ -98,7 +108,7 @@ def test_every_redirect_hop_is_guarded(monkeypatch: pytest.MonkeyPatch) -> None:
         site.routes["http://public.invalid/go"] = Reply(302, "", (("Location", "http://169.254.169.254/latest/"),))
         monkeypatch.setenv("http_proxy", site.base)
         monkeypatch.setenv("no_proxy", "")
-        hop = Fetcher(Limits(timeout=3, deadline=10)).fetch("http://public.invalid/go")
+        hop = fetch(Fetcher(Limits(timeout=3, deadline=10)), "http://public.invalid/go")
         assert [p for p, _ in site.seen] == ["http://public.invalid/go"]
     assert hop.refused is not None and "169.254.169.254" in hop.refused
     assert hop.status is None and hop.error is not None and hop.error.startswith("refused")
@@ -107,7 +117,7 @@ def test_every_redirect_hop_is_guarded(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_redirects_stop_after_five() -> None:
     with local_site({}) as site:
         site.routes["/loop"] = Reply(302, "", (("Location", "/loop"),))
-        looped = Fetcher(LIMITS).fetch(site.base + "/loop")
+        looped = fetch(Fetcher(LIMITS), site.base + "/loop")
     assert looped.redirects == 6 and looped.status == 302
     assert len([p for p, _ in site.seen if p == "/loop"]) == 6
 
@@ -120,56 +130,6 @@ def test_connections_go_to_the_checked_address_with_the_name_in_host() -> None:
         assert {host for _, host in site.seen} == {f"localhost:{port}"}
 
 
-def test_every_kind_has_a_fix_hint() -> None:
-    for kind, (severity, fix) in KINDS.items():
-        assert fix.strip() and severity.value in ("error", "warning", "info"), kind
-
-
-def _walled(part: str) -> str:
-    return (
-        '<html><head><script type="application/ld+json">{"@type":"NewsArticle","isAccessibleForFree":false,'
-        f'"hasPart":{{"@type":"WebPageElement","isAccessibleForFree":false{part}}}}}</script></head>'
-        '<body><p>Free teaser.</p><div class="body"><p>Paid paragraph.</p></div></body></html>'
-    )
-
-
-@pytest.mark.parametrize(
-    ("page", "kind", "words"),
-    [
-        (_walled(',"cssSelector":".paywalled-body"'), "paywall-part-unmatched", "matches nothing"),
-        (_walled(',"cssSelector":"div[class="'), "paywall-part-invalid-selector", "not a valid CSS selector"),
-        (_walled(""), "paywall-part-no-selector", "names no cssSelector"),
-        ('<html><body><div itemscope itemtype="https://schema.org/NewsArticle">'
-         '<meta itemprop="isAccessibleForFree" content="false"><div itemprop="hasPart" itemscope '
-         'itemtype="https://schema.org/WebPageElement"><meta itemprop="isAccessibleForFree" content="false">'
-         '<meta itemprop="cssSelector" content=".members-only"></div></div><p>Paid.</p></body></html>',
-         "paywall-part-unmatched", "'.members-only' matches nothing"),
-    ],
-)
-def test_walled_parts_that_cannot_be_located_are_errors_with_a_fix(page: str, kind: str, words: str) -> None:
-    with local_site({}) as site:
-        site.routes.update({
-            "/robots.txt": Reply(200, "User-agent: *\nAllow: /\n", TEXT),
-            "/story": Reply(200, page, (("Content-Type", "text/html"),)),
-        })
-        report = check(site.base + "/story", limits=LIMITS)
-    [found] = [p for p in report.problems if p.kind.startswith("paywall")]
-    assert found.kind == kind and found.severity == "error"
-    assert words in found.message and found.fix == KINDS[kind][1]
-    assert found.line == 1  # where the markup is (JSON-LD script or microdata element)
-    # What every AI crawler is told: the page is paywalled as a whole.
-    gpt = next(a for a in report.agents if a.agent == "GPTBot")
-    assert gpt.usages["ai-input"].allowed is False and gpt.usages["ai-input"].signal == "paywall"
-
-
-def test_a_licence_url_that_is_not_a_url_is_an_unreadable_licence() -> None:
-    with local_site({}) as site:
-        site.routes.update({
-            "/robots.txt": Reply(200, "License: http://a]/licence.xml\nUser-agent: *\nAllow: /\n", TEXT),
-            "/page": Reply(200, "<html><body><p>text</p></body></html>", (("Content-Type", "text/html"),)),
-        })
-        report = check(site.base + "/page", limits=LIMITS)
-    [found] = [p for p in report.problems if p.kind == "rsl-unreadable"]
-    assert "is not a URL" in found.message and found.severity == "error"
-    gpt = next(a for a in report.agents if a.agent == "GPTBot")
-    assert gpt.usages["ai-input"].allowed is False  # a declared licence nobody can read: unlicensed
+def test_every_code_has_a_fix() -> None:
+    for code, (severity, summary, fix) in CATALOGUE.items():
+        assert fix.strip() and summary.strip() and severity.value in ("error", "warning", "info"), code

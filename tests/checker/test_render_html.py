@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.checker.problems import Problem, Severity
+from crawler.checker.problems import Problem
 from crawler.checker.render_html import render_html, render_refusal
-from crawler.checker.report import AgentReport, CheckReport, Decision, Document
+from crawler.checker.report import AgentReport, CheckReport, Decision, Document, ObligationRow
+from norms.problems import Severity
 
 hostile = st.text(alphabet=st.sampled_from(list("<>&\"'=/ ascript\n")) | st.characters(), max_size=40)
 
@@ -22,8 +23,10 @@ def _report(s: str) -> CheckReport:
         checked_at=datetime.now(UTC),
         seconds=0.1,
         agents=[AgentReport(agent=s, fetch=d, usages={u: d for u in ("search", "ai-index", "ai-input", "ai-train")})],
-        documents=[Document(kind="page", url=f"http://a.example/{s}", error=s, note=s)],
-        problems=[Problem(kind="robots-line", severity=Severity.WARNING, where=s, line=1, message=s, fix=s)],
+        documents=[Document(kind="page", url=f"http://a.example/{s}", file=s, error=s, note=s)],
+        obligations=[ObligationRow(usage="ai-input", kind=s, detail=s, agents=[s])],
+        problems=[Problem(code=s, severity=Severity.WARNING, where=s, file=s, line=1, element=s, message=s, fix=s)],
+        counts={"error": 0, "warning": 1, "info": 0},
     )
 
 

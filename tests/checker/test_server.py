@@ -1,4 +1,4 @@
-"""The checker's web page over real HTTP: form, escaped HTML report, JSON, refusals, headers, limits."""
+"""The checker's web service over real HTTP (uvicorn): forms, escaped reports, JSON, refusals, headers."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from crawler.checker.fetch import Limits
-from crawler.checker.server import CheckServer, make_server, serve_in_thread
+from crawler.checker.server import ServiceConfig
+from tests.checker.service import running_service
 from tests.checker.site import Reply, local_site
 
 HOSTILE = '<script>alert("x")</script>'
@@ -17,14 +18,9 @@ HOSTILE = '<script>alert("x")</script>'
 
 @contextmanager
 def running(allow_private: bool) -> Iterator[str]:
-    server: CheckServer = make_server("127.0.0.1", 0, Limits(timeout=2, deadline=6, allow_private=allow_private))
-    thread = serve_in_thread(server)
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    config = ServiceConfig(limits=Limits(timeout=2, deadline=6, allow_private=allow_private), rate_per_minute=1000)
+    with running_service(config) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -48,17 +44,21 @@ def client() -> Iterator[httpx.Client]:
 def test_form_page_and_security_headers(client: httpx.Client, strict: str) -> None:
     r = client.get(strict + "/")
     assert r.status_code == 200
-    assert '<form method=get action="check">' in r.text and 'name=url' in r.text
-    assert r.headers["content-security-policy"] == "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
+    assert '<form method=get action="/check">' in r.text and 'name=url' in r.text
+    assert '<form method=post action="/check" enctype="multipart/form-data">' in r.text
+    csp = r.headers["content-security-policy"]
+    assert csp.startswith("default-src 'none'; style-src 'sha256-") and "frame-ancestors 'none'" in csp
+    assert "script" not in csp and "unsafe" not in csp
     assert r.headers["x-content-type-options"] == "nosniff"
     assert r.headers["referrer-policy"] == "no-referrer"
+    assert "server" not in r.headers
 
 
 @pytest.mark.parametrize("target", ["http://127.0.0.1/", "http://localhost:9/", "http://[::1]/", "http://2130706433/"])
 def test_local_targets_are_refused_with_400(client: httpx.Client, strict: str, target: str) -> None:
     page = client.get(strict + "/check", params={"url": target})
-    data = client.get(strict + "/check.json", params={"url": target})
-    assert page.status_code == 400 and "Cannot check this URL" in page.text
+    data = client.get(strict + "/api/check", params={"url": target})
+    assert page.status_code == 400 and "Cannot check this" in page.text
     assert page.headers["content-security-policy"].startswith("default-src 'none'")
     assert data.status_code == 400 and "address" in data.json()["error"]
 
@@ -73,9 +73,12 @@ def test_missing_url_long_request_and_other_methods(client: httpx.Client, strict
     base = strict
     assert client.get(base + "/check").status_code == 400
     assert client.get(base + "/check", params={"url": "http://a.example/" + "x" * 3000}).status_code == 400
-    assert client.get(base + "/" + "x" * 5000).status_code == 414
-    assert client.post(base + "/check", data={"url": "http://a.example/"}).status_code == 405
-    assert client.get(base + "/nothing").status_code == 404
+    assert client.post(base + "/check", data={"url": "http://a.example/"}).status_code == 400  # no files
+    assert client.put(base + "/check").status_code == 405
+    for status in (404, 405):
+        r = client.get(base + "/nothing") if status == 404 else client.delete(base + "/api/check")
+        assert r.status_code == status
+        assert r.headers["content-security-policy"].startswith("default-src 'none'")  # on errors too
 
 
 def _hostile_site() -> dict[str, Reply]:
@@ -95,13 +98,15 @@ def test_report_escapes_hostile_values_from_the_site(client: httpx.Client, lenie
     assert "<script" not in r.text
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in r.text
     assert "meta-outside-head" in r.text and "robots.txt:3" in r.text
+    assert "\x1b" not in r.text
 
 
 def test_json_endpoint_with_allow_private(client: httpx.Client, lenient: str) -> None:
     with local_site(_hostile_site()) as site:
-        r = client.get(lenient + "/check.json", params={"url": site.base + "/page"})
+        r = client.get(lenient + "/api/check", params={"url": site.base + "/page"})
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
     data = r.json()
     gpt = next(a for a in data["agents"] if a["agent"] == "GPTBot")
     assert gpt["fetch"]["allowed"] is False and gpt["fetch"]["line"] == 3
-    assert {p["kind"] for p in data["problems"]} >= {"robots-line", "meta-outside-head", "content-signal-malformed"}
+    assert {p["code"] for p in data["problems"]} >= {"robots-no-colon", "meta-outside-head",
+                                                     "content-signal-unknown-key"}
