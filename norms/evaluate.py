@@ -53,6 +53,7 @@ from norms.model import (
     Statement,
     Usage,
 )
+from norms.problems import Finding, Severity
 from norms.verdict import FetchDecision, UsageDecision, Verdict
 
 if TYPE_CHECKING:
@@ -360,6 +361,7 @@ def evaluate(
         gates.extend(lic_gates)
 
     responded = status is not None or headers is not None or html is not None
+    problems = signal_findings(robots, licenses, tdmrep) if responded else []
     lines = header_lines(headers)
     doc = parse_html(html) if html is not None else None
 
@@ -387,6 +389,7 @@ def evaluate(
             from norms.paywall import detect_paywall
 
             report = detect_paywall(doc, url)
+            problems.extend(report.findings)
             statements.extend(report.statements())
             exclude.extend(report.selectors)
 
@@ -395,7 +398,7 @@ def evaluate(
             if ob.kind is ObligationKind.EXCLUDE_PARTS:
                 exclude.extend(ob.selectors)
 
-    return combine(
+    verdict = combine(
         url,
         user_agent=user_agent,
         purposes=wanted,
@@ -406,9 +409,26 @@ def evaluate(
         exclude_selectors=exclude,
         common_obligations=common,
     )
+    return verdict.model_copy(update={"findings": tuple(problems)}) if problems else verdict
 
 
 _NO_GRANTS = Grants()
+
+
+def signal_findings(
+    robots: RobotsTxt | None, licenses: Sequence[LicenseSource], tdmrep: TdmRepFile | None
+) -> list[Finding]:
+    """What the readers found wrong in the signal documents a verdict is decided from (norms.problems)."""
+    out: list[Finding] = list(robots.findings) if robots is not None else []
+    for source in licenses:
+        if source.document is not None:
+            out.extend(source.document.findings)
+        elif source.error is not None:
+            out.append(Finding(code=source.error_code or "rsl-unreadable", severity=Severity.ERROR,
+                               message=source.error, source=source.ref.url))
+    if tdmrep is not None:
+        out.extend(tdmrep.findings)
+    return out
 
 
 def _before_request(

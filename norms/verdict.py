@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from norms.model import Effect, Evidence, Obligation, Usage
+from norms.problems import Finding
 
 
 class UsageDecision(BaseModel):
@@ -57,6 +58,9 @@ class Verdict(BaseModel):
     evidence: tuple[Evidence, ...] = ()
     exclude_selectors: tuple[str, ...] = Field(
         default=(), description="CSS selectors of page parts that must be dropped before use"
+    )
+    findings: tuple[Finding, ...] = Field(
+        default=(), description="what the readers found wrong in the signals decided from (after a response)"
     )
 
     def allowed(self, usage: Usage | str) -> bool:

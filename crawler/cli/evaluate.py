@@ -13,6 +13,7 @@ from urllib.parse import urljoin
 from crawler.checker.agents import KNOWN_AGENTS
 from crawler.cli.output import console, fail, print_json, print_table
 from norms import ALL_USAGES, SignalError, Usage, evaluate
+from norms.evaluate import signal_findings
 from norms.model import LicenseRef
 from norms.robots import parse_robots
 from norms.rsl import LicenseSource
@@ -110,19 +111,21 @@ def run(args: argparse.Namespace) -> int:
                 LicenseRef(url=path.resolve().as_uri(), via="html-link", scope="page"),
             )
             licenses.append(LicenseSource.from_body(ref, path.read_bytes()))
-        verdicts.append(
-            evaluate(
-                args.url,
-                user_agent=agent,
-                purposes=purposes,
-                robots=robots,
-                licenses=licenses,
-                tdmrep=tdmrep,
-                status=status,
-                headers=headers,
-                html=html,
-            )
+        verdict = evaluate(
+            args.url,
+            user_agent=agent,
+            purposes=purposes,
+            robots=robots,
+            licenses=licenses,
+            tdmrep=tdmrep,
+            status=status,
+            headers=headers,
+            html=html,
         )
+        if not verdict.findings:  # before a response evaluate lists none: the files' own problems
+            verdict = verdict.model_copy(
+                update={"findings": tuple(signal_findings(robots, licenses, tdmrep))})
+        verdicts.append(verdict)
 
     if args.json:
         print_json([v.model_dump(mode="json") for v in verdicts])
@@ -150,6 +153,12 @@ def run(args: argparse.Namespace) -> int:
         for ob in d.obligations:
             reasons.append(["", f"obligation: {ob.kind.value} {ob.detail}".strip()])
     print_table(f"why, for {first.user_agent}", ["decision", "deciding signal and rule"], reasons)
+    if first.findings:
+        print_table(
+            "problems in the files (fairfetch check lints them in full, with fixes)",
+            ["severity", "code", "where", "problem"],
+            [[f.severity.value, f.code, f.where(), f.message] for f in first.findings],
+        )
     if first.exclude_selectors:
         console.print("parts to drop before use: " + ", ".join(first.exclude_selectors))
     return 0

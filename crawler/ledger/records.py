@@ -170,8 +170,17 @@ def decisions_from_verdict(verdict: Verdict) -> dict[str, Any]:
 
 
 def evidence_from_verdict(verdict: Verdict) -> list[dict[str, Any]]:
-    """The ``evidence`` column for a verdict: every piece of evidence, as dicts."""
+    """The ``evidence`` column for a verdict: every piece of evidence, as dicts.
+
+    Problems the readers found in those signals follow, shaped like evidence
+    (``signal`` ``finding``, ``raw`` the message, ``rule`` the code) with the
+    whole ``norms.problems.Finding`` under ``finding``.
+    """
     data: list[dict[str, Any]] = storable_json(list(verdict.evidence))
+    for found in verdict.findings:
+        data.append({"signal": "finding", "source": found.source or verdict.url, "line": found.line,
+                     "element": found.element, "raw": found.message, "rule": found.code,
+                     "finding": storable_json(found)})
     return data
 
 

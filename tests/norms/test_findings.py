@@ -90,3 +90,20 @@ def test_paywall_findings_carry_the_script_line() -> None:
     report = detect_paywall(html, "https://a.example/p")
     invalid = next(f for f in report.findings if f.code == "paywall-selector-invalid")
     assert invalid.line == 2 and invalid.severity is Severity.ERROR and invalid.source == "https://a.example/p"
+
+
+def test_evaluate_after_a_response_carries_the_findings_and_the_ledger_stores_them() -> None:
+    from crawler.ledger.records import evidence_from_verdict
+    from norms import evaluate
+
+    robots = parse_robots("User-agent: *\nDisalow: /private/\n", source_url="https://a.example/robots.txt")
+    before = evaluate("https://a.example/p", robots=robots)
+    assert before.findings == ()  # the hot path before a request is untouched
+    html = ('<html><head><script type="application/ld+json">{"isAccessibleForFree": "nope"}</script>'
+            "</head><body>x</body></html>")
+    after = evaluate("https://a.example/p", robots=robots, status=200, html=html)
+    assert [f.code for f in after.findings] == ["robots-misspelt-directive", "paywall-free-value"]
+    stored = evidence_from_verdict(after)
+    rows = [e for e in stored if e["signal"] == "finding"]
+    assert [r["rule"] for r in rows] == ["robots-misspelt-directive", "paywall-free-value"]
+    assert rows[0]["line"] == 2 and rows[0]["finding"]["suggestion"] == "Disallow"
