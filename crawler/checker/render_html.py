@@ -181,8 +181,7 @@ def render_html(report: CheckReport) -> str:
         _obligations(report),
         "<h2>Evidence</h2>",
         _evidence(report),
-        "<h2>Check again</h2>",
-        forms(report.url),
+        f"<details id=again><summary>Check again</summary>{forms(report.url)}</details>",
     ]
     return page(f"fairfetch check: {report.url}", "".join(parts))
 

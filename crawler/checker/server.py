@@ -41,7 +41,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from crawler.checker.fetch import Limits
+from crawler.checker.fetch import Limits, tls_context
 from crawler.checker.guard import Refused
 from crawler.checker.live import check_async
 from crawler.checker.offline import LocalFile, OfflineInputs, check_files
@@ -162,6 +162,7 @@ class Service:
         self.config = config
         self.checks = anyio.CapacityLimiter(config.max_checks)
         self.rate = RateLimiter(config.rate_per_minute)
+        tls_context()  # load the CA store once, now, rather than in the first check
 
     def client(self, request: Request) -> str:
         if self.config.trust_proxy:
