@@ -32,6 +32,8 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 SHOTS = REPO / "docs" / "img"
+# Screenshots go to docs/img/ only when asked (FAIRFETCH_SCREENSHOTS=1), so a test run leaves the tree clean.
+SHOT_DIR = SHOTS if os.environ.get("FAIRFETCH_SCREENSHOTS") == "1" else Path("/tmp/fairfetch-checker-shots")
 ROBOTS = """License: https://harbour.example/license.xml
 
 User-agent: *
@@ -120,7 +122,7 @@ def _cells(page: Any, agent: str) -> list[str]:
 
 
 def test_a_url_then_pasted_files_without_javascript(service: str, browser: Any) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    SHOT_DIR.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.goto(service + "/")
@@ -136,7 +138,7 @@ def test_a_url_then_pasted_files_without_javascript(service: str, browser: Any) 
     page.locator("#evidence summary").click()  # raw evidence on demand (<details>, no script)
     assert page.locator("#evidence table").is_visible()
     assert "Disallow: /" in page.locator("#evidence").inner_text()
-    page.screenshot(path=str(SHOTS / "checker-live.png"), full_page=True)
+    page.screenshot(path=str(SHOT_DIR / "checker-live.png"), full_page=True)
 
     page.goto(service + "/")
     page.get_by_label("The page URL they are for").fill("https://harbour.example/news/quay")
@@ -152,7 +154,7 @@ def test_a_url_then_pasted_files_without_javascript(service: str, browser: Any) 
     cells = _cells(page, "GPTBot")
     assert "denied" in cells[4]  # ai-train: Content-Signal ai-train=no wins over the licence
     assert "attribution" in page.locator("#obligations").inner_text()
-    page.screenshot(path=str(SHOTS / "checker-offline.png"), full_page=True)
+    page.screenshot(path=str(SHOT_DIR / "checker-offline.png"), full_page=True)
     context.close()
 
 
