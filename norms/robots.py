@@ -188,7 +188,10 @@ class _Selection:
         "usages",
     )
 
-    def __init__(self, parsed: ParsedRobots, token: str, source: str) -> None:
+    def __init__(
+        self, parsed: ParsedRobots, token: str, source: str,
+        indexes: dict[tuple[int, ...], PathIndex[RobotsRule]] | None = None,
+    ) -> None:
         named = parsed.tokens.get(token)
         if not named:
             # Called with "fairfetch/1.0" rather than the bare product token:
@@ -202,11 +205,16 @@ class _Selection:
         self.label: str | None = token if named else ("*" if chosen else None)
         self.groups = [parsed.groups[i] for i in chosen]
         self.group_rule = f"group '{self.label}'" if self.label else "no group applies"
-        self.index: PathIndex[RobotsRule] = PathIndex(
+        # Tokens that fall to the same groups (every unnamed crawler to '*') share one index:
+        # building it is the whole cost of a big file.
+        shared = indexes.get(tuple(chosen)) if indexes is not None else None
+        self.index: PathIndex[RobotsRule] = shared if shared is not None else PathIndex(
             (pattern, allow, RobotsRule("allow" if allow else "disallow", pattern, line, raw))
             for g in self.groups
             for allow, pattern, line, raw in g.rules
         )
+        if indexes is not None:
+            indexes[tuple(chosen)] = self.index
         self.gates: dict[int, Gate] = {}
         delays = [d for g in self.groups for d in g.delays]
         self.delay = max(delays) if delays else None
@@ -313,6 +321,7 @@ class RobotsTxt:
     """
 
     __slots__ = (
+        "_indexes",
         "_memo",
         "_parsed",
         "_selections",
@@ -351,6 +360,7 @@ class RobotsTxt:
         )
         self.sitemap_entries: list[SitemapRef] = list(self._parsed.sitemaps)
         self._selections: dict[str, _Selection] = {}
+        self._indexes: dict[tuple[int, ...], PathIndex[RobotsRule]] = {}
         self._memo: tuple[str, str, str, bool, RobotsRule | None, _Selection] | None = None
         self._unreachable_gate: Gate | None = None
         if outcome == "unreachable":
@@ -389,7 +399,7 @@ class RobotsTxt:
             token = user_agent.strip().lower()
             sel = self._selections.get(token)
             if sel is None:
-                sel = _Selection(self._parsed, token, self._source)
+                sel = _Selection(self._parsed, token, self._source, self._indexes)
                 self._selections[token] = sel
             self._selections[user_agent] = sel
         return sel
