@@ -24,6 +24,7 @@ What an attacker meets (``ServiceConfig``; docs/publishers.md):
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -361,9 +362,15 @@ def uvicorn_config(config: ServiceConfig) -> Any:
     )
 
 
-def serve(config: ServiceConfig) -> None:
-    """Run the service until interrupted."""
+def bind(config: ServiceConfig) -> socket.socket:
+    """The listening socket (raises ``OSError`` if the address is taken), bound before uvicorn starts."""
+    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+    return socket.create_server((config.host, config.port), family=family, backlog=2048)
+
+
+def serve(config: ServiceConfig, sock: socket.socket) -> None:
+    """Run the service on ``sock`` until interrupted."""
     import uvicorn
 
-    uvicorn.Server(uvicorn_config(config)).run()
+    uvicorn.Server(uvicorn_config(config)).run(sockets=[sock])
 

@@ -159,13 +159,19 @@ def _offline(args: argparse.Namespace, url: str, agents: tuple[str, ...]) -> Che
 
 
 def _serve(config: ServiceConfig) -> int:
-    from crawler.checker.server import serve
+    from crawler.checker.server import bind, serve
 
-    err_console.print(f"fairfetch check: serving on http://{config.host}:{config.port}/ (Ctrl-C to stop)")
     try:
-        serve(config)
+        sock = bind(config)
     except OSError as exc:
         return fail(f"cannot listen on {config.host}:{config.port}: {exc.strerror or exc}")
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    err_console.print(f"fairfetch check: serving on http://{shown}:{port}/ (Ctrl-C to stop)")
+    try:
+        serve(config, sock)
     except KeyboardInterrupt:
         pass
+    finally:
+        sock.close()
     return 0

@@ -13,7 +13,7 @@ it skips with the reason.
 from __future__ import annotations
 
 import os
-import socket
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -62,24 +62,21 @@ def _browser_path() -> str:
     return CHROMIUM
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def service() -> Iterator[str]:
     _browser_path()
     with FixtureWeb(bench_hosts=0, bench_pages_per_host=0) as web:
-        port = _free_port()
         proc = subprocess.Popen(
-            [str(FAIRFETCH), "check", "--serve", "--port", str(port), "--allow-private", "--timeout", "10"],
-            env=crawl_env(web), cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [str(FAIRFETCH), "check", "--serve", "--port", "0", "--allow-private", "--timeout", "10"],
+            env={**crawl_env(web), "COLUMNS": "200"}, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            text=True,
         )
-        base = f"http://127.0.0.1:{port}"
         try:
+            assert proc.stderr is not None
+            announced = proc.stderr.readline()  # "fairfetch check: serving on http://127.0.0.1:PORT/ ..."
+            match = re.search(r"http://127\.0\.0\.1:(\d+)/", announced)
+            assert match, announced
+            base = f"http://127.0.0.1:{match.group(1)}"
             deadline = time.monotonic() + 20
             while True:
                 try:

@@ -16,6 +16,7 @@ import pytest
 
 from crawler.checker.catalogue import CATALOGUE
 from crawler.checker.offline import LocalFile, OfflineInputs, check_files
+from crawler.cli import main
 from tests.crawler.crawlrun import FAIRFETCH, REPO
 
 FILES = Path(__file__).parent / "files"
@@ -143,13 +144,21 @@ def test_invalid_tdmrep_json_has_its_line_and_a_clean_set_exits_0(tmp_path: Path
     assert "no problems found" in clean.stdout and "offline check of" in clean.stdout
 
 
-def test_unusable_arguments_exit_2() -> None:
-    assert run("--url", "ftp://x.example/", "--robots", f("robots.txt")).returncode == 2
-    assert run("--url", URL, "--robots", "/nonexistent/robots.txt").returncode == 2
-    assert run("--url", URL, "--robots", f("robots.txt"), "--status", "999").returncode == 2
-    assert run("--robots", f("robots.txt")).returncode == 2  # no URL
-    missing = run("--url", URL, "--robots", "/nonexistent/robots.txt")
-    assert missing.stderr.count("\n") == 1 and "Traceback" not in missing.stderr
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--url", "ftp://x.example/", "--robots", f("robots.txt")],
+        ["--url", URL, "--robots", "/nonexistent/[red]robots.txt"],
+        ["--url", URL, "--robots", f("robots.txt"), "--status", "999"],
+        ["--robots", f("robots.txt")],  # no URL
+        ["https://a.example/", "--url", "https://b.example/", "--robots", f("robots.txt")],
+        ["--serve", "--robots", f("robots.txt")],
+    ],
+)
+def test_unusable_arguments_exit_2_with_one_line(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and err.count("\n") == 1, err
 
 
 def _files(**named: str | bytes) -> dict[str, LocalFile]:
