@@ -55,7 +55,7 @@ def test_a_huge_body_is_cut_at_its_cap_without_holding_it() -> None:
     robots = report.documents[0]
     assert robots.truncated and robots.bytes == 512_000
     assert "robots-too-large" in {p.code for p in report.problems}
-    assert elapsed < 5 and peak < 40 * 1024 * 1024, (elapsed, peak)
+    assert elapsed < 8 + 1 and peak < 40 * 1024 * 1024, (elapsed, peak)  # within the deadline, memory capped
 
 
 def _threads() -> int:
