@@ -133,3 +133,29 @@ def test_connections_go_to_the_checked_address_with_the_name_in_host() -> None:
 def test_every_code_has_a_fix() -> None:
     for code, (severity, summary, fix) in CATALOGUE.items():
         assert fix.strip() and summary.strip() and severity.value in ("error", "warning", "info"), code
+
+
+def test_content_type_relative_licence_and_unreachable_tdm_policy() -> None:
+    licence = ('<rsl xmlns="https://rslstandard.org/rsl"><content url="/"><license>'
+               '<permits type="usage">search ai-input</permits></license></content></rsl>')
+    with local_site({}) as site:
+        site.routes.update({
+            "/robots.txt": Reply(200, "License: /terms/licence.xml\nUser-agent: *\nAllow: /\n",
+                                 (("Content-Type", "application/octet-stream"),)),
+            "/terms/licence.xml": Reply(200, licence, (("Content-Type", "application/rsl+xml"),)),
+            "/.well-known/tdmrep.json": Reply(
+                200, f'[{{"location": "/", "tdm-reservation": 1, "tdm-policy": "{site.base}/policy.json"}}]',
+                (("Content-Type", "application/json"),)),
+            "/": Reply(200, "<html><head></head><body>ok</body></html>"),
+        })
+        report = check(site.base + "/", limits=LIMITS)
+        fetched = [path for path, _ in site.seen]
+    found = {p.code: p for p in report.problems}
+    assert "robots-content-type" in found and "application/octet-stream" in found["robots-content-type"].message
+    relative = found["rsl-relative-url"]
+    assert relative.line == 1 and f"{site.base}/terms/licence.xml" in relative.fix
+    assert "/terms/licence.xml" in fetched and "/policy.json" in fetched
+    assert found["tdmrep-policy-unreachable"].element == "rule #1" and "404" in found["tdmrep-policy-unreachable"].message
+    ours = next(a for a in report.agents if a.agent == "fairfetch")
+    assert ours.usages["search"].signal == "rsl" and ours.usages["search"].allowed  # the resolved licence applies
+    assert "contradiction-tdmrep-licence" in found  # reserved by TDMRep, ai-input permitted by the licence
