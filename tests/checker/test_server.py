@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -110,3 +111,17 @@ def test_json_endpoint_with_allow_private(client: httpx.Client, lenient: str) ->
     assert gpt["fetch"]["allowed"] is False and gpt["fetch"]["line"] == 3
     assert {p["code"] for p in data["problems"]} >= {"robots-no-colon", "meta-outside-head",
                                                      "content-signal-unknown-key"}
+
+
+def test_an_oversized_request_head_gets_400_with_the_security_headers(strict: str) -> None:
+    host, port = strict.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: ")
+        for _ in range(40):  # 20 KiB of one header that never ends: over the 16 KiB head limit
+            sock.sendall(b"a" * 512)
+        answer = b""
+        while chunk := sock.recv(4096):
+            answer += chunk
+    head = answer.split(b"\r\n\r\n", 1)[0].decode().lower()
+    assert head.startswith("http/1.1 400")
+    assert "content-security-policy: default-src 'none'" in head and "x-content-type-options: nosniff" in head
