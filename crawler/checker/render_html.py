@@ -34,7 +34,8 @@ label{display:block;margin:.5rem 0 .15rem;font-weight:600}
 input[type=url],input[type=text],input[type=number],textarea{width:100%;box-sizing:border-box;font:inherit;padding:.3rem}
 textarea{font-family:ui-monospace,monospace;font-size:.9rem;min-height:5rem}
 button{font:inherit;font-weight:700;padding:.4rem 1rem;margin-top:.6rem;background:#0b4f8a;color:#fff;border:0;border-radius:.3rem}
-code{word-break:break-all;font-family:ui-monospace,monospace}
+code{overflow-wrap:anywhere;font-family:ui-monospace,monospace}
+#problems td:nth-child(2) code{white-space:nowrap}
 .fix{color:#1b1b1b}.muted{color:#444}
 details{margin:.8rem 0}summary{cursor:pointer;font-weight:600}
 .refused{color:#8b0000;font-weight:700}
