@@ -211,3 +211,12 @@ def test_terminal_output_escapes_control_characters(tmp_path: Path) -> None:
     done = run("--url", URL, "--robots", str(robots), "--agent", "GPTBot")
     assert "\x1b" not in done.stdout and "\x07" not in done.stdout
     assert "\\x1b]0;pwned\\x07" in done.stdout  # the deciding line, quoted as written, made visible
+
+
+def test_a_robots_txt_over_500_kib_is_reported() -> None:
+    big = b"User-agent: *\n" + b"Disallow: /private/page-0000000000\n" * 16_000 + b"Disallow: /late/\n"
+    report = check_files(OfflineInputs(url=URL, robots=LocalFile("robots.txt", big)))
+    p = next(p for p in report.problems if p.code == "robots-too-large")
+    assert p.file == "robots.txt" and "500 KiB" in p.fix
+    ours = next(a for a in report.agents if a.agent == "fairfetch")
+    assert ours.fetch.allowed  # /late/ is past the limit, and this URL is not under /private/

@@ -125,3 +125,18 @@ def test_an_oversized_request_head_gets_400_with_the_security_headers(strict: st
     head = answer.split(b"\r\n\r\n", 1)[0].decode().lower()
     assert head.startswith("http/1.1 400")
     assert "content-security-policy: default-src 'none'" in head and "x-content-type-options: nosniff" in head
+
+
+def test_post_api_check_takes_pasted_and_uploaded_files(client: httpx.Client, strict: str) -> None:
+    r = client.post(strict + "/api/check", data={"url": "https://news.example/a", "robots": "User-agent: *\nDisalow: /x\n",
+                                                 "status": "200"},
+                    files={"html_file": ("a.html", b"<html><head><meta name=robots content=noai></head></html>")})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    data = r.json()
+    assert data["mode"] == "offline" and data["schema_version"] == 2
+    misspelt = next(p for p in data["problems"] if p["code"] == "robots-misspelt-directive")
+    assert misspelt["file"] == "robots (pasted)" and misspelt["line"] == 2
+    page = next(d for d in data["documents"] if d["kind"] == "page")
+    assert page["file"] == "a.html"
+    ours = next(a for a in data["agents"] if a["agent"] == "fairfetch")
+    assert ours["usages"]["ai-input"]["allowed"] is False and ours["usages"]["ai-input"]["signal"] == "meta-robots"
