@@ -25,6 +25,8 @@ from crawler.checker.server import ServiceConfig
 from tests.checker.hostile import hostile_target
 from tests.checker.service import running_service
 
+pytestmark = pytest.mark.slow
+
 DEADLINE = 2.0
 LIMITS = Limits(timeout=DEADLINE, deadline=DEADLINE, allow_private=True)
 XSS = '"><script>alert(1)</script><img src=x onerror=alert(2)>'

@@ -19,6 +19,8 @@ from crawler.checker.offline import LocalFile, OfflineInputs, check_files
 from crawler.cli import main
 from tests.crawler.crawlrun import FAIRFETCH, REPO
 
+pytestmark = pytest.mark.slow
+
 FILES = Path(__file__).parent / "files"
 URL = "https://news.example/news/harbour"
 
