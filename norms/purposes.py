@@ -63,8 +63,9 @@ def evaluate_purposes(url: str, *, base_token: str, purposes: Iterable[Usage | s
     deciding = allowing[0] if allowing else verdicts[next(iter(groups))]
     evidence = tuple(dict.fromkeys(e for v in verdicts.values() for e in v.evidence))
     selectors = tuple(dict.fromkeys(s for v in verdicts.values() for s in v.exclude_selectors))
+    findings = tuple(dict.fromkeys(f for v in verdicts.values() for f in v.findings))
     return Verdict(url=url, user_agent=" ".join(groups), purposes=wanted, fetch=deciding.fetch,
-                   usages=usages, evidence=evidence, exclude_selectors=selectors)
+                   usages=usages, evidence=evidence, exclude_selectors=selectors, findings=findings)
 
 
 def request_tokens(base: str, verdict: Verdict) -> tuple[str, ...]:

@@ -28,8 +28,9 @@ from crawler.checker.lint_files import (
 )
 from crawler.checker.problems import Problem, problem
 from crawler.checker.report import CheckReport, Document, PageRead, analyse, read_page
-from norms import SignalError
+from norms import ALL_USAGES, SignalError
 from norms.model import LicenseRef
+from norms.purposes import tokens_for
 from norms.robots import ROBOTS_MAX_BYTES, RobotsTxt, robots_from_fetch
 from norms.rsl import MAX_DOCUMENT_BYTES, LicenseSource
 from norms.tdmrep import TdmRepFile, parse_tdmrep_json
@@ -168,7 +169,7 @@ async def check_async(url: str, *, limits: Limits | None = None,
 
     page: PageRead | None = None
     page_sources: list[LicenseSource] = []
-    if robots.allowed(url, OWN_AGENT):
+    if any(robots.allowed(url, token) for token in tokens_for(robots, OWN_AGENT, ALL_USAGES)):
         got = await run.fetcher.fetch(url)
         run.documents.append(_document("page", got))
         if got.error is not None or got.status is None:

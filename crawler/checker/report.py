@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -127,11 +127,11 @@ def _usage(d: UsageDecision) -> Decision:
     return _decision(d.allowed, d.conditional, d.decided_by, obligations)
 
 
-def agent_report(verdict: Verdict) -> AgentReport:
+def agent_report(verdict: Verdict, agent: str | None = None) -> AgentReport:
     fetch = _decision(verdict.fetch.allowed, False, verdict.fetch.decided_by, [])
     if fetch.rule is None:
         fetch.rule = verdict.fetch.reason
-    return AgentReport(agent=verdict.user_agent, fetch=fetch,
+    return AgentReport(agent=agent or verdict.user_agent, fetch=fetch,
                        usages={u.value: _usage(verdict.usages[u]) for u in ALL_USAGES})
 
 
@@ -187,6 +187,16 @@ def _is_html(lines: HeaderLines) -> bool:
     return not ctype or "html" in ctype.lower()
 
 
+def _evaluate(url: str, agent: str, **signals: Any) -> Verdict:
+    return evaluate(url, user_agent=agent, purposes=ALL_USAGES, **signals)
+
+
+def evaluate_purposes(url: str, agent: str, **signals: Any) -> Verdict:
+    from norms.purposes import evaluate_purposes as by_purpose
+
+    return by_purpose(url, base_token=agent, purposes=ALL_USAGES, **signals)
+
+
 def analyse(
     *,
     url: str,
@@ -204,9 +214,11 @@ def analyse(
     """Decide every usage for every token and assemble the report (the step both modes share)."""
     page = page or PageRead()
     verdicts = [
-        evaluate(url, user_agent=agent, purposes=ALL_USAGES, robots=robots,
-                 licenses=[*licences.get(agent, []), *page_licences], tdmrep=tdmrep,
-                 status=page.status, headers=page.headers, html=page.html)
+        # fairfetch crawls each purpose under its own token (fairfetch-search, -ai, -train), each
+        # judged by its own robots.txt group when one names it (norms.purposes).
+        (evaluate_purposes if agent == OWN_AGENT else _evaluate)(
+            url, agent, robots=robots, licenses=[*licences.get(agent, []), *page_licences], tdmrep=tdmrep,
+            status=page.status, headers=page.headers, html=page.html)
         for agent in agents
     ]
     found = [*problems, *page.problems,
@@ -219,7 +231,7 @@ def analyse(
         url=url,
         checked_at=datetime.now(UTC),
         seconds=round(time.monotonic() - started, 3),
-        agents=[agent_report(v) for v in verdicts],
+        agents=[agent_report(v, agent) for v, agent in zip(verdicts, agents, strict=True)],
         obligations=obligation_rows(verdicts),
         documents=documents,
         problems=found,

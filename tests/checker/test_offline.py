@@ -222,3 +222,12 @@ def test_a_robots_txt_over_500_kib_is_reported() -> None:
     assert p.file == "robots.txt" and "500 KiB" in p.fix
     ours = next(a for a in report.agents if a.agent == "fairfetch")
     assert ours.fetch.allowed  # /late/ is past the limit, and this URL is not under /private/
+
+
+def test_fairfetch_row_follows_its_purpose_token_groups() -> None:
+    robots = b"User-agent: fairfetch-train\nDisallow: /\n\nUser-agent: *\nAllow: /\n"
+    report = check_files(OfflineInputs(url=URL, robots=LocalFile("robots.txt", robots)))
+    ours = next(a for a in report.agents if a.agent == "fairfetch")
+    assert ours.fetch.allowed and ours.usages["search"].allowed
+    train = ours.usages["ai-train"]
+    assert not train.allowed and train.signal == "robots.txt" and train.line == 2
