@@ -231,7 +231,8 @@ CATALOGUE: dict[str, Entry] = {
         "Use a selector that matches the walled element on this page (check its class or id); until then "
         "crawlers treat the whole page as paywalled."),
     "paywall-part-without-selector": Entry(E, "a walled hasPart without a usable cssSelector: the whole page counts as paywalled",
-        "Give every walled hasPart a cssSelector naming the walled element."),
+        "Give every walled hasPart a cssSelector naming the walled element: until then crawlers treat the "
+        "whole page as paywalled."),
     "paywall-parts-cover-article": Entry(W, "the walled parts cover the whole article",
         "If the whole article is walled, say so without hasPart; if not, narrow the selectors to the walled "
         "part so the free part can be quoted."),

@@ -77,7 +77,11 @@ def _blocking_groups(robots: RobotsTxt, url: str) -> list[Problem]:
 
 def resolve_ref(ref: LicenseRef, robots_url: str) -> tuple[LicenseRef, Problem | None]:
     """A relative robots.txt ``License:`` URL resolved against robots.txt, and the problem saying so."""
-    if ref.via != "robots" or ref.inline is not None or urlsplit(ref.url).scheme:
+    try:
+        scheme = urlsplit(ref.url).scheme
+    except ValueError:  # not a URL at all: left to the caller, which reads it as unreadable
+        return ref, None
+    if ref.via != "robots" or ref.inline is not None or scheme:
         return ref, None
     absolute = urljoin(robots_url, ref.url)
     return ref.model_copy(update={"url": absolute}), problem(

@@ -105,6 +105,12 @@ class _Offline:
         ref, relative = resolve_ref(ref, robots.source_url or f"{self.origin}/robots.txt")
         if relative is not None:
             self.problems.append(relative)
+        try:
+            urlsplit(ref.url)
+        except ValueError:
+            source = LicenseSource.failed(ref, f"the licence URL {ref.url[:200]!r} is not a URL")
+            self.problems.extend(licence_problems(source))
+            return source
         if urlsplit(ref.url).scheme.lower() in ("http", "https") and not robots.allowed(ref.url, OWN_AGENT) \
                 and ref.url.lower().startswith(self.origin + "/"):
             source = LicenseSource.failed(ref, "the licence document is disallowed by the origin's robots.txt")
@@ -168,7 +174,7 @@ class _Offline:
         try:
             file = parse_tdmrep_json(given.data, source_url=url)
         except SignalError as exc:
-            self.problems.append(problem(exc.code or "tdmrep-invalid", url, str(exc), line=exc.line))
+            self.problems.append(problem("tdmrep-invalid-json" if exc.line is not None else "tdmrep-invalid", url, str(exc), line=exc.line))
             return None
         self.problems.extend(tdmrep_problems(file, self.inputs.url))
         for rule in file.rules:

@@ -159,3 +159,52 @@ def test_content_type_relative_licence_and_unreachable_tdm_policy() -> None:
     ours = next(a for a in report.agents if a.agent == "fairfetch")
     assert ours.usages["search"].signal == "rsl" and ours.usages["search"].allowed  # the resolved licence applies
     assert "contradiction-tdmrep-licence" in found  # reserved by TDMRep, ai-input permitted by the licence
+
+
+def _walled(part: str) -> str:
+    return (
+        '<html><head><script type="application/ld+json">{"@type":"NewsArticle","isAccessibleForFree":false,'
+        f'"hasPart":{{"@type":"WebPageElement","isAccessibleForFree":false{part}}}}}</script></head>'
+        '<body><p>Free teaser.</p><div class="body"><p>Paid paragraph.</p></div></body></html>'
+    )
+
+
+@pytest.mark.parametrize(
+    ("page", "code", "words"),
+    [
+        (_walled(',"cssSelector":".paywalled-body"'), "paywall-selector-unmatched", "matches nothing"),
+        (_walled(',"cssSelector":"div[class="'), "paywall-selector-invalid", "not a valid CSS selector"),
+        (_walled(""), "paywall-part-without-selector", "names no cssSelector"),
+        ('<html><body><div itemscope itemtype="https://schema.org/NewsArticle">'
+         '<meta itemprop="isAccessibleForFree" content="false"><div itemprop="hasPart" itemscope '
+         'itemtype="https://schema.org/WebPageElement"><meta itemprop="isAccessibleForFree" content="false">'
+         '<meta itemprop="cssSelector" content=".members-only"></div></div><p>Paid.</p></body></html>',
+         "paywall-selector-unmatched", "'.members-only' matches nothing"),
+    ],
+)
+def test_walled_parts_that_cannot_be_located_are_errors_with_a_fix(page: str, code: str, words: str) -> None:
+    with local_site({}) as site:
+        site.routes.update({
+            "/robots.txt": Reply(200, "User-agent: *\nAllow: /\n", TEXT),
+            "/story": Reply(200, page, (("Content-Type", "text/html"),)),
+        })
+        report = check(site.base + "/story", limits=LIMITS)
+    found = [p for p in report.problems if p.code == code]
+    assert found and found[0].severity.value == "error"
+    assert any(words in p.message for p in found) and "whole page" in found[0].fix
+    assert found[0].line == 1  # where the markup is (JSON-LD script or microdata element)
+    gpt = next(a for a in report.agents if a.agent == "GPTBot")
+    assert gpt.usages["ai-input"].allowed is False and gpt.usages["ai-input"].signal == "paywall"
+
+
+def test_a_licence_url_that_is_not_a_url_is_an_unreadable_licence() -> None:
+    with local_site({}) as site:
+        site.routes.update({
+            "/robots.txt": Reply(200, "License: http://a]/licence.xml\nUser-agent: *\nAllow: /\n", TEXT),
+            "/page": Reply(200, "<html><body><p>text</p></body></html>", (("Content-Type", "text/html"),)),
+        })
+        report = check(site.base + "/page", limits=LIMITS)
+    [found] = [p for p in report.problems if p.code == "rsl-unreadable"]
+    assert "is not a URL" in found.message and found.severity.value == "error"
+    gpt = next(a for a in report.agents if a.agent == "GPTBot")
+    assert gpt.usages["ai-input"].allowed is False  # a declared licence nobody can read: unlicensed

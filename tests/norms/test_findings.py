@@ -71,7 +71,7 @@ def test_tdmrep_findings_and_json_error_line() -> None:
         ("tdmrep-reservation-string", "rule #1"), ("tdmrep-reservation-value", "rule #2")]
     with pytest.raises(SignalError) as exc:
         parse_tdmrep_json('[\n {"location": "/"},\n]')
-    assert exc.value.code == "tdmrep-invalid-json" and exc.value.line == 3
+    assert exc.value.code == "json-invalid" and exc.value.line == 3
 
 
 def test_rsl_findings_name_the_element() -> None:
