@@ -382,7 +382,9 @@ def evaluate(
         gates.extend(access.gates)
         statements.extend(access.statements)
         common.extend(access.obligations)
-        statements.extend(robots_directives(lines, doc, user_agent, source_url=url).statements())
+        directives = robots_directives(lines, doc, user_agent, source_url=url)
+        problems.extend(directives.findings)
+        statements.extend(directives.statements())
         statements.extend(content_usage_header_statements(lines, url))
         statements.extend(content_signal_header_statements(lines, url))
         if doc is not None and doc.root is not None:

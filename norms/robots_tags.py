@@ -25,6 +25,7 @@ Reading choices, each tested:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
@@ -44,6 +45,7 @@ from norms.model import (
     Statement,
     Usage,
 )
+from norms.problems import Finding, Severity
 from norms.robots_tag_items import PREFIX, VALUED, meta_items, parse_date, split_items, valued
 from norms.tokens import token_family
 from norms.vocabulary import usages_for
@@ -81,6 +83,7 @@ class RobotsDirectives(BaseModel):
     unavailable_after: datetime | None = None
     evidence: list[Evidence] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)  # the warnings as data (norms.problems)
 
     def union(self, other: RobotsDirectives) -> RobotsDirectives:
         """Both sets of restrictions at once: e.g. the initial HTML and the rendered DOM.
@@ -102,6 +105,7 @@ class RobotsDirectives(BaseModel):
             unavailable_after=min(dates) if dates else None,
             evidence=[*self.evidence, *(e for e in other.evidence if e not in self.evidence)],
             warnings=[*self.warnings, *other.warnings],
+            findings=[*self.findings, *other.findings],
         )
 
     def _first(self, rule_prefix: str) -> Evidence:
@@ -172,6 +176,7 @@ _FLAGS = frozenset({"noindex", "nofollow", "nosnippet", "noarchive", "nocache", 
 MAX_DATES = 32
 #: Warnings kept per response (the rest are counted): a hostile page cannot grow them with its size.
 MAX_WARNINGS = 50
+_LABEL_LINE = re.compile(r" line (\d+)")
 #: How much of a carrier's value each piece of evidence quotes.
 MAX_RAW = 1000
 
@@ -192,12 +197,18 @@ class _Collector:
         self._seen: set[tuple[Signal, str, str]] = set()
         self._dropped = 0
 
-    def warn(self, text: str) -> None:
+    def warn(self, text: str, code: str = "robots-tag-value") -> None:
+        """``text`` is ``"<element label>: message"``; its ``Finding`` takes the label's line."""
         w = self.d.warnings
         if text in w:
             return
         if len(w) < MAX_WARNINGS:
             w.append(text)
+            element, _, message = text.partition(": ")
+            m = _LABEL_LINE.search(element)
+            self.d.findings.append(Finding(code=code, severity=Severity.WARNING, message=message or text,
+                                           element=element if message else None,
+                                           line=int(m.group(1)) if m else None, source=self.source))
         else:
             self._dropped += 1
 
@@ -290,7 +301,7 @@ def _read_robots_tag_field(col: _Collector, value: str, index: int, token: froze
     try:
         members = http_sf.parse(value.encode("latin-1", "replace"), tltype="list")
     except (http_sf.StructuredFieldError, ValueError, TypeError) as exc:
-        col.warn(f"{element}: not a valid structured-field list ({shown(str(exc))}); ignored")
+        col.warn(f"{element}: not a valid structured-field list ({shown(str(exc))}); ignored", "robots-tag-syntax")
         return
     if not isinstance(members, list):  # pragma: no cover - tltype="list" always yields a list
         return
@@ -298,7 +309,7 @@ def _read_robots_tag_field(col: _Collector, value: str, index: int, token: froze
         target: object = member[0] if isinstance(member, tuple) else member
         params: object = member[1] if isinstance(member, tuple) and len(member) > 1 else {}
         if not isinstance(target, http_sf.Token) or not isinstance(params, dict):
-            col.warn(f"{element}: member {shown(repr(target))} is not a product token; ignored")
+            col.warn(f"{element}: member {shown(repr(target))} is not a product token; ignored", "robots-tag-syntax")
             continue
         name = str(target).lower()
         if name != "*" and name not in token:
@@ -359,6 +370,7 @@ def robots_directives(
     if html is not None:
         doc = parse_html(html)
         if doc.truncated:
-            col.warn(f"page: {doc.truncated}; <meta> tags after that point were read from the raw text")
+            col.warn(f"page: {doc.truncated}; <meta> tags after that point were read from the raw text",
+                     "page-meta-truncated")
         _read_metas(col, doc, token)
     return col.finish()

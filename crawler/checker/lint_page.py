@@ -52,10 +52,7 @@ def page_problems(
                 out.append(problem("meta-outside-head", url,
                                    f'<link rel="license" type="{RSL_MEDIA_TYPE}"> is outside <head>',
                                    line=link.line, element='<link rel="license">'))
-    for text in directives.warnings:
-        # robots_tags names the element and its line in its warning (it has no findings yet).
-        m = _WHERE_LINE.search(text)
-        out.append(problem("robots-tag-value", url, text, line=int(m.group(1)) if m else None))
+    out.extend(from_finding(f, url) for f in directives.findings)
     for value in header_values(lines, "content-signal"):
         for found in read_content_signal(value).findings:
             out.append(from_finding(found.model_copy(update={"message": f"Content-Signal header: {found.message}"}),

@@ -107,3 +107,15 @@ def test_evaluate_after_a_response_carries_the_findings_and_the_ledger_stores_th
     rows = [e for e in stored if e["signal"] == "finding"]
     assert [r["rule"] for r in rows] == ["robots-misspelt-directive", "paywall-free-value"]
     assert rows[0]["line"] == 2 and rows[0]["finding"]["suggestion"] == "Disallow"
+
+
+def test_robots_tag_findings_carry_the_meta_line() -> None:
+    from norms.robots_tags import robots_directives
+
+    html = "<html><head>\n<title>t</title>\n<meta name=robots content='max-snippet:lots'></head></html>"
+    d = robots_directives([("X-Robots-Tag", "unavailable_after: someday")], html, "fairfetch",
+                          source_url="https://a.example/p")
+    got = [(f.code, f.line, f.element) for f in d.findings]
+    assert ("robots-tag-value", 3, '<meta name="robots"> line 3') in got
+    assert ("robots-tag-value", None, "header X-Robots-Tag #1") in got
+    assert len(d.findings) == len(d.warnings)
