@@ -117,7 +117,9 @@ def test_an_oversized_request_head_gets_400_with_the_security_headers(strict: st
     host, port = strict.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=5) as sock:
         sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: ")
-        for _ in range(40):  # 20 KiB of one header that never ends: over the 16 KiB head limit
+        # Just over the 16 KiB head limit, then nothing more: the server answers once it has seen
+        # too much, and we stop writing so no reset can race the answer.
+        for _ in range(33):
             sock.sendall(b"a" * 512)
         answer = b""
         while chunk := sock.recv(4096):
