@@ -48,7 +48,7 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     if value is None:
         return None
     text = value.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # not "¹" or "٣": str.isdigit admits them, int() does not
         return float(int(text[:12]))  # a 13-digit wait is "forever" already
     try:
         when = parsedate_to_datetime(text)
