@@ -531,7 +531,8 @@ def test_a_crawl_past_its_timeout_is_stopped_gracefully_and_reported(tmp_path: P
     )
     started = time.monotonic()
     result = run_once(web, path, expect=1)
-    assert time.monotonic() - started < 8 + 6  # stopped at the timeout, not at the end
+    # Well inside the scheduler's 60 s kill grace: the crawl stopped gracefully on its own.
+    assert time.monotonic() - started < 8 + 30
     (run,) = result["ran"]
     assert run["error"] == "stopped at the job's timeout of 8s"
     assert run["summary"]["finish_reason"] == "shutdown"  # Scrapy's graceful stop, the summary kept
