@@ -1,4 +1,7 @@
-"""``fairfetch ledger``: export the provenance ledger, show why one page was taken, count what happened."""
+"""``fairfetch ledger``: export the provenance ledger, show why one page was taken, count what happened.
+
+``history``, ``revocations`` and ``upgrade`` live in ``crawler.cli.ledger_recrawl``.
+"""
 
 from __future__ import annotations
 
@@ -67,6 +70,10 @@ def register(subparsers: Any) -> None:
     from crawler.cli.ledger_spend import register_spend
 
     register_spend(sub, common, _open)
+
+    from crawler.cli import ledger_recrawl
+
+    ledger_recrawl.register(sub, common, default_db)
 
     parser.set_defaults(func=lambda _args: _usage(parser))
 
@@ -143,6 +150,7 @@ def _print_page(page: dict[str, Any]) -> None:
         ("platform", page["platform"]),
         ("content hash", page["content_hash"]),
         ("text", "not stored" if page["text"] is None else f"{page['text_length']} characters"),
+        ("revoked", page.get("revoked_at") or "no"),
     ]
     _table(None, ["field", "value"], facts)
 
