@@ -12,6 +12,7 @@ import asyncio
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -230,3 +231,100 @@ def test_progress_line_and_hosts() -> None:
     assert "not-modified 2" in first
     assert hosts == ["  a.example: pages 1  refused 0  errors 1", "  a.example:8080: pages 1  refused 0  errors 0"]
     assert elapsed(3725) == "1:02:05" and elapsed(65) == "1:05"
+
+
+# --- site-level revocation for each kind of site signal, and both policies ------------------
+
+ORIGIN = "http://x.example"
+PURPOSES = ("ai-input", "ai-train")
+
+
+def _session(ledger: Ledger, policy: str) -> Any:
+    from crawler.session import CrawlSession
+    from norms.model import Grants, Usage
+
+    return CrawlSession(
+        crawl_id="c2", resumed=False, token="fairfetch", user_agent="fairfetch/1", purposes=(Usage.AI_INPUT,),
+        grants=Grants(), ledger=ledger, extract=True, follow_external=False, max_pages=0, robots_timeout=5,
+        signal_timeout=5, license_max_bytes=10**6, tdmrep_max_bytes=10**6, signal_ttl=DAY, revocation=policy,
+        stored_hosts={"x.example"},
+    )
+
+
+def _signals(ledger: Ledger, robots: str, tdmrep: str | None = None) -> Any:
+    from crawler.origin_cache import OriginSignals
+    from norms.robots import parse_robots
+    from norms.tdmrep import parse_tdmrep_json
+
+    sid = ledger.record_signal(crawl_id="c2", origin=ORIGIN, kind="robots.txt", url=f"{ORIGIN}/robots.txt",
+                               status=200, body=robots.encode(), error=None, fetched_at=datetime.now(UTC))
+    return OriginSignals(
+        origin=ORIGIN, robots=parse_robots(robots, source_url=f"{ORIGIN}/robots.txt"),
+        tdmrep=None if tdmrep is None else parse_tdmrep_json(tdmrep, source_url=f"{ORIGIN}/.well-known/tdmrep.json"),
+        signal_ids=(sid,),
+    )
+
+
+BASE = "User-agent: *\nAllow: /\nContent-Signal: ai-train=yes, ai-input=yes\n"  # what the page was stored under
+RESERVED = '[{"location": "/a", "tdm-reservation": 1}]'
+
+
+@pytest.mark.parametrize(
+    ("robots", "tdmrep", "policy", "denied", "purged"),
+    [
+        (BASE + "Disallow: /a\n", None, "newer-signal", ["ai-input", "ai-train"], True),
+        (BASE.replace("ai-input=yes", "ai-input=no"), None, "newer-signal", ["ai-input"], False),
+        (BASE.replace("ai-input=yes", "ai-input=no"), None, "strict", ["ai-input"], True),
+        (BASE.replace("ai-train=yes", "ai-train=no"), None, "newer-signal", ["ai-train"], False),
+        (BASE, RESERVED, "newer-signal", ["ai-input", "ai-train"], True),
+        (BASE + "# only a comment changed\n", None, "strict", [], False),
+    ],
+    ids=["disallow", "content-signal", "content-signal-strict", "content-signal-train", "tdmrep", "no-change"],
+)
+def test_site_signals_revoke_stored_pages_without_a_refetch(
+    tmp_path: Path, robots: str, tdmrep: str | None, policy: str, denied: list[str], purged: bool
+) -> None:
+    from crawler.recrawl import revisit_origin
+
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    allowed = {"allowed": True, "reasons": ["ok"], "obligations": []}
+    with Ledger(f"sqlite:///{tmp_path / 'l.sqlite'}") as ledger:
+        ledger.start_crawl("c1", user_agent="fairfetch/1", purposes=list(PURPOSES), seeds=[],
+                           settings={"token": "fairfetch"})
+        ledger.start_crawl("c2", user_agent="fairfetch/1", purposes=["ai-input"], seeds=[], settings={})
+        ledger.record_pages([PageRecord(
+            url=f"{ORIGIN}/a", crawl_id="c1", fetched_at=at, status=200, text="Stored text of a.",
+            decisions={p: allowed for p in PURPOSES}, user_agent="fairfetch/1", purposes=list(PURPOSES),
+        )])
+        session = _session(ledger, policy)
+        assert revisit_origin(session, _signals(ledger, robots, tdmrep), unreachable=False) == (1 if denied else 0)
+        page = ledger.page(f"{ORIGIN}/a")
+        assert page is not None
+        assert [p for p in PURPOSES if not page["decisions"][p]["allowed"]] == denied
+        assert (page["text"] is None) is purged and page["revoked"] is purged
+        rows = revocations(ledger)
+        assert [r["purposes"] for r in rows] == ([denied] if denied else [])
+        # a second pass under the same signals changes nothing
+        assert revisit_origin(session, _signals(ledger, robots, tdmrep), unreachable=False) == 0
+
+
+def test_an_unreachable_robots_txt_revokes_only_under_strict(tmp_path: Path) -> None:
+    from crawler.origin_cache import OriginSignals
+    from crawler.recrawl import revisit_origin
+    from norms.robots import robots_from_fetch
+
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    with Ledger(f"sqlite:///{tmp_path / 'l.sqlite'}") as ledger:
+        ledger.start_crawl("c1", user_agent="fairfetch/1", purposes=["ai-input"], seeds=[], settings={})
+        ledger.start_crawl("c2", user_agent="fairfetch/1", purposes=["ai-input"], seeds=[], settings={})
+        ledger.record_pages([PageRecord(
+            url=f"{ORIGIN}/a", crawl_id="c1", fetched_at=at, status=200, text="t",
+            decisions={"ai-input": {"allowed": True}}, user_agent="fairfetch/1", purposes=["ai-input"],
+        )])
+        sid = ledger.record_signal(crawl_id="c2", origin=ORIGIN, kind="robots.txt", url=f"{ORIGIN}/robots.txt",
+                                   status=503, body=b"", error=None, fetched_at=at)
+        down = OriginSignals(origin=ORIGIN, robots=robots_from_fetch(status=503, body=b"", redirects=0, error=None,
+                                                                     source_url=f"{ORIGIN}/robots.txt"),
+                             signal_ids=(sid,))
+        assert revisit_origin(_session(ledger, "newer-signal"), down, unreachable=True) == 0
+        assert revisit_origin(_session(ledger, "strict"), down, unreachable=True) == 1
