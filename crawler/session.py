@@ -173,7 +173,8 @@ class CrawlSession:
         return f"{products} (+{contact})" if contact else products
 
     def pages_done(self) -> int:
-        return self.summary.stored + self.summary.metadata_only + self.summary.replayed
+        s = self.summary
+        return s.stored + s.metadata_only + s.replayed + s.not_modified
 
 
 def build_wallet(max_price: str | None, budget: str | None, signing: bool) -> Wallet:
