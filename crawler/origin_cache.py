@@ -100,6 +100,22 @@ def clamp_ttl(seconds: float | None, default: float) -> float:
     return min(max(seconds, MIN_SIGNAL_TTL), default)
 
 
+def rsl_ttl(body: bytes | None, url: str, default: float) -> float:
+    """An RSL document's reuse time: its ``max-age`` (days) when it states one other than RSL's
+    default of 30, else ``default``; within ``[MIN_SIGNAL_TTL, default]`` (None: no usable body)."""
+    from norms.model import SignalError
+    from norms.rsl import parse_rsl
+    from norms.rsl.document import DEFAULT_MAX_AGE_DAYS
+
+    if not body:
+        return default
+    try:
+        days = parse_rsl(body, source_url=url).max_age_days
+    except SignalError:
+        return default
+    return default if days == DEFAULT_MAX_AGE_DAYS else clamp_ttl(days * 86400.0, default)
+
+
 @dataclass(slots=True)
 class _Entry(Generic[V]):
     value: V

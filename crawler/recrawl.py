@@ -37,6 +37,7 @@ an unreachable robots.txt as the disallow-all RFC 9309 makes it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -183,6 +184,14 @@ def _reason(verdict: Verdict, purpose: str, usable: bool) -> str:
 
 
 # --- site-level revocation -------------------------------------------------------------
+
+
+async def revisit(session: CrawlSession, signals: OriginSignals, *, unreachable: bool) -> None:
+    """Run :func:`revisit_origin` off the reactor thread, if the ledger holds pages of the origin at all."""
+    stored = session.stored_hosts
+    if stored is not None and (urlsplit(signals.origin).hostname or "") not in stored:
+        return  # nothing stored of this origin: the common case costs no thread hop
+    session.summary.revoked += await asyncio.to_thread(revisit_origin, session, signals, unreachable=unreachable)
 
 
 def revisit_origin(session: CrawlSession, signals: OriginSignals, *, unreachable: bool) -> int:

@@ -40,7 +40,15 @@ from crawler.middlewares.politeness import (
     release_turn,
     too_slow,
 )
-from crawler.origin_cache import OriginSignals, SingleFlight, cache_seconds, clamp_ttl, origin_of
+from crawler.origin_cache import (
+    OriginSignals,
+    SingleFlight,
+    cache_seconds,
+    clamp_ttl,
+    origin_of,
+    rsl_ttl,
+)
+from crawler.recrawl import revisit
 from norms.model import LicenseRef, SignalError
 
 if TYPE_CHECKING:
@@ -224,18 +232,9 @@ class SignalFetcher:
             failure=failure,
             ttl=ttl,
         )
-        await self._revisit(signals, unreachable=doc.error is not None or (doc.status or 0) >= 500)
+        # What earlier runs stored of this origin is judged again under these signals (crawler.recrawl).
+        await revisit(self.session, signals, unreachable=doc.error is not None or (doc.status or 0) >= 500)
         return signals
-
-    async def _revisit(self, signals: OriginSignals, *, unreachable: bool) -> None:
-        """Re-judge what earlier runs stored of this origin under the signals just read (crawler.recrawl)."""
-        from crawler.recrawl import revisit_origin
-
-        stored = self.session.stored_hosts
-        if stored is not None and (urlsplit(signals.origin).hostname or "") not in stored:
-            return  # nothing stored of this origin: the common case costs no thread hop
-        revoked = await asyncio.to_thread(revisit_origin, self.session, signals, unreachable=unreachable)
-        self.session.summary.revoked += revoked
 
     def page_answered(self, origin: str) -> None:
         """Count an answered page of ``origin``; its sitemap read starts after ``SITEMAP_AFTER_PAGES``."""
@@ -338,7 +337,8 @@ class SignalFetcher:
             timeout=self.session.signal_timeout,
             max_bytes=self.session.license_max_bytes,
         )
-        return replace(doc, ttl=_rsl_ttl(doc, self.session.signal_ttl))
+        usable = doc.status == 200 and doc.body is not None and not doc.truncated
+        return replace(doc, ttl=rsl_ttl(doc.body if usable else None, doc.url, self.session.signal_ttl))
 
     # --- one document --------------------------------------------------------------
 
@@ -458,21 +458,6 @@ def _origin_or_none(url: str) -> str | None:
 def _header(response: Response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
-
-
-def _rsl_ttl(doc: Fetched, default: float) -> float:
-    """An RSL document's reuse time: its ``max-age`` (days) when it states one other than RSL's default,
-    else the crawl's signal TTL; never more than that TTL, never less than MIN_SIGNAL_TTL."""
-    from norms.rsl import parse_rsl
-    from norms.rsl.document import DEFAULT_MAX_AGE_DAYS
-
-    if doc.status != 200 or not doc.body or doc.truncated:
-        return default
-    try:
-        days = parse_rsl(doc.body, source_url=doc.url).max_age_days
-    except SignalError:
-        return default
-    return default if days == DEFAULT_MAX_AGE_DAYS else clamp_ttl(days * 86400.0, default)
 
 
 def _failed(ref: LicenseRef, error: str) -> LicenseSource:

@@ -53,6 +53,21 @@ def test_lifetimes_are_bounded_to_a_minute_and_a_day() -> None:
     assert clamp_ttl(600.0, DAY) == 600.0
 
 
+def test_an_rsl_document_lives_as_long_as_its_max_age_says() -> None:
+    from crawler.origin_cache import rsl_ttl
+
+    def doc(attrs: str) -> bytes:
+        return (f'<rsl xmlns="https://rslstandard.org/rsl"{attrs}><content url="/"><license>'
+                '<permits type="usage">ai-input</permits></license></content></rsl>').encode()
+
+    week = 7 * DAY
+    assert rsl_ttl(doc(' max-age="2"'), "http://x.example/l.xml", week) == 2 * DAY
+    assert rsl_ttl(doc(' max-age="14"'), "http://x.example/l.xml", week) == week  # capped
+    assert rsl_ttl(doc(""), "http://x.example/l.xml", DAY) == DAY  # no max-age: the crawl's default
+    assert rsl_ttl(b"<not-rsl", "http://x.example/l.xml", DAY) == DAY
+    assert rsl_ttl(None, "http://x.example/l.xml", DAY) == DAY
+
+
 def test_each_cached_document_expires_on_its_own_clock() -> None:
     now = [0.0]
     fetched: list[str] = []
