@@ -100,11 +100,14 @@ def database_bytes(db: Path) -> bytes:
     return data
 
 
-def test_recrawl_after_the_publisher_changes_robots_licence_and_markup(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
+def test_recrawl_after_the_publisher_changes_robots_licence_and_markup(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
     site = tmp_path / "site"
     write_site(site, second=False)
     db = tmp_path / "ledger.sqlite"
-    db_url = f"sqlite:///{db}"
+    db_url = f"sqlite:///{db}" if backend == "sqlite" else request.getfixturevalue("pg_url")
     schedule = tmp_path / "recrawl.toml"
     schedule.write_text(
         f'[[jobs]]\nname = "town"\nseeds = ["{ORIGIN}/"]\nevery = "1s"\ndb = "{db_url}"\n'
@@ -114,8 +117,9 @@ def test_recrawl_after_the_publisher_changes_robots_licence_and_markup(tmp_path:
     with FixtureWeb(mutable_dir=site) as web:
         first = scheduled_run(web, schedule)
         assert first["stored"] == 7 and first["revoked"] == 0 and first["not_modified"] == 0
-        data = database_bytes(db)
-        assert all(s.encode() in data for s in SENTENCES.values())  # the check below can fail
+        if backend == "sqlite":
+            data = database_bytes(db)
+            assert all(s.encode() in data for s in SENTENCES.values())  # the check below can fail
 
         time.sleep(1.1)  # the job is due again, and changed files get a later mtime
         write_site(site, second=True)
@@ -162,11 +166,17 @@ def test_recrawl_after_the_publisher_changes_robots_licence_and_markup(tmp_path:
         Source.from_ledger(db_url, f"{ORIGIN}/b.html")
     assert Source.from_ledger(db_url, f"{ORIGIN}/a.html").text
 
-    # purged text is gone from the file, kept text is still there
-    data = database_bytes(db)
-    for name in ("b.html", "lic.html", "c.html"):
-        assert SENTENCES[name].encode() not in data, name
-    assert SENTENCES["a.html"].encode() in data and SENTENCES["plain/d.html"].encode() in data
+    if backend == "sqlite":
+        # purged text is gone from the file, kept text is still there
+        data = database_bytes(db)
+        for name in ("b.html", "lic.html", "c.html"):
+            assert SENTENCES[name].encode() not in data, name
+        assert SENTENCES["a.html"].encode() in data and SENTENCES["plain/d.html"].encode() in data
+    else:
+        # PostgreSQL: the column is NULL in the live row (dead versions are VACUUMed, docs/operators.md)
+        with Ledger(db_url, create=False) as ledger, ledger.engine.connect() as conn:
+            texts = dict(conn.exec_driver_sql("SELECT url, text FROM pages").all())
+        assert all(texts[f"{ORIGIN}/{name}"] is None for name in ("b.html", "lic.html", "c.html"))
 
     history = json.loads(run(["ledger", "history", ORIGIN, "--db", db_url, "--json"], web).stdout)
     robots = [v for v in history if v["kind"] == "robots.txt"]
