@@ -8,7 +8,11 @@ that it needs upgrading. Ledgers from before Alembic carry no
 ``alembic_version`` table; their schema is :data:`BASELINE`.
 
 Revisions live in ``versions/``; each one works on SQLite (batch mode) and
-PostgreSQL. This module imports nothing from the store, so the store can ask
+PostgreSQL. To change the schema: change ``crawler/ledger/models.py``, add
+``versions/NNNN_what.py`` by hand after the last one (``down_revision``) and
+set :data:`HEAD`; ``tests/crawler/test_ledger_upgrade.py`` fails until a
+ledger built by the migrations equals one created from the models, and keeps
+the upgrade from the previous release's rows honest. This module imports nothing from the store, so the store can ask
 it about a connection without an import cycle, and it imports Alembic only to
 stamp a new ledger or to upgrade: every ``fairfetch`` command opens a ledger,
 and Alembic's import costs more than the check (one SELECT).
