@@ -162,6 +162,10 @@ def test_recrawl_after_the_publisher_changes_robots_licence_and_markup(
     assert "reopens on Friday" in pages["/e.html"]["text"] and not pages["/e.html"]["revoked"]
     assert {r["outcome"] for r in log_rows if r["url"] == f"{ORIGIN}/a.html"} == {"not-modified"}
 
+    shown = json.loads(run(["ledger", "show", f"{ORIGIN}/c.html", "--db", db_url, "--json"], web).stdout)
+    assert shown["revoked"] and [r["scope"] for r in shown["revocations"]] == ["page"]
+    assert "Revocations" in run(["ledger", "show", f"{ORIGIN}/c.html", "--db", db_url], web).stdout
+
     with pytest.raises(SourceRevoked, match="revoked"):
         Source.from_ledger(db_url, f"{ORIGIN}/b.html")
     assert Source.from_ledger(db_url, f"{ORIGIN}/a.html").text
