@@ -2,7 +2,8 @@
 
 Read from the session's tallies and Scrapy's engine (its scheduler queue and
 the requests in flight) on the reactor thread, four times a second; nothing
-here touches the ledger. ``hosts`` > 0 adds the busiest hosts, each with its
+here touches the ledger. What was paid comes from the crawl's wallet
+(``crawler.payment``). ``hosts`` > 0 adds the busiest hosts, each with its
 pages, refusals and errors, from ``Summary.per_host``.
 """
 
@@ -43,6 +44,9 @@ def progress_text(session: CrawlSession, crawler: Any = None, *, hosts: int = 0)
         f"not-modified {s.not_modified}  refused {sum(s.refused.values())}  "
         f"errors {sum(s.errors.values())}  revoked {s.revoked}"
     )
+    spent = getattr(getattr(session, "wallet", None), "spent", None)
+    if spent:
+        line += "  paid " + ", ".join(f"{c} {a}" for c, a in sorted(spent.items()) if a)
     if hosts <= 0 or not s.per_host:
         return line
     busiest = sorted(s.per_host.items(), key=lambda item: (-sum(item[1].values()), item[0]))[:hosts]

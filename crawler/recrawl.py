@@ -18,7 +18,7 @@ resumed run replays its own pages instead, ``crawler.spiders.fair``):
   text changing; a conditional request costs one small round trip and sees them.
 * **Site-level revocation.** When an origin's signal documents have been read
   in this run, every stored page of that origin that was judged under other
-  snapshots is re-evaluated (``norms.evaluate``, before-request signals:
+  snapshots is re-evaluated (``norms.purposes.evaluate_purposes``, before-request signals:
   robots.txt, its licences, tdmrep.json) for the purposes it was stored for;
   a purpose now denied is revoked without refetching the page.
 * **Page-level revocation.** A refetched page that now carries ``noai``,
@@ -201,7 +201,7 @@ def revisit_origin(session: CrawlSession, signals: OriginSignals, *, unreachable
     reads and one write transaction.
     """
     from crawler.ledger import decisions_from_verdict, evidence_from_verdict
-    from norms.evaluate import evaluate
+    from norms.purposes import evaluate_purposes
 
     if unreachable and session.revocation != "strict":
         return 0
@@ -223,8 +223,9 @@ def revisit_origin(session: CrawlSession, signals: OriginSignals, *, unreachable
         if token is None:
             crawl = session.ledger.crawl(stored.crawl_id) or {}
             token = tokens[stored.crawl_id] = str((crawl.get("settings") or {}).get("token") or session.token)
-        verdict = evaluate(
-            stored.url, user_agent=token, purposes=stored.stored_for, robots=signals.robots,
+        # As the crawl judges a request: each purpose under its own token's group (norms.purposes).
+        verdict = evaluate_purposes(
+            stored.url, base_token=token, purposes=stored.stored_for, robots=signals.robots,
             licenses=signals.licenses, tdmrep=signals.tdmrep, grants=session.grants,
         )
         denied = [p for p in stored.stored_for if _allowed(verdict, p, True) is False]

@@ -227,11 +227,15 @@ def test_revocation_purges_and_vacuums_on_postgresql(pg_url: str) -> None:
 
 
 def test_progress_line_and_hosts() -> None:
+    from decimal import Decimal
+
+    from crawler.payment import Wallet
     from crawler.progress import elapsed, progress_text
     from crawler.session import Summary
 
     class FakeSession:
         summary = Summary()
+        wallet = Wallet(None, None, signing=False)
 
     s = FakeSession.summary
     s.fetched, s.stored, s.not_modified = 8, 6, 2
@@ -240,10 +244,11 @@ def test_progress_line_and_hosts() -> None:
     for url, what in [("http://a.example/x", "pages"), ("http://a.example:8080/y?q", "pages"),
                       ("http://b.example", "refused"), ("http://user@a.example/z", "errors")]:
         s.note(url, what)
+    FakeSession.wallet.spent["USD"] += Decimal("0.02")
     text = progress_text(FakeSession(), None, hosts=2)  # type: ignore[arg-type]
     first, *hosts = text.splitlines()
     assert "pages/s" in first and "queue ?" in first and "refused 1" in first and "errors 1" in first
-    assert "not-modified 2" in first
+    assert "not-modified 2" in first and first.endswith("paid USD 0.02")
     assert hosts == ["  a.example: pages 1  refused 0  errors 1", "  a.example:8080: pages 1  refused 0  errors 0"]
     assert elapsed(3725) == "1:02:05" and elapsed(65) == "1:05"
 
@@ -293,8 +298,10 @@ RESERVED = '[{"location": "/a", "tdm-reservation": 1}]'
         (BASE.replace("ai-train=yes", "ai-train=no"), None, "newer-signal", ["ai-train"], False),
         (BASE, RESERVED, "newer-signal", ["ai-input", "ai-train"], True),
         (BASE + "# only a comment changed\n", None, "strict", [], False),
+        ("User-agent: fairfetch-train\nDisallow: /\n\n" + BASE, None, "newer-signal", ["ai-train"], False),
     ],
-    ids=["disallow", "content-signal", "content-signal-strict", "content-signal-train", "tdmrep", "no-change"],
+    ids=["disallow", "content-signal", "content-signal-strict", "content-signal-train", "tdmrep", "no-change",
+         "purpose-token-group"],
 )
 def test_site_signals_revoke_stored_pages_without_a_refetch(
     tmp_path: Path, robots: str, tdmrep: str | None, policy: str, denied: list[str], purged: bool
