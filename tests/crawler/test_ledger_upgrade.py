@@ -82,6 +82,29 @@ def test_upgrade_an_old_postgresql_ledger_in_place(pg_url: str) -> None:
     _upgrade_and_check(pg_url)
 
 
+def test_upgrade_a_ledger_that_already_has_the_payments_table(tmp_path: Path) -> None:
+    """Between the payments table and Alembic, fairfetch created tables on open without a revision."""
+    from crawler.ledger.models import Payment
+
+    db_url = f"sqlite:///{tmp_path / 'between.sqlite'}"
+    old = build_old_ledger(db_url)
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:
+        Payment.__table__.create(conn)  # type: ignore[attr-defined]
+        conn.execute(Payment.__table__.insert().values(  # type: ignore[attr-defined]
+            crawl_id="crawl-v0", url="http://news.example/story", origin="http://news.example",
+            at=old["crawls"][0]["started_at"], amount="0.01", currency="USD", kind="pay-per-crawl"))
+    engine.dispose()
+    result = upgrade(db_url)
+    assert (result.from_revision, result.to_revision) == (migrations.BASELINE, migrations.head())
+    _check_everything_reads_back(db_url, old)
+    from crawler.ledger.spend import spend
+
+    with Ledger(db_url, create=False) as ledger:
+        (total,) = spend(ledger)
+    assert str(total["amount"]) == "0.01" and total["origin"] == "http://news.example"
+
+
 def test_a_new_ledger_is_what_the_migrations_build(tmp_path: Path) -> None:
     fresh = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
     Ledger(fresh).close()
