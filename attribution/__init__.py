@@ -16,7 +16,7 @@ from attribution.links import SourceLinks
 from attribution.policy import Limits, Policy, PolicyError
 from attribution.prompting import instructions
 from attribution.shaping import shape
-from attribution.sources import Source, SourceError, SourceNotFound
+from attribution.sources import Source, SourceError, SourceNotFound, SourceRevoked
 
 __all__ = [
     "Action",
@@ -31,6 +31,7 @@ __all__ = [
     "SourceError",
     "SourceLinks",
     "SourceNotFound",
+    "SourceRevoked",
     "SourceUsage",
     "instructions",
     "measure_usage",

@@ -42,6 +42,10 @@ class SourceNotFound(LookupError):
 _CLASSES = ("canonical", "aggregator", "community", "unknown")
 
 
+class SourceRevoked(SourceNotFound):
+    """The ledger holds the page, but newer publisher signals revoked its use; there is no text to use."""
+
+
 class Source(BaseModel):
     """One retrieved page, as the attribution library sees it.
 
@@ -259,7 +263,9 @@ class Source(BaseModel):
     def from_ledger(cls, db_url: str, url: str) -> Source:
         """The page stored for ``url`` in the fairfetch ledger at ``db_url``.
 
-        Raises ``SourceNotFound`` when the ledger has no page for the URL.
+        Raises ``SourceNotFound`` when the ledger has no page for the URL and
+        ``SourceRevoked`` when newer publisher signals revoked its use (its
+        text was purged; see docs/operators.md, "Revocation").
         """
         from crawler.ledger import Ledger  # the crawler is optional for library users
 
@@ -273,7 +279,15 @@ class Source(BaseModel):
 
     @classmethod
     def from_ledger_page(cls, page: dict[str, Any]) -> Source:
-        """A source from one ``Ledger.page`` record (a dict), without touching the database."""
+        """A source from one ``Ledger.page`` record (a dict), without touching the database.
+
+        Raises ``SourceRevoked`` for a page the ledger marks revoked.
+        """
+        if page.get("revoked") or page.get("revoked_at"):
+            raise SourceRevoked(
+                f"{page.get('url')} was revoked at {page.get('revoked_at')}: the publisher's newer "
+                "signals deny its use and its text was purged (fairfetch ledger revocations lists why)"
+            )
         metadata: dict[str, Any] = page.get("metadata") or {}
         obligations = []
         for item in page.get("obligations") or []:

@@ -38,3 +38,6 @@ class PageItem:
     host: str = ""
     classification: Classification | None = None  # for the host profile
     links: list[str] = field(default_factory=list)
+    etag: str | None = None  # HTTP validators, sent back on the next crawl run (crawler.recrawl)
+    last_modified: str | None = None
+    revocation: Any = None  # crawler.ledger.revocation.RevocationRecord when the refetch revokes the page

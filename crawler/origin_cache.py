@@ -56,12 +56,71 @@ class OriginSignals:
     signal_ids: tuple[int, ...] = ()
     notes: tuple[str, ...] = ()
     failure: str | None = None  # robots.txt unreachable for a network reason: "dns", "connection", "timeout"
+    ttl: float | None = None  # seconds these signals may be reused (None: the cache's default)
+
+
+MIN_SIGNAL_TTL = 60.0
+"""No signal document is re-read more often than this, whatever its cache headers say."""
+
+
+def cache_seconds(cache_control: str | None, expires: str | None = None, date: str | None = None) -> float | None:
+    """How long a response may be reused per its ``Cache-Control`` (``max-age``; ``no-store``/``no-cache``: 0)
+    or ``Expires`` minus ``Date``; None when the headers say nothing usable."""
+    from email.utils import parsedate_to_datetime
+
+    if cache_control:
+        for part in cache_control.lower().split(","):
+            name, _, value = part.strip().partition("=")
+            if name in ("no-store", "no-cache"):
+                return 0.0
+            if name == "max-age":
+                try:
+                    return max(0.0, float(int(value.strip().strip('"'))))
+                except ValueError:
+                    return None
+    if expires:
+        try:
+            until = parsedate_to_datetime(expires)
+            now = parsedate_to_datetime(date) if date else None
+        except (TypeError, ValueError, IndexError):
+            return 0.0  # RFC 9111: an invalid Expires means already expired
+        if until.tzinfo is None or (now is not None and now.tzinfo is None):
+            return 0.0
+        import datetime as _dt
+
+        reference = now or _dt.datetime.now(_dt.UTC)
+        return max(0.0, (until - reference).total_seconds())
+    return None
+
+
+def clamp_ttl(seconds: float | None, default: float) -> float:
+    """A document's own lifetime bounded to ``[MIN_SIGNAL_TTL, default]``; ``default`` when it has none."""
+    if seconds is None:
+        return default
+    return min(max(seconds, MIN_SIGNAL_TTL), default)
+
+
+def rsl_ttl(body: bytes | None, url: str, default: float) -> float:
+    """An RSL document's reuse time: its ``max-age`` (days) when it states one other than RSL's
+    default of 30, else ``default``; within ``[MIN_SIGNAL_TTL, default]`` (None: no usable body)."""
+    from norms.model import SignalError
+    from norms.rsl import parse_rsl
+    from norms.rsl.document import DEFAULT_MAX_AGE_DAYS
+
+    if not body:
+        return default
+    try:
+        days = parse_rsl(body, source_url=url).max_age_days
+    except SignalError:
+        return default
+    return default if days == DEFAULT_MAX_AGE_DAYS else clamp_ttl(days * 86400.0, default)
 
 
 @dataclass(slots=True)
 class _Entry(Generic[V]):
     value: V
     at: float
+    ttl: float | None = None
 
 
 @dataclass
@@ -71,6 +130,7 @@ class SingleFlight(Generic[K, V]):
     fetch: Callable[[K], Awaitable[V]]
     ttl: float
     clock: Callable[[], float] = time.monotonic
+    ttl_of: Callable[[V], float | None] | None = None  # a value's own lifetime, if it carries one
     _done: dict[K, _Entry[V]] = field(default_factory=dict)
     _pending: dict[K, asyncio.Future[V]] = field(default_factory=dict)
     fetches: int = 0
@@ -78,7 +138,7 @@ class SingleFlight(Generic[K, V]):
     def peek(self, key: K) -> V | None:
         """The cached value if it is still fresh, without fetching."""
         entry = self._done.get(key)
-        if entry is not None and self.clock() - entry.at < self.ttl:
+        if entry is not None and self.clock() - entry.at < (self.ttl if entry.ttl is None else entry.ttl):
             return entry.value
         return None
 
@@ -100,6 +160,7 @@ class SingleFlight(Generic[K, V]):
             raise
         finally:
             del self._pending[key]
-        self._done[key] = _Entry(value, self.clock())
+        own = self.ttl_of(value) if self.ttl_of is not None else None
+        self._done[key] = _Entry(value, self.clock(), own)
         future.set_result(value)
         return value

@@ -26,6 +26,7 @@ from twisted.internet.task import LoopingCall
 
 from crawler.items import PageItem
 from crawler.ledger import FetchRecord, LedgerError, PageRecord
+from crawler.ledger.revocation import RevocationRecord, record_revocations
 from crawler.session import CrawlSession, session_for
 from norms.classify import HostProfile
 
@@ -48,6 +49,7 @@ class LedgerPipeline:
         self.profiles: dict[str, HostProfile] = {}
         self._closing = False
         self._pending: list[tuple[PageRecord, bool]] = []  # (record, permitted)
+        self._revocations: dict[str, RevocationRecord] = {}  # url -> written after its page
         self._oldest = 0.0  # time.monotonic() when the first pending page arrived
         self._timer = LoopingCall(self._flush_if_due)
         crawler.signals.connect(self.flush, signal=signals.spider_idle)
@@ -81,6 +83,8 @@ class LedgerPipeline:
             platform=item.platform,
             user_agent=s.user_agent,
             purposes=[p.value for p in s.purposes],
+            etag=item.etag,
+            last_modified=item.last_modified,
             fetch=FetchRecord(
                 crawl_id=s.crawl_id,
                 url=item.url,
@@ -93,6 +97,8 @@ class LedgerPipeline:
         if not self._pending:
             self._oldest = time.monotonic()
         self._pending.append((record, item.permitted))
+        if item.revocation is not None:
+            self._revocations[item.url] = item.revocation
         # Counted now, so that --max-pages stops the crawl on time; taken back if the write fails.
         if item.permitted:
             s.summary.stored += 1
@@ -122,18 +128,32 @@ class LedgerPipeline:
         if not pending:
             return
         ledger = self.session.ledger
+        written: list[PageRecord] = []
         try:
             ledger.record_pages([record for record, _ in pending])
-            return
+            written = [record for record, _ in pending]
         except (LedgerError, sa.exc.SQLAlchemyError) as exc:
             if len(pending) == 1:
                 self._lost(*pending[0], exc)
-                return
-        for record, permitted in pending:
-            try:
-                ledger.record_page(record)
-            except (LedgerError, sa.exc.SQLAlchemyError) as exc:
-                self._lost(record, permitted, exc)
+            else:
+                for record, permitted in pending:
+                    try:
+                        ledger.record_page(record)
+                        written.append(record)
+                    except (LedgerError, sa.exc.SQLAlchemyError) as exc:
+                        self._lost(record, permitted, exc)
+        self._revoke(written)
+
+    def _revoke(self, written: list[PageRecord]) -> None:
+        """Page-level revocations of the pages just written (their rows must exist first)."""
+        if not self._revocations:
+            return
+        items = [r for r in (self._revocations.pop(p.url, None) for p in written) if r is not None]
+        try:
+            self.session.summary.revoked += record_revocations(self.session.ledger, items)
+        except (LedgerError, sa.exc.SQLAlchemyError) as exc:
+            self.session.summary.errors["ledger"] += 1
+            logger.error("could not record %d revocation(s): %s", len(items), exc)
 
     def _lost(self, record: PageRecord, permitted: bool, exc: Exception) -> None:
         summary = self.session.summary

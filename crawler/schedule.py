@@ -14,6 +14,12 @@ scheduler agree:
 * otherwise it is due ``every`` after the *start* of its last run, plus a
   jitter offset (below). A failed or abandoned run counts like any other:
   it is retried at the next interval, never in a tight loop;
+* every run is a new crawl run over the job's seeds and re-crawls what
+  earlier runs stored (``crawler.recrawl``: conditional requests,
+  revocation). A job's ``jobdir`` only resumes a run that was interrupted
+  (killed, or stopped at the job's ``timeout``); resuming one after the
+  job's seeds or purposes were edited is refused, and the run fails with
+  that message until the jobdir is moved aside (``crawler.jobdir``);
 * the jitter offset lies in ``[0, jitter)`` and is derived from the job name
   and the last start, so it is stable between two evaluations (a ``--once``
   from cron sees the same due time as the scheduler would) yet differs from

@@ -8,6 +8,7 @@ the ledger is opened once and the summary counts every outcome exactly once.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -89,6 +90,25 @@ class Summary:
     signals: Counter[str] = field(default_factory=Counter)
     dropped: Counter[str] = field(default_factory=Counter)  # URLs kept out by crawler.limits
     replayed: int = 0  # pages found already stored by an earlier run of this crawl
+    not_modified: int = 0  # conditional re-requests answered 304: the stored row kept
+    unchanged: int = 0  # re-fetched pages whose body was byte-identical: stored text reused
+    revoked: int = 0  # stored pages whose use newer signals revoked (crawler.recrawl)
+    started: float = field(default_factory=time.monotonic)
+    per_host: dict[str, Counter[str]] = field(default_factory=dict)  # host -> pages/refused/errors
+
+    def note(self, url: str, what: str) -> None:
+        """Count ``what`` (``pages``, ``refused``, ``errors``) for the host of ``url`` (progress per host)."""
+        start = url.find("//") + 2
+        end = len(url)
+        for stop in "/?#":
+            at = url.find(stop, start)
+            if at != -1:
+                end = min(end, at)
+        host = url[start:end].rpartition("@")[2].lower()
+        counts = self.per_host.get(host)
+        if counts is None:
+            counts = self.per_host[host] = Counter()
+        counts[what] += 1
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -104,6 +124,9 @@ class Summary:
             "dropped_by_reason": dict(self.dropped.most_common()),
             "signal_fetches": dict(self.signals),
             "replayed": self.replayed,
+            "not_modified": self.not_modified,
+            "unchanged": self.unchanged,
+            "revoked": self.revoked,
         }
 
 
@@ -127,6 +150,8 @@ class CrawlSession:
     sitemaps: bool = True
     max_links: int = 500  # links followed per page (crawler.limits)
     max_url_length: int = 2083
+    revocation: str = "newer-signal"  # crawler.recrawl.POLICIES: only ever stricter than the default
+    stored_hosts: set[str] | None = None  # hosts the ledger held pages of when this run started
     summary: Summary = field(default_factory=Summary)
     wallet: Wallet = field(default_factory=lambda: Wallet(None, None, signing=False))
     # host -> the origin's sitemap footprint (norms.classify.SitemapStats), for host classification
@@ -148,7 +173,8 @@ class CrawlSession:
         return f"{products} (+{contact})" if contact else products
 
     def pages_done(self) -> int:
-        return self.summary.stored + self.summary.metadata_only + self.summary.replayed
+        s = self.summary
+        return s.stored + s.metadata_only + s.replayed + s.not_modified
 
 
 def build_wallet(max_price: str | None, budget: str | None, signing: bool) -> Wallet:
@@ -165,13 +191,24 @@ def build_wallet(max_price: str | None, budget: str | None, signing: bool) -> Wa
 
 
 def session_from_settings(settings: BaseSettings) -> CrawlSession:
+    from crawler.jobdir import resolve_crawl
     from crawler.ledger import DEFAULT_DB_URL, Ledger
+    from crawler.recrawl import check_policy
 
     purposes = tuple(Usage(p) for p in settings.getlist("FAIRFETCH_PURPOSES") or ["ai-input"])
     tokens = settings.getdict("FAIRFETCH_LICENSE_TOKENS")
-    crawl_id, resumed = crawl_id_for(
-        settings.get("FAIRFETCH_JOBDIR"), settings.get("FAIRFETCH_CRAWL_ID")
-    )
+    ledger = Ledger(settings.get("FAIRFETCH_DB") or DEFAULT_DB_URL)
+    resumed_setting = settings.get("FAIRFETCH_RESUMED")
+    if resumed_setting is not None:  # decided by `fairfetch crawl` before Scrapy started
+        crawl_id, resumed = settings.get("FAIRFETCH_CRAWL_ID"), settings.getbool("FAIRFETCH_RESUMED")
+    elif settings.get("FAIRFETCH_JOBDIR"):
+        crawl_id, resumed = resolve_crawl(
+            settings.get("FAIRFETCH_JOBDIR"), settings.get("FAIRFETCH_CRAWL_ID"),
+            seeds=settings.getlist("FAIRFETCH_SEEDS") or None, purposes=[p.value for p in purposes],
+            ledger=ledger, new_id=new_crawl_id,
+        )
+    else:
+        crawl_id, resumed = crawl_id_for(None, settings.get("FAIRFETCH_CRAWL_ID"))
     return CrawlSession(
         crawl_id=crawl_id,
         resumed=resumed,
@@ -179,7 +216,7 @@ def session_from_settings(settings: BaseSettings) -> CrawlSession:
         user_agent=settings.get("USER_AGENT"),
         purposes=purposes,
         grants=build_grants(settings.get("FAIRFETCH_MAX_PRICE"), {str(k): str(v) for k, v in tokens.items()}),
-        ledger=Ledger(settings.get("FAIRFETCH_DB") or DEFAULT_DB_URL),
+        ledger=ledger,
         extract=settings.getbool("FAIRFETCH_EXTRACT", True),
         follow_external=settings.getbool("FAIRFETCH_FOLLOW_EXTERNAL"),
         max_pages=settings.getint("FAIRFETCH_MAX_PAGES"),
@@ -193,6 +230,7 @@ def session_from_settings(settings: BaseSettings) -> CrawlSession:
                             signing=bool(settings.get("FAIRFETCH_SIGNING_KEY"))),
         max_links=settings.getint("FAIRFETCH_MAX_LINKS", 500),
         max_url_length=settings.getint("FAIRFETCH_MAX_URL_LENGTH", 2083),
+        revocation=check_policy(settings.get("FAIRFETCH_REVOCATION") or "newer-signal"),
     )
 
 

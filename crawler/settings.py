@@ -30,6 +30,9 @@ FAIRFETCH_EXTRACT = True  # False: store decisions and metadata, no main text
 # Web Bot Auth (crawler.identity): with a key every request is signed as it leaves.
 FAIRFETCH_SIGNING_KEY = None  # path of the Ed25519 JWK written by `fairfetch keys new`
 FAIRFETCH_SIGNATURE_AGENT = None  # https origin serving our key directory
+# Revocation of stored pages when newer signals say no (crawler.recrawl): "newer-signal"
+# (default) or "strict"; there is no setting that switches it off.
+FAIRFETCH_REVOCATION = "newer-signal"
 
 # --- per-origin signal documents ------------------------------------------------
 # robots.txt has its own short timeout so that one hanging host cannot stall the

@@ -91,6 +91,12 @@ def register(subparsers: Any) -> None:
                             "into the frontier by the others (default 30)")
     scale.add_argument("--redis-prefix", default="fairfetch:", metavar="PREFIX",
                        help="start of every Redis key (default 'fairfetch:'); keys are PREFIX<crawl id>:...")
+    p.add_argument("--revocation", choices=["newer-signal", "strict"], default="newer-signal",
+                   help="when newer signals deny a stored page's use: 'newer-signal' (default) purges its text "
+                        "once every purpose it was stored for is denied; 'strict' on the first denied purpose, "
+                        "and an unreachable robots.txt counts as a denial. It cannot be switched off.")
+    p.add_argument("--progress-hosts", type=int, default=0, metavar="N",
+                   help="show the N busiest hosts in the progress display (pages, refusals, errors per host)")
     p.add_argument("--verbose", action="store_true", help="Scrapy's log on stderr")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
     p.set_defaults(func=run)
@@ -131,6 +137,8 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         raise ValueError("--delay must not be negative")
     if args.robots_timeout <= 0:
         raise ValueError("--robots-timeout must be positive")
+    if args.progress_hosts < 0:
+        raise ValueError("--progress-hosts must not be negative")
     token = args.user_agent.strip()
     if not token or any(c.isspace() or c == "/" for c in token):
         raise ValueError(f"--user-agent {args.user_agent!r} must be a product token (no spaces or '/')")
@@ -162,6 +170,8 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "FAIRFETCH_MAX_LINKS": args.max_links,
         "FAIRFETCH_MAX_URL_LENGTH": args.max_url_length,
         "FAIRFETCH_ROBOTS_TIMEOUT": args.robots_timeout,
+        "FAIRFETCH_SEEDS": list(args.seeds),
+        "FAIRFETCH_REVOCATION": args.revocation,
         "DEPTH_LIMIT": args.depth,
         "CONCURRENT_REQUESTS": args.concurrency,
         "DOWNLOAD_DELAY": args.delay,
@@ -174,20 +184,20 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
 class _Progress:
     """Live counts on stderr while the reactor runs (plain lines when stderr is not a terminal)."""
 
-    def __init__(self, session_getter: Any) -> None:
+    def __init__(self, session_getter: Any, crawler: Any = None, hosts: int = 0) -> None:
         self._get = session_getter
+        self._crawler = crawler
+        self._hosts = hosts
         self._live: Any = None
         self._last_plain = 0.0
 
     def line(self) -> str:
+        from crawler.progress import progress_text
+
         session: CrawlSession | None = self._get()
         if session is None:
             return "starting..."
-        s = session.summary
-        return (
-            f"fetched {s.fetched}  stored {s.stored}  metadata-only {s.metadata_only}  "
-            f"refused {sum(s.refused.values())}  errors {sum(s.errors.values())}"
-        )
+        return progress_text(session, self._crawler, hosts=self._hosts)
 
     def start(self) -> None:
         self._last_plain = time.monotonic()
@@ -238,10 +248,17 @@ def run(args: argparse.Namespace) -> int:
     problem = _ledger_problem(overrides["FAIRFETCH_DB"] or DEFAULT_DB_URL)
     if problem is not None:
         return fail(problem)
+    if not args.redis:
+        try:
+            _check_ledger_and_jobdir(args, settings)
+        except ValueError as exc:  # JobdirError: another interrupted crawl in the --jobdir
+            return fail(str(exc))
+        except RuntimeError as exc:  # LedgerError
+            return fail(str(exc), code=1)
     process = _make_process(settings)
     crawler = process.create_crawler(FairSpider)
     started = time.monotonic()
-    progress = _Progress(lambda: current_session(crawler))
+    progress = _Progress(lambda: current_session(crawler), crawler, args.progress_hosts)
 
     def begin() -> None:
         from twisted.internet import reactor, task
@@ -317,6 +334,24 @@ def _ledger_problem(db_url: str) -> str | None:
     return None
 
 
+def _check_ledger_and_jobdir(args: argparse.Namespace, settings: Any) -> None:
+    """Open the ledger before Scrapy starts (a schema needing an upgrade is one line, not a traceback) and,
+    with ``--jobdir``, decide whether this run resumes an interrupted crawl or starts a new one."""
+    from crawler.jobdir import resolve_crawl
+    from crawler.ledger import DEFAULT_DB_URL, Ledger
+    from crawler.session import new_crawl_id
+
+    with Ledger(settings.get("FAIRFETCH_DB") or DEFAULT_DB_URL) as ledger:
+        if not args.jobdir:
+            return
+        crawl_id, resumed = resolve_crawl(
+            args.jobdir, args.crawl_id, seeds=list(args.seeds),
+            purposes=list(settings.getlist("FAIRFETCH_PURPOSES")), ledger=ledger, new_id=new_crawl_id,
+        )
+    settings.set("FAIRFETCH_CRAWL_ID", crawl_id, priority="cmdline")
+    settings.set("FAIRFETCH_RESUMED", resumed, priority="cmdline")
+
+
 def _join_shared_crawl(args: argparse.Namespace, settings: Any) -> list[str]:
     """Connect to Redis, register or read the crawl's seeds and switch ``settings`` to scale-out.
 
@@ -385,6 +420,9 @@ def print_summary(summary: dict[str, Any]) -> None:
         rows += [(f"  dropped: {kind}", n) for kind, n in summary["dropped_by_reason"].items()]
     if summary["replayed"]:
         rows.append(("already stored by an earlier run", summary["replayed"]))
+    rows.append(("not modified (304, stored row kept)", summary["not_modified"]))
+    rows.append(("unchanged (same bytes, stored text kept)", summary["unchanged"]))
+    rows.append(("revoked by newer signals", summary["revoked"]))
     rows += [(f"signal fetches: {kind}", n) for kind, n in summary["signal_fetches"].items()]
     rows += [(f"paid ({currency})", amount) for currency, amount in summary.get("spent", {}).items()]
     rows += [(f"  paid to {origin}", amount) for origin, amount in summary.get("spent_by_origin", {}).items()]

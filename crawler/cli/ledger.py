@@ -1,4 +1,7 @@
-"""``fairfetch ledger``: export the provenance ledger, show why one page was taken, count what happened."""
+"""``fairfetch ledger``: export the provenance ledger, show why one page was taken, count what happened.
+
+``history``, ``revocations`` and ``upgrade`` live in ``crawler.cli.ledger_recrawl``.
+"""
 
 from __future__ import annotations
 
@@ -68,6 +71,10 @@ def register(subparsers: Any) -> None:
 
     register_spend(sub, common, _open)
 
+    from crawler.cli import ledger_recrawl
+
+    ledger_recrawl.register(sub, common, default_db)
+
     parser.set_defaults(func=lambda _args: _usage(parser))
 
 
@@ -95,10 +102,14 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
+    from crawler.ledger.revocation import revocations
+
     try:
         with _open(args) as ledger:
             page = ledger.page(args.url)
             history = url_history(ledger, args.url) if page is None else None
+            if page is not None:
+                page["revocations"] = revocations(ledger, url=args.url)
     except LedgerError as exc:
         return fail(str(exc))
     if page is None and history is not None:
@@ -143,6 +154,7 @@ def _print_page(page: dict[str, Any]) -> None:
         ("platform", page["platform"]),
         ("content hash", page["content_hash"]),
         ("text", "not stored" if page["text"] is None else f"{page['text_length']} characters"),
+        ("revoked", page.get("revoked_at") or "no"),
     ]
     _table(None, ["field", "value"], facts)
 
@@ -197,6 +209,13 @@ def _print_page(page: dict[str, Any]) -> None:
         ["at", "outcome", "reason", "status"],
         [(f["at"], f["outcome"], f["reason"], f["status"]) for f in page.get("fetch_log", [])],
     )
+    if page.get("revocations"):
+        _table(
+            "Revocations",
+            ["revoked at", "scope", "purposes", "reason", "text"],
+            [(r["revoked_at"], r["scope"], ", ".join(r["purposes"]), r["reason"],
+              "purged" if r["text_purged"] else "kept") for r in page["revocations"]],
+        )
 
 
 def _print_history(history: dict[str, Any]) -> None:

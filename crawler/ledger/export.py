@@ -7,7 +7,9 @@ Each page dict carries at least ``url``, ``canonical_url``, ``fetched_at``
 "obligations"}``), ``evidence``, ``obligations`` and ``signals`` (the
 snapshots in force: ``kind``, ``url``, ``sha256``, ``fetched_at``,
 ``status`` ...). Signal bodies are left out: they can be large and are
-reachable through ``Ledger.snapshot(id)``.
+reachable through ``Ledger.snapshot(id)``. A page whose use newer signals
+revoked (``crawler.ledger.revocation``) has ``revoked: true``, its
+``revoked_at`` and never any text.
 """
 
 from __future__ import annotations
@@ -79,6 +81,8 @@ def page_dict(
             "classified_at": iso(host["classified_at"]),
         }
     signal_ids = list(row["signal_ids"] or [])
+    revoked_at = row.get("revoked_at")
+    text = None if revoked_at is not None else row["text"]
     out: dict[str, Any] = {
         "url": row["url"],
         "canonical_url": row["canonical_url"],
@@ -97,8 +101,12 @@ def page_dict(
         "host_class": host_class,
         "user_agent": row["user_agent"],
         "purposes": row["purposes"],
-        "text": row["text"],
-        "text_length": None if row["text"] is None else len(row["text"]),
+        "text": text,
+        "text_length": None if text is None else len(text),
+        "revoked": revoked_at is not None,
+        "revoked_at": iso(revoked_at),
+        "etag": row.get("etag"),
+        "last_modified": row.get("last_modified"),
         "content_hash": row["content_hash"],
         "metadata": row["metadata"],
         "decisions": row["decisions"],

@@ -143,6 +143,11 @@ class Page(SQLModel, table=True):
     platform: str | None = None
     user_agent: str
     purposes: list[str] = Field(sa_column=_json_column())
+    # Validators for conditional re-requests (If-None-Match / If-Modified-Since), as the server sent them.
+    etag: str | None = Field(default=None, sa_type=sa.Text)
+    last_modified: str | None = Field(default=None, sa_type=sa.Text)
+    # Set when newer signals revoked the page's use and its text was purged (see crawler.ledger.revocation).
+    revoked_at: datetime | None = Field(default=None, sa_type=_utc())
 
 
 class FetchLog(SQLModel, table=True):
@@ -186,7 +191,38 @@ class Payment(SQLModel, table=True):
     detail: str = ""
 
 
-TABLES = (Crawl, Origin, SignalSnapshot, Host, Page, FetchLog, Payment)
-# What a ledger must hold to be read at all: tables added later are created on
-# the next write and read as empty until then.
+class Revocation(SQLModel, table=True):
+    """A stored page whose use newer signals deny: its text was purged, the evidence of both sides kept.
+
+    ``scope`` is ``site`` (a changed robots.txt, licence or tdmrep.json,
+    found without refetching the page) or ``page`` (the page itself now says
+    no, found when it was fetched again). ``purposes`` are the usages the
+    page had been stored for that are denied now; ``old_*`` is what allowed
+    them, ``new_*`` what denies them.
+    """
+
+    __tablename__ = "revocations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(sa_type=sa.Text)
+    url_key: str = Field(index=True, max_length=64)
+    host: str = Field(index=True, max_length=300)
+    crawl_id: str = Field(foreign_key="crawls.id", max_length=200)
+    revoked_at: datetime = Field(sa_type=_utc())
+    scope: str = Field(max_length=8)
+    purposes: list[str] = Field(sa_column=_json_column())
+    reason: str = Field(sa_type=sa.Text)
+    text_purged: bool = True
+    old_fetched_at: datetime | None = Field(default=None, sa_type=_utc())
+    old_signal_ids: list[int] = Field(sa_column=_json_column())
+    new_signal_ids: list[int] = Field(sa_column=_json_column())
+    old_decisions: dict[str, Any] = Field(sa_column=_json_column())
+    new_decisions: dict[str, Any] = Field(sa_column=_json_column())
+    old_evidence: list[dict[str, Any]] = Field(sa_column=_json_column())
+    new_evidence: list[dict[str, Any]] = Field(sa_column=_json_column())
+
+
+TABLES = (Crawl, Origin, SignalSnapshot, Host, Page, FetchLog, Payment, Revocation)
+# What a ledger must hold to be read at all. Since Alembic (crawler.ledger.migrations) every
+# table is created by the migration that introduced it; a reader checks the revision first.
 REQUIRED_TABLES = (Crawl, Origin, SignalSnapshot, Host, Page, FetchLog)

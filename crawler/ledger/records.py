@@ -23,8 +23,9 @@ from pydantic_core import to_jsonable_python
 from norms.verdict import Verdict
 
 # "dropped": kept out by the crawl's own limits (crawler.limits), never requested.
-Outcome = Literal["fetched", "refused", "error", "redirected", "dropped"]
-OUTCOMES: tuple[str, ...] = ("fetched", "refused", "error", "redirected", "dropped")
+# "not-modified": a conditional re-request answered 304; the stored page row was kept as it was.
+Outcome = Literal["fetched", "refused", "error", "redirected", "dropped", "not-modified"]
+OUTCOMES: tuple[str, ...] = ("fetched", "refused", "error", "redirected", "dropped", "not-modified")
 
 
 def storable_text(value: str) -> str:
@@ -139,6 +140,8 @@ class PageRecord(BaseModel):
     platform: str | None = None
     user_agent: str
     purposes: list[str] = Field(default_factory=list)
+    etag: str | None = None
+    last_modified: str | None = None
     fetch: FetchRecord | None = None
 
     @field_validator("metadata", "decisions", "evidence", "obligations", "purposes", mode="before")
@@ -146,7 +149,9 @@ class PageRecord(BaseModel):
     def _jsonable(cls, value: Any) -> Any:
         return storable_json(value)
 
-    @field_validator("url", "canonical_url", "crawl_id", "text", "content_hash", "user_agent")
+    @field_validator(
+        "url", "canonical_url", "crawl_id", "text", "content_hash", "user_agent", "etag", "last_modified"
+    )
     @classmethod
     def _storable(cls, value: str | None) -> str | None:
         return None if value is None else storable_text(value)

@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
+from crawler.ledger import migrations
 from crawler.ledger.export import fetch_dict, iso, page_dict, snapshot_dict
 from crawler.ledger.models import (
     REQUIRED_TABLES,
@@ -65,6 +66,7 @@ SQLITE_BUSY_TIMEOUT_S = 30.0
 _SNAPSHOT_RETRIES = 20
 # Any constant works; it only has to be the same in every process creating the tables.
 _PG_SCHEMA_LOCK = 0x66616972
+PG_SCHEMA_LOCK = _PG_SCHEMA_LOCK
 _BATCH = 500
 
 CRAWLS = Crawl.__table__  # type: ignore[attr-defined]
@@ -139,6 +141,8 @@ def _sqlite_engine(url: sa.URL) -> Engine:
             _when_unlocked(lambda: cursor.execute("PRAGMA journal_mode=WAL"))
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Purged text (crawler.ledger.revocation) is overwritten with zeros, not left in free pages.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
@@ -212,6 +216,8 @@ class Ledger:
         self._statements: dict[tuple[Any, ...], Any] = {}
         try:
             if not create:
+                with self._read() as conn:  # a reader never takes SQLite's write lock
+                    self._schema_revision(conn)
                 missing = {t.__tablename__ for t in REQUIRED_TABLES} - set(
                     sa.inspect(self._engine).get_table_names()
                 )
@@ -244,7 +250,19 @@ class Ledger:
         with self._engine.begin() as conn:
             if self._engine.dialect.name == "postgresql":
                 conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_SCHEMA_LOCK)))
-            SQLModel.metadata.create_all(conn, tables=tables)
+            if self._schema_revision(conn) is None:
+                SQLModel.metadata.create_all(conn, tables=tables)
+                migrations.stamp_head(conn)
+
+    def _schema_revision(self, conn: Connection) -> str | None:
+        """The ledger's schema revision (None: no ledger yet); an older one is an error naming the upgrade."""
+        found = migrations.current_revision(conn, set(sa.inspect(conn).get_table_names()))
+        if found is not None and found != migrations.head():
+            raise LedgerError(
+                f"the ledger at {self._safe_url()} has schema revision {found}, this fairfetch needs "
+                f"{migrations.head()}: run 'fairfetch ledger upgrade --db {self._safe_url()}' (rows are kept)"
+            )
+        return found
 
     def _safe_url(self) -> str:
         try:
@@ -861,8 +879,10 @@ class Ledger:
             "stored": stored,
             "fetch_rows": sum(outcomes.values()),
             "outcomes": {
-                # the four every crawl has, then any other (e.g. "dropped") that occurred
-                o: outcomes.get(o, 0) for o in OUTCOMES if o in outcomes or o != "dropped"
+                # the four every crawl has, then any other ("dropped", "not-modified") that occurred
+                o: outcomes.get(o, 0)
+                for o in OUTCOMES
+                if o in outcomes or o not in ("dropped", "not-modified")
             },
             "refused": refused,
             "errors": outcomes.get("error", 0),
@@ -893,6 +913,9 @@ def _page_values(page: PageRecord) -> dict[str, Any]:
         "platform": page.platform,
         "user_agent": page.user_agent,
         "purposes": page.purposes,
+        "etag": page.etag,
+        "last_modified": page.last_modified,
+        "revoked_at": None,  # a newer fetch that keeps the text lifts an earlier revocation
     }
 
 
@@ -927,6 +950,18 @@ def _fetch_values(entry: FetchRecord) -> dict[str, Any]:
 def _naive(value: datetime) -> datetime:
     """Comparable form of a stored or given time (SQLite hands back naive UTC)."""
     return as_utc(value).replace(tzinfo=None)
+
+
+make_engine = _make_engine
+require_sqlite_file = _require_sqlite_file
+
+
+def safe_url(db_url: str) -> str:
+    """``db_url`` with its password hidden, for messages."""
+    try:
+        return sa.engine.make_url(db_url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return repr(db_url)
 
 
 def _first_line(exc: BaseException | None) -> str:

@@ -30,6 +30,7 @@ from crawler.middlewares.politeness import MAX_FLOOR, apply_floor, origin_floor,
 from crawler.middlewares.signals import SIGNAL_META, SignalFetcher
 from crawler.origin_cache import OriginSignals
 from crawler.payment import OFFER_META, explain_crawler_error
+from crawler.recrawl import CONDITIONAL_META, prepare_request
 from crawler.session import CrawlSession, session_for
 from norms.html import HtmlDoc, parse_html
 from norms.http import HeaderLines, header_lines
@@ -166,6 +167,7 @@ class EnforceMiddleware:
                          _verdict_evidence(verdict), origin.signal_ids)
         request.headers["User-Agent"] = self.session.user_agent_for(request_tokens(self.session.token, verdict))
         request.meta[SIGNAL_IDS_META] = list(origin.signal_ids)
+        prepare_request(self.session, request)  # an earlier run's row: validators for a 304
         token = license_token_for(verdict, self.session.grants.license_tokens)
         if token is not None:
             request.headers["Authorization"] = f"License {token}"
@@ -210,10 +212,17 @@ class EnforceMiddleware:
                          "payment", status)
         if 200 <= status < 300 and response.headers.get(b"crawler-charged"):
             self._charged(request, response)
+        if status == 304 and request.meta.get(CONDITIONAL_META):
+            # The stored row stands: logged here, its stored links followed by the spider.
+            self._log(request, "not-modified", "HTTP 304: the stored page is current", 304)
+            self.session.summary.not_modified += 1
+            self.session.summary.note(request.url, "pages")
+            return response
         if not (200 <= status < 300 or status in GATE_STATUSES):
             kind = http_error_kind(status)
             self._log(request, "error", f"HTTP {status}", status)
             self.session.summary.errors[kind] += 1
+            self.session.summary.note(request.url, "errors")
             raise Recorded(f"HTTP {status}")
         origin = await self.fetcher.for_url(request.url)
         self.fetcher.page_answered(origin.origin)
@@ -334,6 +343,7 @@ class EnforceMiddleware:
         record_refusal(self.session.ledger, entry, kind=kind, evidence=evidence or [], signal_ids=list(signal_ids))
         request.meta[RECORDED_META] = True
         self.session.summary.refused[kind] += 1
+        self.session.summary.note(request.url, "refused")
         logger.info("refused %s: %s", request.url, reason)
         raise Refused(reason)
 

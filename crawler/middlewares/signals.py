@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
@@ -40,7 +40,15 @@ from crawler.middlewares.politeness import (
     release_turn,
     too_slow,
 )
-from crawler.origin_cache import OriginSignals, SingleFlight, origin_of
+from crawler.origin_cache import (
+    OriginSignals,
+    SingleFlight,
+    cache_seconds,
+    clamp_ttl,
+    origin_of,
+    rsl_ttl,
+)
+from crawler.recrawl import revisit
 from norms.model import LicenseRef, SignalError
 
 if TYPE_CHECKING:
@@ -79,6 +87,8 @@ class Fetched:
     redirects: int
     truncated: bool
     signal_id: int | None = None
+    max_age: float | None = None  # from the response's Cache-Control / Expires, seconds
+    ttl: float | None = None  # how long this document is reused (None: the crawl's signal TTL)
 
 
 def describe_error(exc: BaseException) -> str:
@@ -93,11 +103,15 @@ class SignalFetcher:
     def __init__(self, crawler: Crawler, session: CrawlSession) -> None:
         self.crawler = crawler
         self.session = session
+        # Each kind of document on its own clock (crawler.recrawl): robots.txt at most every
+        # signal_ttl (24 h), tdmrep.json per its cache headers, RSL per its max-age, all
+        # within [MIN_SIGNAL_TTL, signal_ttl]. An origin's signals are read again when the
+        # first of its documents is due.
         self.origins: SingleFlight[str, OriginSignals] = SingleFlight(
-            self._fetch_origin, ttl=session.signal_ttl
+            self._fetch_origin, ttl=session.signal_ttl, ttl_of=lambda o: o.ttl
         )
         self._documents: SingleFlight[str, Fetched] = SingleFlight(
-            self._fetch_license_document, ttl=session.signal_ttl
+            self._fetch_license_document, ttl=session.signal_ttl, ttl_of=lambda d: d.ttl
         )
         self._background: set[asyncio.Future[None]] = set()  # sitemap reads in flight
         self._sitemaps_due: dict[str, RobotsTxt] = {}  # origins whose sitemap read waits for pages
@@ -192,10 +206,12 @@ class SignalFetcher:
                 ids.append(sid)
 
         tdmrep: TdmRepFile | None = None
+        ttl = self.session.signal_ttl
         if self.session.wants_ai and robots.allowed(f"{origin}{TDMREP_PATH}", self.session.token):
             # robots.txt governs every request to the origin, ours included: an
             # origin that disallows everything gets nothing but its robots.txt fetched.
-            tdmrep, sid, note = await self._tdmrep(origin)
+            tdmrep, sid, note, tdmrep_age = await self._tdmrep(origin)
+            ttl = clamp_ttl(tdmrep_age, ttl)
             release_turn(self.crawler, origin)
             if sid is not None:
                 ids.append(sid)
@@ -206,7 +222,7 @@ class SignalFetcher:
             self._sitemaps_due[origin] = robots
         for note in notes:
             logger.info("%s: %s", origin, note)
-        return OriginSignals(
+        signals = OriginSignals(
             origin=origin,
             robots=robots,
             licenses=tuple(licenses),
@@ -214,7 +230,11 @@ class SignalFetcher:
             signal_ids=tuple(dict.fromkeys(ids)),
             notes=tuple(notes),
             failure=failure,
+            ttl=ttl,
         )
+        # What earlier runs stored of this origin is judged again under these signals (crawler.recrawl).
+        await revisit(self.session, signals, unreachable=doc.error is not None or (doc.status or 0) >= 500)
+        return signals
 
     def page_answered(self, origin: str) -> None:
         """Count an answered page of ``origin``; its sitemap read starts after ``SITEMAP_AFTER_PAGES``."""
@@ -288,7 +308,7 @@ class SignalFetcher:
                 break
         return tuple(stats)
 
-    async def _tdmrep(self, origin: str) -> tuple[TdmRepFile | None, int | None, str | None]:
+    async def _tdmrep(self, origin: str) -> tuple[TdmRepFile | None, int | None, str | None, float | None]:
         from norms.tdmrep import parse_tdmrep_json
 
         url = f"{origin}{TDMREP_PATH}"
@@ -301,22 +321,24 @@ class SignalFetcher:
         )
         if doc.error is not None or doc.status != 200 or doc.body is None:
             # 404 is the common case: the origin reserves nothing through the file.
-            return None, doc.signal_id, None
+            return None, doc.signal_id, None, doc.max_age
         if doc.truncated:
-            return None, doc.signal_id, "tdmrep.json larger than the size limit: ignored"
+            return None, doc.signal_id, "tdmrep.json larger than the size limit: ignored", doc.max_age
         try:
-            return parse_tdmrep_json(doc.body, source_url=url), doc.signal_id, None
+            return parse_tdmrep_json(doc.body, source_url=url), doc.signal_id, None, doc.max_age
         except SignalError as exc:
-            return None, doc.signal_id, f"tdmrep.json unreadable: {exc}"
+            return None, doc.signal_id, f"tdmrep.json unreadable: {exc}", doc.max_age
 
     async def _fetch_license_document(self, url: str) -> Fetched:
-        return await self._download(
+        doc = await self._download(
             url,
             kind=RSL,
             origin=origin_of(url),
             timeout=self.session.signal_timeout,
             max_bytes=self.session.license_max_bytes,
         )
+        usable = doc.status == 200 and doc.body is not None and not doc.truncated
+        return replace(doc, ttl=rsl_ttl(doc.body if usable else None, doc.url, self.session.signal_ttl))
 
     # --- one document --------------------------------------------------------------
 
@@ -357,6 +379,7 @@ class SignalFetcher:
         body: bytes | None = None
         error: str | None = None
         truncated = False
+        max_age: float | None = None
         while True:
             request = Request(
                 current,
@@ -395,10 +418,12 @@ class SignalFetcher:
             body = response.body[:max_bytes]
             truncated = (len(response.body) >= max_bytes or "download_stopped" in response.flags
                          or DECODED_TRUNCATED in response.flags)
+            max_age = cache_seconds(_header(response, b"Cache-Control"), _header(response, b"Expires"),
+                                    _header(response, b"Date"))
             break
         self.session.summary.signals[kind] += 1
         if not record:  # a sitemap is no usage signal: counted, not kept as a snapshot
-            return Fetched(url, current, status, body, error, redirects, truncated)
+            return Fetched(url, current, status, body, error, redirects, truncated, max_age=max_age)
         signal_id = self.session.ledger.record_signal(
             crawl_id=self.session.crawl_id,
             origin=origin,
@@ -410,7 +435,7 @@ class SignalFetcher:
             fetched_at=utc_now(),
             truncated=truncated,
         )
-        return Fetched(url, current, status, body, error, redirects, truncated, signal_id)
+        return Fetched(url, current, status, body, error, redirects, truncated, signal_id, max_age=max_age)
 
     def _cap_bytes(self, data: bytes, request: Request, **_: Any) -> None:
         cap = request.meta.get(_MAX_BYTES_META)
@@ -428,6 +453,11 @@ def _origin_or_none(url: str) -> str | None:
         return origin_of(url)
     except ValueError:
         return None
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
 
 
 def _failed(ref: LicenseRef, error: str) -> LicenseSource:

@@ -41,6 +41,8 @@ from crawler.ledger import (
     obligations_from_verdict,
 )
 from crawler.ledger.records import utc_now
+from crawler.ledger.recrawl import StoredPage, hosts_with_pages
+from crawler.ledger.revocation import compact
 from crawler.limits import INVALID, TOO_MANY_LINKS, drop, seed_problem, too_long
 from crawler.middlewares.enforce import (
     GATE_STATUSES,
@@ -53,6 +55,7 @@ from crawler.middlewares.enforce import (
     refusal_kind,
     scrapy_header_lines,
 )
+from crawler.recrawl import STORED_META, page_revocation, reusable_text, stored_links, validator
 from crawler.session import CrawlSession, session_for
 from norms.classify import Classification, classify_page
 from norms.html import HtmlDoc, parse_html
@@ -171,6 +174,8 @@ class FairSpider(scrapy.Spider):
 
     def _opened(self, spider: scrapy.Spider) -> None:
         s = self.session
+        # Before this run writes anything: the hosts earlier runs stored pages of (crawler.recrawl).
+        s.stored_hosts = hosts_with_pages(s.ledger)
         s.ledger.start_crawl(
             s.crawl_id,
             user_agent=s.user_agent,
@@ -194,6 +199,8 @@ class FairSpider(scrapy.Spider):
         stats = s.summary.as_dict()
         stats["finish_reason"] = reason
         s.ledger.finish_crawl(s.crawl_id, stats)
+        if s.summary.revoked:
+            compact(s.ledger)  # PostgreSQL: VACUUM the purged row versions away
 
     async def start(self) -> AsyncIterator[Any]:
         apply_crawl_gc_policy()  # the crawl is set up: its long-lived heap is frozen from here
@@ -259,9 +266,14 @@ class FairSpider(scrapy.Spider):
     # --- responses -------------------------------------------------------------------
 
     def parse(self, response: Response, **_: Any) -> Iterator[Any]:
-        verdict: Verdict = response.meta[VERDICT_META]
         s = self.session
+        if response.status == 304:
+            # Conditional re-request (crawler.recrawl): the stored row stands; go on from its links.
+            yield from self._follow(stored_links(s, response.url), int(response.meta.get("depth", 0)) + 1)
+            return
+        verdict: Verdict = response.meta[VERDICT_META]
         s.summary.fetched += 1
+        s.summary.note(response.url, "pages")
         doc: HtmlDoc | None = response.meta.get(HTML_META)
         body_text = response.text if doc is not None else None
         permitted = verdict.permitted_purposes and response.status not in GATE_STATUSES
@@ -270,13 +282,23 @@ class FairSpider(scrapy.Spider):
         canonical: str | None = None
         links: list[str] = []
         over: list[str] = []
+        stored: StoredPage | None = response.meta.get(STORED_META)
+        content_hash = hashlib.sha256(response.body).hexdigest()
+        reused = None
+        if permitted and s.extract and doc is not None and not verdict.exclude_selectors:
+            reused = reusable_text(s, stored, content_hash)
         if body_text is not None and doc is not None:
             found_links = page_links(doc, response.url, limit=None)
             if s.max_links:
                 links, over = found_links[: s.max_links], found_links[s.max_links :]
             else:
                 links = found_links
-            if s.extract:
+            if reused is not None:
+                # Byte-identical to what an earlier run stored: its text and metadata, not a new extraction.
+                text, metadata, canonical = reused
+                metadata = {k: v for k, v in metadata.items() if k not in ("links", "redirected_from")}
+                s.summary.unchanged += 1
+            elif s.extract:
                 # Excluded parts are dropped first, so metadata never comes from them either.
                 found = extract(body_text, response.url, exclude_selectors=verdict.exclude_selectors, doc=doc)
                 metadata = found.metadata()
@@ -298,17 +320,24 @@ class FairSpider(scrapy.Spider):
             reason = verdict.fetch.reason if not verdict.fetch.allowed else f"HTTP {response.status}"
             s.summary.refused[refusal_kind(verdict)] += 1
         classification = self._classify(response.url, doc, response)
+        decisions = decisions_from_verdict(verdict)
+        evidence = evidence_from_verdict(verdict)
+        signal_ids = list(response.meta.get(SIGNAL_IDS_META) or [])
+        revocation = page_revocation(
+            s, stored, verdict, usable=response.status not in GATE_STATUSES,
+            decisions=decisions, evidence=evidence, signal_ids=signal_ids,
+        )
         yield PageItem(
             url=response.url,
             status=response.status,
             fetched_at=utc_now(),
             text=text,
-            content_hash=hashlib.sha256(response.body).hexdigest(),
+            content_hash=content_hash,
             metadata=metadata,
-            decisions=decisions_from_verdict(verdict),
-            evidence=evidence_from_verdict(verdict),
+            decisions=decisions,
+            evidence=evidence,
             obligations=obligations,
-            signal_ids=list(response.meta.get(SIGNAL_IDS_META) or []),
+            signal_ids=signal_ids,
             outcome=outcome,
             reason=reason,
             permitted=bool(permitted),
@@ -319,14 +348,20 @@ class FairSpider(scrapy.Spider):
             host=(urlsplit(response.url).hostname or "").lower(),
             classification=classification,
             links=links,
+            etag=validator(response.headers.get(b"ETag")) if response.status == 200 else None,
+            last_modified=validator(response.headers.get(b"Last-Modified")) if response.status == 200 else None,
+            revocation=revocation,
         )
         depth = int(response.meta.get("depth", 0)) + 1
-        scheduled = self._scheduled
         if over:
             # Only those the crawl would have followed: out of scope or too deep is no loss.
-            lost = [u for u in dict.fromkeys(over) if u not in scheduled and self._may_follow(u, depth)]
+            lost = [u for u in dict.fromkeys(over) if u not in self._scheduled and self._may_follow(u, depth)]
             drop(s, lost, TOO_MANY_LINKS,
                  f"{TOO_MANY_LINKS}: beyond the first {s.max_links} links of {response.url} (--max-links)")
+        yield from self._follow(links, depth)
+
+    def _follow(self, links: list[str], depth: int) -> Iterator[scrapy.Request]:
+        scheduled = self._scheduled
         for link in links:
             # Most links point at pages already scheduled, which _visit would drop anyway:
             # skip them before the scope test parses the URL.
@@ -351,6 +386,7 @@ class FairSpider(scrapy.Spider):
         kind, text = describe(exc)
         s = self.session
         s.summary.errors[kind] += 1
+        s.summary.note(request.url, "errors")
         s.ledger.record_fetch(
             FetchRecord(
                 crawl_id=s.crawl_id,
