@@ -99,6 +99,7 @@ from norms.robots_file import (
     read_robots,
 )
 from norms.robots_match import PathIndex, Pattern, normalise_url
+from norms.urls import collapse_empty_segments
 from norms.usage_statements import most_restrictive, statements_for
 
 __all__ = [
@@ -415,19 +416,30 @@ class RobotsTxt:
         if memo is not None and memo[0] == url and memo[1] == user_agent:
             return memo[2], memo[3], memo[4], memo[5]
         sel = self._select(user_agent)
-        path = normalise_url(url)
-        if path == "/robots.txt" or path.startswith("/robots.txt%3F"):
-            allowed, rule = True, None
-        elif self.outcome != "parsed":
-            allowed, rule = self.outcome == "unavailable", None
-        else:
-            hit = sel.index.best(path)
-            if hit is None:
-                allowed, rule = True, None
-            else:
-                allowed, rule = hit
+        try:
+            path = normalise_url(url)
+        except SignalError:
+            # Not a URL anyone can request: nothing is allowed for it.
+            self._memo = (url, user_agent, "", False, None, sel)
+            return "", False, None, sel
+        allowed, rule = self._path_decision(path, sel)
+        if "//" in path.partition("?")[0]:
+            # Empty segments: many servers merge the slashes, so the URL is
+            # judged as written and collapsed, and the stricter answer holds.
+            other_allowed, other_rule = self._path_decision(collapse_empty_segments(path), sel)
+            if allowed and not other_allowed:
+                allowed, rule = other_allowed, other_rule
         self._memo = (url, user_agent, path, allowed, rule, sel)
         return path, allowed, rule, sel
+
+    def _path_decision(self, path: str, sel: _Selection) -> tuple[bool, RobotsRule | None]:
+        if path == "/robots.txt":
+            # RFC 9309 2.2.2: the /robots.txt URI itself (not /robots.txt?query) is implicitly allowed.
+            return True, None
+        if self.outcome != "parsed":
+            return self.outcome == "unavailable", None
+        hit = sel.index.best(path)
+        return (True, None) if hit is None else hit
 
     def allowed(self, url: str, user_agent: str) -> bool:
         """May ``user_agent`` (a product token such as ``fairfetch``) fetch ``url``?"""
@@ -444,6 +456,8 @@ class RobotsTxt:
         if allowed:
             return None
         if rule is None:
+            if self.outcome == "parsed":
+                return _invalid_url_gate(url, self._source)
             return self._unreachable_gate
         gate = sel.gates.get(rule.line)
         if gate is None:
@@ -502,23 +516,44 @@ class RobotsTxt:
             return None, sel.constant
         # Which rules win, as a bit set over (signal rules + usage rules); the
         # statements of each distinct winner set are combined once and cached.
-        key = 0
-        for path_rules, fallback in sel.scopes:
-            best = -1
-            hit = 0
-            for priority, match, bit in path_rules:
-                if priority < best:
-                    break
-                if match(path):
-                    best = priority
-                    hit |= bit
-            key |= hit or fallback
+        key = _winners(sel, path)
+        if "//" in path.partition("?")[0]:
+            # Both readings of a path with empty segments: every winning rule counts.
+            key |= _winners(sel, collapse_empty_segments(path))
         cached = sel.statement_cache.get(key)
         if cached is None:
             positions = tuple(i for i in range(key.bit_length()) if key >> i & 1)
             cached = tuple(_combine(sel.signal_rules, sel.usage_rules, positions))
             sel.statement_cache[key] = cached
         return None, cached
+
+
+def _winners(sel: _Selection, path: str) -> int:
+    """Which path-scoped preference rules win for ``path``, as a bit set (see ``RobotsTxt.decide``)."""
+    key = 0
+    for path_rules, fallback in sel.scopes:
+        best = -1
+        hit = 0
+        for priority, match, bit in path_rules:
+            if priority < best:
+                break
+            if match(path):
+                best = priority
+                hit |= bit
+        key |= hit or fallback
+    return key
+
+
+def _invalid_url_gate(url: str, source: str) -> Gate:
+    return Gate(
+        reason=f"{url[:200]!r} is not a valid URL: nothing may be requested for it",
+        evidence=Evidence(
+            signal=Signal.ROBOTS,
+            source=source,
+            raw=url[:200],
+            rule="an invalid URL cannot be matched against robots.txt rules; refused to protect the publisher",
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- constructors

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from norms.aipref import ContentUsageReading, read_content_usage
@@ -18,6 +19,8 @@ from norms.content_signal import read_content_signal
 from norms.problems import Finding, Severity
 
 ROBOTS_MAX_BYTES = 512_000
+# Google's reference parser reads at most this many bytes of a line (8 x 2083 - 1).
+MAX_LINE_BYTES = 16_663
 MAX_WARNINGS = 50
 
 # Record kinds.
@@ -212,8 +215,12 @@ def _decode(body: bytes | str, warnings: _Warnings) -> str:
                 "robots-too-large",
             )
         data = cut
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    # A BOM, or the first one or two bytes of one (Google's reference parser
+    # skips any prefix of it; so do we, or a stray byte would hide the first line).
+    for bom in (b"\xef\xbb\xbf", b"\xef\xbb", b"\xef"):
+        if data.startswith(bom):
+            data = data[len(bom) :]
+            break
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -226,6 +233,19 @@ def _decode(body: bytes | str, warnings: _Warnings) -> str:
         warnings.add("robots.txt starts with a BOM mangled into 'ï»¿'; skipped", "robots-mangled-bom")
         text = text[len(_MOJIBAKE_BOM) :]
     return text
+
+
+def _truncate_line(line: str, number: int, warn: Callable[[str], None]) -> str:
+    """A line cut at ``MAX_LINE_BYTES`` UTF-8 bytes, as Google's reference parser cuts it.
+
+    An ``Allow`` line is kept whole: cut, it would allow more than the
+    publisher wrote (the reference does that; we stay stricter).
+    """
+    if line.lstrip()[:6].lower() == "allow:" or line.lstrip()[:6].lower() == "allow ":
+        warn(f"line {number}: longer than {MAX_LINE_BYTES} bytes; an Allow line is read whole")
+        return line
+    warn(f"line {number}: longer than {MAX_LINE_BYTES} bytes; the rest of the line is ignored")
+    return line.encode("utf-8", "replace")[:MAX_LINE_BYTES].decode("utf-8", "ignore")
 
 
 def _split_field(line: str) -> tuple[int, str, str] | None:
@@ -312,6 +332,8 @@ def read_robots(body: bytes | str) -> ParsedRobots:
     group: Group | None = None
     in_rules = False
     for number, raw_line in enumerate(_LINE_BREAK.split(text), 1):
+        if len(raw_line) > MAX_LINE_BYTES // 4 and len(raw_line.encode("utf-8", "replace")) > MAX_LINE_BYTES:
+            raw_line = _truncate_line(raw_line, number, warn)
         hash_at = raw_line.find("#")
         line = (raw_line[:hash_at] if hash_at >= 0 else raw_line).strip()
         if not line:
@@ -362,6 +384,10 @@ def read_robots(body: bytes | str) -> ParsedRobots:
                 out.groups.append(group)
                 in_rules = False
             index = len(out.groups) - 1
+            if " " in value or "\t" in value:
+                # "User-agent: Foo Bar" names Foo, "User-agent: * FooBot" is the
+                # global group: the value ends at its first space (as Google reads it).
+                value = value.split(None, 1)[0]
             agent = value.lower()
             if not agent:
                 warn(f"line {number}: User-agent without a value names no crawler", "robots-empty-user-agent", number)
@@ -399,7 +425,6 @@ def read_robots(body: bytes | str) -> ParsedRobots:
                 )
                 group.licenses.append((value, number))
         elif kind == _CSIG:
-            in_rules = in_rules or group is not None
             path, pairs = _split_path(value)
             reading = read_content_signal(pairs)
             for w, f in zip(reading.warnings, reading.findings, strict=True):
@@ -424,7 +449,6 @@ def read_robots(body: bytes | str) -> ParsedRobots:
                 warn(f"line {number}: Content-Usage outside any User-agent group; ignored",
                      "content-usage-outside-group", number)
                 continue
-            in_rules = True
             path, pref = _split_path(value)
             if not pref:
                 warn(f"line {number}: Content-Usage {value!r} holds no preference; skipped",

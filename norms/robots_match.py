@@ -1,12 +1,9 @@
-"""Longest-match lookup over robots.txt path patterns, on protego's pattern semantics.
+"""Longest-match lookup over robots.txt path patterns (RFC 9309 2.2.2).
 
-protego owns what a pattern *means*: its percent-encoding normalisation of
-rule and URL (RFC 9309 2.2.2, including upper-case hex and ``%2F`` kept
-distinct from ``/``) and its ``*``/``$`` matcher. We reuse exactly those
-pieces (``_quote_path``, ``_quote_pattern``, ``_URLPattern``; private names,
-pinned by tests/norms/test_robots.py) and replace only the search, which in
-protego walks every rule in priority order (~100 us per URL on a 500-rule
-file). Our index answers the same question in a few C-level calls:
+What a pattern *means* is ``norms.pathpattern`` (shared with TDMRep and RSL):
+percent-encoding normalisation that keeps reserved characters distinct from
+their escapes, ``*`` and a final ``$``, matched in linear time. This module
+only makes the search over a group's rules cheap:
 
 * a group of up to 32 rules becomes a single regex alternation, ordered
   longest first (allow first on ties), so the first alternative that matches
@@ -16,17 +13,19 @@ file). Our index answers the same question in a few C-level calls:
   a dict for each distinct pattern length ``n``, longest first;
   ``$``-anchored plain patterns match only the whole path: one more lookup;
   wildcard patterns form ordered alternations of up to 200 rules, tried only
-  while they can still beat the best match so far.
+  while they can still beat the best match so far;
+* a path longer than ``LONG_PATH`` characters (a hostile URL) skips both and
+  walks the rules in priority order with ``PathPattern.match``, whose cost is
+  linear in rule + path: no probe per length, no regex scan per alternative.
 
-Wildcards become regexes with atomic groups that reproduce ``_URLPattern``'s
-leftmost, non-backtracking search (see ``_wildcard_regex``), and a
-hypothesis test checks both search strategies against a brute-force walk
-over ``_URLPattern``.
+Wildcards become regexes with atomic groups, ``(?>.*?part)``, which find each
+piece leftmost and never backtrack, exactly like ``PathPattern``; a
+hypothesis test checks every strategy against a brute-force walk.
 
-Priority is the octet length of the normalised pattern (RFC 9309 2.2.2: the
-most specific match wins) and an allow beats a disallow of equal length.
-Unlike protego we add no extra readings: no second, literal-``$`` copy of an
-anchored rule and no implicit ``Allow: /dir/$`` for ``Allow: /dir/index.html``.
+Priority is the octet length of the normalised pattern (the most specific
+match wins) and an allow beats a disallow of equal length. Unlike protego we
+add no extra readings: no second, literal-``$`` copy of an anchored rule and
+no implicit ``Allow: /dir/$`` for ``Allow: /dir/index.html``.
 """
 
 from __future__ import annotations
@@ -35,39 +34,30 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
-from protego._urlpattern import _URLPattern
-from protego._utils import _quote_path, _quote_pattern
-
-from norms.lenient import scrub
+from norms.pathpattern import PathPattern, match_target, normalize_pattern
 
 T = TypeVar("T")
+# Paths longer than this are matched rule by rule (see the module docstring).
+LONG_PATH = 1024
 
 
 def normalise_url(url: str) -> str:
-    """Path and query of ``url`` as robots.txt rules see it (scheme, host and fragment dropped)."""
-    return _quote_path(scrub(url))  # a lone surrogate would make the percent-encoding raise
+    """Path and query of ``url`` as robots.txt rules see it (normalised; scheme, host, fragment dropped)."""
+    return match_target(url)
 
 
 def normalise_pattern(pattern: str) -> str:
     """A rule's path pattern in the same normal form as ``normalise_url``."""
-    return _quote_pattern(pattern)
+    return normalize_pattern(pattern)
 
 
-class Pattern:
-    """One normalised pattern: ``priority`` (octets) and a ``match(path)`` test."""
-
-    __slots__ = ("match", "priority", "text")
-
-    def __init__(self, raw: str) -> None:
-        self.text = normalise_pattern(raw)
-        self.priority = len(self.text)
-        self.match = _URLPattern(self.text).match
+Pattern = PathPattern
 
 
 class _Wild(Generic[T]):
     __slots__ = ("allow", "payload", "priority", "regex")
 
-    def __init__(self, pattern: Pattern, allow: bool, payload: T) -> None:
+    def __init__(self, pattern: PathPattern, allow: bool, payload: T) -> None:
         self.priority = pattern.priority
         self.allow = allow
         self.payload = payload
@@ -104,19 +94,30 @@ class PathIndex(Generic[T]):
     when no rule matches. ``path`` must come from ``normalise_url``.
     """
 
-    __slots__ = ("_exact", "_plain", "_plain_lengths", "_whole", "_whole_rules", "_wild", "_wild_chunks")
+    __slots__ = (
+        "_exact",
+        "_ordered",
+        "_plain",
+        "_plain_lengths",
+        "_whole",
+        "_whole_rules",
+        "_wild",
+        "_wild_chunks",
+    )
 
     def __init__(self, rules: Iterable[tuple[str, bool, T]], *, whole_regex_limit: int = 32) -> None:
         plain: dict[str, list[T | None]] = {}
         exact: dict[str, list[T | None]] = {}
         wild: list[_Wild[T]] = []
         every: list[tuple[int, bool, str, T]] = []
+        ordered: list[tuple[int, bool, Callable[[str], bool], T]] = []
         for raw, allow, payload in rules:
-            pattern = Pattern(raw)
+            pattern = PathPattern(raw)
             text = pattern.text
             if not text:
                 continue
             slot = 0 if allow else 1
+            ordered.append((pattern.priority, allow, pattern.match, payload))
             if "*" in text:
                 w = _Wild(pattern, allow, payload)
                 wild.append(w)
@@ -144,6 +145,8 @@ class PathIndex(Generic[T]):
         # Highest priority first, allow before disallow on a tie: the first
         # alternative of the alternation that matches is then the winner.
         wild.sort(key=lambda w: (w.priority, w.allow), reverse=True)
+        ordered.sort(key=lambda r: (r[0], r[1]), reverse=True)
+        self._ordered = [(allow, match, payload) for _, allow, match, payload in ordered]
         self._plain = plain
         self._plain_lengths = tuple(sorted({len(k) for k in plain}, reverse=True))
         self._exact = exact
@@ -161,6 +164,11 @@ class PathIndex(Generic[T]):
         return bool(self._plain or self._exact or self._wild)
 
     def best(self, path: str) -> tuple[bool, T] | None:
+        if len(path) > LONG_PATH:
+            for allow, match, payload in self._ordered:
+                if match(path):
+                    return allow, payload
+            return None
         whole = self._whole
         if whole is not None:
             m = whole(path)

@@ -31,7 +31,9 @@ from norms.html import HtmlDoc, parse_html
 from norms.http import HeadersLike, header_lines, header_values, path_and_query
 from norms.lenient import dump_json, load_json, show_value, shown, url_path
 from norms.model import Effect, Evidence, Obligation, ObligationKind, Signal, SignalError, Statement
+from norms.pathpattern import PathPattern, match_target
 from norms.problems import Finding, Severity, located
+from norms.urls import collapse_empty_segments
 from norms.vocabulary import usages_for
 
 _UNRESERVED_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
@@ -48,17 +50,14 @@ def _normalise(path: str) -> str:
     return _UNRESERVED_ESCAPE.sub(fix, path)
 
 
-def _compile(location: str) -> re.Pattern[str]:
-    """A robots.txt-style pattern: ``*`` any run of characters, a final ``$`` anchors the end."""
-    anchored = location.endswith("$")
-    body = location[:-1] if anchored else location
-    regex = ".*".join(re.escape(part) for part in _normalise(body).split("*"))
-    return re.compile(regex + ("$" if anchored else ""), re.S)
-
-
 def _target(url: str) -> str:
-    """The part of ``url`` a location pattern is matched against: path (``/`` if empty) and query."""
-    return _normalise(path_and_query(url).replace("$", "%24"))
+    """The part of ``url`` a location pattern is matched against: normalised path (``/`` if empty) and query."""
+    try:
+        target = match_target(url)
+    except SignalError:
+        target = _normalise(path_and_query(url))
+    # A literal "$" is written %24 in a location (a final "$" anchors): compare it so.
+    return target.replace("$", "%24") if "$" in target else target
 
 
 class TdmRule(BaseModel):
@@ -73,11 +72,12 @@ class TdmRule(BaseModel):
     raw: str
 
     @cached_property
-    def pattern(self) -> re.Pattern[str]:
-        return _compile(self.location)
+    def pattern(self) -> PathPattern:
+        """The location as an RFC 9309 path pattern (``norms.pathpattern``: linear-time matching)."""
+        return PathPattern(self.location)
 
     def matches(self, url: str) -> bool:
-        return self.pattern.match(_target(url)) is not None
+        return self.pattern.match(_target(url))
 
 
 class TdmRepFile(BaseModel):
@@ -91,8 +91,17 @@ class TdmRepFile(BaseModel):
     def match(self, url: str) -> TdmRule | None:
         """The first rule whose location matches ``url`` (array order, as the spec requires)."""
         target = _target(url)
+        first = self._first(target)
+        if "//" in target.partition("?")[0]:
+            # Empty segments: judged as written and collapsed; a reservation in either holds.
+            other = self._first(collapse_empty_segments(target))
+            if other is not None and other.reservation == 1 and (first is None or first.reservation != 1):
+                return other
+        return first
+
+    def _first(self, target: str) -> TdmRule | None:
         for rule in self.rules:
-            if rule.pattern.match(target) is not None:
+            if rule.pattern.match(target):
                 return rule
         return None
 

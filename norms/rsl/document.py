@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from norms.lenient import scrub
 from norms.model import Obligation, ObligationKind, Usage
 from norms.problems import Finding
-from norms.rsl.patterns import UrlPattern, split_url
+from norms.rsl.patterns import UrlPattern, collapsed, split_url
 from norms.vocabulary import usages_for
 
 RSL_NAMESPACE = "https://rslstandard.org/rsl"
@@ -500,6 +500,22 @@ class _Matcher:
         self.pattern = pattern
 
 
+def _narrowest(matchers: list[_Matcher], origin: str, path: str) -> list[int]:
+    """Content indexes of the narrowest scopes matching ``path`` (matchers sorted narrowest first)."""
+    best = -1
+    chosen: list[int] = []
+    for m in matchers:
+        spec = m.pattern.specificity
+        if spec < best:
+            break
+        if not m.pattern.matches(origin, path):
+            continue
+        best = spec
+        if m.content_index not in chosen:
+            chosen.append(m.content_index)
+    return chosen
+
+
 class RslDocument(BaseModel):
     """A parsed RSL document.
 
@@ -547,17 +563,11 @@ class RslDocument(BaseModel):
         private = self.__pydantic_private__ or {}
         matchers: list[_Matcher] = private["_matchers"]
         cache: dict[tuple[int, ...], Terms] = private["_terms"]
-        best = -1
-        chosen: list[int] = []
-        for m in matchers:
-            spec = m.pattern.specificity
-            if spec < best:
-                break
-            if not m.pattern.matches(origin, path):
-                continue
-            best = spec
-            if m.content_index not in chosen:
-                chosen.append(m.content_index)
+        chosen = _narrowest(matchers, origin, path)
+        other = collapsed(path)
+        if other is not None:
+            # Empty segments: the scopes of both readings apply (norms.urls).
+            chosen += [i for i in _narrowest(matchers, origin, other) if i not in chosen]
         if not chosen:
             return None
         key = tuple(sorted(chosen))

@@ -8,8 +8,11 @@ is compared. ``url=""`` means "the scope of this placement" (inline HTML,
 RSS item, file metadata): the caller only evaluates such a document for the
 asset it was found with, so it matches any URL.
 
-Matching runs for every crawled page, so each pattern is compiled once;
-plain prefixes (the common case) avoid regular expressions entirely.
+Matching runs for every crawled page, so each pattern is compiled once, into
+``norms.pathpattern.PathPattern``, the matcher robots.txt and TDMRep use too:
+linear in pattern x path, so a hostile ``/*a*a*a*a*a*a*a*a*b`` cannot stall a
+crawl. The URL is normalised first (``norms.urls``: dot segments removed,
+percent-encoding normalised).
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
 from norms.http import ABSOLUTE_URL
+from norms.model import SignalError
+from norms.pathpattern import PathPattern, match_target, normalize_pattern
+from norms.urls import collapse_empty_segments, normalize_url
 
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
@@ -57,6 +63,15 @@ def origin_of(scheme: str, netloc: str) -> str:
 
 def split_url(url: str) -> tuple[str, str]:
     """``(origin, normalised path-and-query)`` of an absolute URL; origin is "" for a bare path."""
+    try:
+        if url.startswith("/") and not url.startswith("//"):
+            return "", match_target(url)
+        normal = normalize_url(url)
+        m = _ABSOLUTE.match(normal)
+        if m is not None:
+            return origin_of(m.group(1), m.group(2)), match_target(normal)
+    except SignalError:
+        pass
     m = _ABSOLUTE.match(url)
     if m is not None:
         path = m.group(3)
@@ -71,6 +86,11 @@ def split_url(url: str) -> tuple[str, str]:
     return origin, normalise_path(path)
 
 
+def collapsed(path: str) -> str | None:
+    """The path with its empty segments merged, when it has any (judged too: see norms.urls)."""
+    return collapse_empty_segments(path) if "//" in path.partition("?")[0] else None
+
+
 class UrlPattern:
     """One compiled ``<content url>`` value.
 
@@ -79,7 +99,7 @@ class UrlPattern:
     bare path of the same length because it also pins the host.
     """
 
-    __slots__ = ("_prefix", "_regex", "origin", "path", "raw", "specificity")
+    __slots__ = ("_pattern", "origin", "path", "raw", "specificity")
 
     def __init__(self, raw: str, *, exact: bool = False) -> None:
         self.raw = raw
@@ -94,24 +114,14 @@ class UrlPattern:
         elif value and not value.startswith(("/", "*")):
             value = "/" + value
         self.origin = origin
-        self.path = normalise_path(value) if value else ""
+        self.path = normalize_pattern(value) if value else ""
         if exact and not self.path.endswith("$"):
             self.path += "$"
         self.specificity = len(self.path) * 2 + (1 if origin else 0)
-        if "*" in self.path or self.path.endswith("$"):
-            anchored = self.path.endswith("$")
-            body = self.path[:-1] if anchored else self.path
-            regex = ".*".join(re.escape(piece) for piece in body.split("*"))
-            self._regex: re.Pattern[str] | None = re.compile(regex + (r"\Z" if anchored else ""), re.S)
-            self._prefix = ""
-        else:
-            self._regex = None
-            self._prefix = self.path
+        self._pattern = PathPattern(self.path, normalized=True)
 
     def matches(self, origin: str, path: str) -> bool:
         """Does the asset at ``origin`` + normalised ``path`` fall under this pattern?"""
         if self.origin and origin and self.origin != origin:
             return False
-        if self._regex is not None:
-            return self._regex.match(path) is not None
-        return path.startswith(self._prefix)
+        return self._pattern.match(path)

@@ -172,12 +172,16 @@ def test_non_standard_records_between_agents_and_rules_do_not_end_a_group() -> N
 
 
 @pytest.mark.parametrize("record", ["Content-Signal: ai-train=no", "Content-Usage: train-ai=n"])
-def test_preference_rules_close_the_agent_list_like_allow_and_disallow(record: str) -> None:
+def test_preference_records_do_not_end_the_agent_list(record: str) -> None:
+    # RFC 9309 2.2.4: records other than group rules must not interfere with
+    # grouping, so both agents share one group (as Google's reference reads
+    # it), and the preference line speaks for both.
     r = robots(f"User-agent: *\n{record}\nUser-agent: GPTBot\nDisallow: /\n")
-    assert allowed(r, "/x", "fairfetch")
+    assert not allowed(r, "/x", "fairfetch")
     assert not allowed(r, "/x", "GPTBot")
+    r = robots(f"User-agent: *\n{record}\nUser-agent: GPTBot\nAllow: /\n")
     assert r.statements(BASE + "/x", "fairfetch") != []
-    assert r.statements(BASE + "/x", "GPTBot") == []
+    assert r.statements(BASE + "/x", "GPTBot") != []
 
 
 def test_blank_lines_and_comments_do_not_end_a_group() -> None:
@@ -246,7 +250,8 @@ def test_protego_adds_readings_we_do_not() -> None:
 def test_robots_txt_itself_is_always_allowed() -> None:
     r = robots("User-agent: *\nDisallow: /\n")
     assert allowed(r, "/robots.txt")
-    assert allowed(r, "/robots.txt?x=1")
+    # Only the URI itself (RFC 9309 2.2.2): a query makes it another resource.
+    assert not allowed(r, "/robots.txt?x=1")
     assert not allowed(r, "/robots.txt.bak")
     assert robots_from_fetch(status=503).allowed(BASE + "/robots.txt", "fairfetch")
 
@@ -264,9 +269,11 @@ def test_robots_txt_itself_is_always_allowed() -> None:
         ("/%E3%83%84", "/ツ", False),
         ("/a b", "/a%20b", False),
         ("/x?y=", "/x?y=1", False),
-        ("/%2A", "/*x", False),  # an encoded '*' is a literal asterisk
+        ("/%2A", "/*x", True),  # an encoded '*' is not the reserved character '*'
+        ("/%2A", "/%2Ax", False),
         ("/%2A", "/ax", True),
-        ("/p%24", "/p$", False),  # an encoded '$' is literal
+        ("/p%24", "/p$", True),  # an encoded '$' is not '$' (reserved, RFC 3986 2.2)
+        ("/p%24", "/p%24", False),
     ],
 )
 def test_percent_encoding_normalisation(rule: str, path: str, expected: bool) -> None:
@@ -700,7 +707,7 @@ def test_content_usage_identical_path_conflict_is_most_restrictive() -> None:
 
 
 def test_a_crawler_with_its_own_group_does_not_read_star_preferences() -> None:
-    r = robots("User-agent: *\nContent-Usage: train-ai=n\n\nUser-agent: fairfetch\nAllow: /\n")
+    r = robots("User-agent: *\nAllow: /\nContent-Usage: train-ai=n\n\nUser-agent: fairfetch\nAllow: /\n")
     assert r.statements(BASE + "/x", "fairfetch") == []
     assert r.statements(BASE + "/x", "other") != []
 
