@@ -54,6 +54,7 @@ from norms.model import (
     Usage,
 )
 from norms.problems import Finding, Severity
+from norms.urls import normalize_url
 from norms.verdict import FetchDecision, UsageDecision, Verdict
 
 if TYPE_CHECKING:
@@ -323,7 +324,13 @@ def evaluate(
     ``status``, ``headers`` and ``html`` (and any licences discovered on the
     page). ``user_agent`` is the product token robots.txt groups are matched
     against. Pure: no I/O, never raises on odd signal values.
+
+    ``url`` is decided in its RFC 3986 normal form (``norms.urls``): dot
+    segments, escapes of unreserved characters, host case and default port
+    cannot change the answer, and the verdict carries the normal form. A
+    string that is not an absolute URL raises ``norms.SignalError``.
     """
+    url = normalize_url(url)
     wanted = _purposes(purposes)
     url = scrub(url)  # a lone surrogate cannot be in a URL on the wire; matchers encode the URL
     if robots is not None and not licenses and tdmrep is None and grants is None and html is None:

@@ -165,8 +165,8 @@ class PathIndex(Generic[T]):
 
     def best(self, path: str) -> tuple[bool, T] | None:
         if len(path) > LONG_PATH:
-            for allow, match, payload in self._ordered:
-                if match(path):
+            for allow, test, payload in self._ordered:
+                if test(path):
                     return allow, payload
             return None
         whole = self._whole

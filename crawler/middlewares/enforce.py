@@ -14,6 +14,7 @@ else goes on to the spider with the verdict attached.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urljoin
@@ -34,8 +35,9 @@ from crawler.recrawl import CONDITIONAL_META, prepare_request
 from crawler.session import CrawlSession, session_for
 from norms.html import HtmlDoc, parse_html
 from norms.http import HeaderLines, header_lines
-from norms.model import LicenseRef, ObligationKind
+from norms.model import LicenseRef, ObligationKind, SignalError
 from norms.purposes import evaluate_purposes, request_tokens, tokens_for
+from norms.urls import normalize_url
 from norms.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -54,6 +56,7 @@ WARNINGS_META = "fairfetch_signal_warnings"  # what signal discovery skipped on 
 PAID_META = "fairfetch_paid_attempt"  # the quoted price this HTTP 402 retry offers exactly
 PRICE_HEADERS = ("crawler-max-price", "crawler-exact-price")
 RECORDED_META = "fairfetch_recorded"  # the outcome is already in the ledger
+NORMALISED_META = "fairfetch_normalised"  # rescheduled under its RFC 3986 normal form
 # Statuses whose response goes on to the spider to be stored metadata-only:
 # the answer itself is the evidence that the page may not be used.
 GATE_STATUSES = (401, 403, 451)
@@ -134,11 +137,23 @@ class EnforceMiddleware:
 
     # --- before ----------------------------------------------------------------
 
-    async def process_request(self, request: Request) -> None:
+    async def process_request(self, request: Request) -> Request | None:
         if request.meta.get(SIGNAL_META):
             return None
         if not request.url.startswith(("http://", "https://")):
             self._refuse(request, f"unsupported URL scheme in {request.url[:80]!r}", "scheme", None)
+        # Every URL (seed, link, redirect target) is decided and requested in
+        # its RFC 3986 normal form: "/public/../private/a" is "/private/a".
+        try:
+            normal = normalize_url(request.url)
+        except SignalError as exc:
+            self._refuse(request, f"invalid URL: {exc}", "invalid-url", None)
+        if normal != request.url and not request.meta.get(NORMALISED_META):
+            # Rescheduled under its normal form; nothing is sent for the spelling
+            # given. The scheduler already let this request through its duplicate
+            # filter, whose fingerprint (w3lib's canonical URL) is the same for
+            # both spellings, so the replacement must not be filtered again.
+            return request.replace(url=normal, dont_filter=True, meta={**request.meta, NORMALISED_META: True})
         origin = await self.fetcher.for_url(request.url)
         request.meta["download_slot"] = origin.origin
         if origin.failure is not None:
@@ -398,6 +413,10 @@ class RedirectLogMiddleware:
         if 300 <= response.status < 400 and location:
             target = location.decode("latin-1").strip()
             absolute = urljoin(request.url, target)
+            # The hop is requested (and so compared) in normal form; an invalid
+            # one is refused when the redirected request reaches EnforceMiddleware.
+            with contextlib.suppress(SignalError):
+                absolute = normalize_url(absolute)
             chain = [*request.meta.get("redirect_urls", []), request.url]
             if absolute in chain:
                 # A loop: the scheduler would silently drop the repeat as a

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
@@ -50,6 +51,7 @@ from crawler.origin_cache import (
 )
 from crawler.recrawl import revisit
 from norms.model import LicenseRef, SignalError
+from norms.urls import normalize_url
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -287,14 +289,21 @@ class SignalFetcher:
         from norms.classify import sitemap_stats
         from norms.classify.footprint import MAX_BYTES
 
-        own = [u for u in robots.sitemaps if _origin_or_none(u) == origin]
+        # Sitemap URLs (from robots.txt, and an index's children) are decided
+        # and requested in normal form, like page URLs; each redirect hop too.
+        own = [u for u in map(_normal, robots.sitemaps) if u is not None and origin_of(u) == origin]
         stats: list[SitemapStats] = []
         url = own[0] if own else None
+
+        def permitted(target: str) -> bool:
+            return origin_of(target) == origin and robots.allowed(target, self.session.token)
+
         while url is not None and len(stats) < 2:
-            if _origin_or_none(url) != origin or not robots.allowed(url, self.session.token):
+            if not permitted(url):
                 break
             doc = await self._download(url, kind=SITEMAP, origin=origin,
-                                       timeout=self.session.signal_timeout, max_bytes=MAX_BYTES, record=False)
+                                       timeout=self.session.signal_timeout, max_bytes=MAX_BYTES, record=False,
+                                       hop_allowed=permitted)
             if doc.error is not None or doc.status != 200 or not doc.body:
                 break
             try:
@@ -303,7 +312,7 @@ class SignalFetcher:
                 logger.info("%s: sitemap %s unreadable: %s", origin, url, exc)
                 break
             stats.append(found)
-            url = found.children[0] if found.children else None
+            url = _normal(found.children[0]) if found.children else None
             if url is not None and too_long(self.session, url, "sitemap child"):
                 break
         return tuple(stats)
@@ -352,10 +361,12 @@ class SignalFetcher:
         max_bytes: int,
         max_redirects: int = 5,
         record: bool = True,
+        hop_allowed: Callable[[str], bool] | None = None,
     ) -> Fetched:
         async def here() -> Fetched:
             return await self._download_here(url, kind=kind, origin=origin, timeout=timeout,
-                                             max_bytes=max_bytes, max_redirects=max_redirects, record=record)
+                                             max_bytes=max_bytes, max_redirects=max_redirects, record=record,
+                                             hop_allowed=hop_allowed)
 
         if self.shared is not None:
             # Another worker may have it already; the parsed objects are rebuilt from these bytes.
@@ -372,6 +383,7 @@ class SignalFetcher:
         max_bytes: int,
         max_redirects: int,
         record: bool,
+        hop_allowed: Callable[[str], bool] | None = None,
     ) -> Fetched:
         current = url
         redirects = 0
@@ -408,12 +420,14 @@ class SignalFetcher:
                 redirects += 1
                 if redirects > max_redirects:
                     break
-                try:
-                    current = urljoin(current, location.decode("latin-1").strip())
-                    origin_of(current)
-                except ValueError:
+                target = _normal(urljoin(current, location.decode("latin-1").strip()))
+                if target is None:
                     error = f"protocol: redirect to an invalid URL {location[:200]!r}"
                     break
+                if hop_allowed is not None and not hop_allowed(target):
+                    error = f"redirect to {target[:200]} which robots.txt does not permit"
+                    break
+                current = target
                 continue
             body = response.body[:max_bytes]
             truncated = (len(response.body) >= max_bytes or "download_stopped" in response.flags
@@ -458,6 +472,14 @@ def _origin_or_none(url: str) -> str | None:
 def _header(response: Response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+def _normal(url: str) -> str | None:
+    """``url`` in RFC 3986 normal form, None when it is no valid URL."""
+    try:
+        return normalize_url(url)
+    except SignalError:
+        return None
 
 
 def _failed(ref: LicenseRef, error: str) -> LicenseSource:

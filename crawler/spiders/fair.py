@@ -59,6 +59,8 @@ from crawler.recrawl import STORED_META, page_revocation, reusable_text, stored_
 from crawler.session import CrawlSession, session_for
 from norms.classify import Classification, classify_page
 from norms.html import HtmlDoc, parse_html
+from norms.model import SignalError
+from norms.urls import normalize_url
 from norms.verdict import Verdict
 
 logger = logging.getLogger(__name__)
@@ -128,22 +130,33 @@ def _origin(base: str) -> str | None:
 
 
 def resolve_link(base: str, origin: str | None, href: str) -> str | None:
-    """``href`` made absolute against ``base`` (whose origin is ``origin``) without its fragment; None unless http(s).
+    """``href`` made absolute against ``base`` (whose origin is ``origin``) and normalised; None unless http(s).
 
-    Exactly ``urldefrag(urljoin(base, href))`` restricted to http(s), with the
-    common shapes of link done by string work: the crawler resolves every link
-    of every page, and urljoin was a tenth of its time per page.
+    Exactly ``normalize_url(urldefrag(urljoin(base, href)))`` restricted to
+    http(s) (RFC 3986 normal form: dot segments, ``%2E%2E`` included, are
+    resolved *before* the URL is decided or requested), with the common shapes
+    of link done by string work: the crawler resolves every link of every
+    page, and urljoin was a tenth of its time per page. A link that is no
+    valid URL is skipped.
     """
-    if _PLAIN_ABSOLUTE.fullmatch(href):
-        return href
-    if origin is not None and _PLAIN_PATH.fullmatch(href) and "/." not in href.partition("?")[0]:
-        return origin + href
     try:
+        if _PLAIN_ABSOLUTE.fullmatch(href):
+            return normalize_url(href)
+        if origin is not None and _PLAIN_PATH.fullmatch(href) and "/." not in href.partition("?")[0]:
+            return normalize_url(origin + href)
         url = urldefrag(urljoin(base, href))[0]
         scheme = urlsplit(url).scheme
-    except ValueError:  # e.g. an invalid IPv6 literal in the href
+        return normalize_url(url) if scheme in ("http", "https") else None
+    except (ValueError, SignalError):  # e.g. an invalid IPv6 literal in the href
         return None
-    return url if scheme in ("http", "https") else None
+
+
+def normal_or_none(url: str) -> str | None:
+    """``url`` in normal form (``norms.urls``), or None when it is no valid URL."""
+    try:
+        return normalize_url(url)
+    except SignalError:
+        return None
 
 
 class FairSpider(scrapy.Spider):
@@ -151,7 +164,9 @@ class FairSpider(scrapy.Spider):
 
     def __init__(self, seeds: str | list[str] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.seeds = split_seeds(seeds)
+        # Seeds are decided and requested in normal form, like every other URL
+        # (one that is no valid URL is left as given: the request stage refuses it).
+        self.seeds = [normal_or_none(s) or s for s in split_seeds(seeds)]
         self.seed_hosts = {(urlsplit(s).hostname or "").lower() for s in self.seeds}
         self._scheduled: set[str] = set()  # URLs requested or replayed by this run
 

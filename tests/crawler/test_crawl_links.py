@@ -1,4 +1,4 @@
-"""Link resolution of the spider: the string fast path must agree with urljoin + urldefrag exactly."""
+"""Link resolution of the spider: the string fast path must agree with urljoin + urldefrag + normalize_url exactly."""
 
 from __future__ import annotations
 
@@ -9,14 +9,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crawler.spiders.fair import _origin, page_links, resolve_link
+from norms import SignalError
+from norms.urls import normalize_url
 
 
 def _reference(base: str, href: str) -> str | None:
-    """What the spider did before the fast path (an unparseable href is skipped)."""
+    """The slow path: urljoin, then RFC 3986 normalisation (an unparseable href is skipped)."""
     try:
         url = urldefrag(urljoin(base, href))[0]
-        return url if urlsplit(url).scheme in ("http", "https") else None
-    except ValueError:
+        return normalize_url(url) if urlsplit(url).scheme in ("http", "https") else None
+    except (ValueError, SignalError):
         return None
 
 
@@ -27,7 +29,7 @@ BASES = [
     "http://user@example.org:8080/dir/",
     "ftp://example.org/file",
 ]
-PIECES = ["/", "//", ".", "..", "./", "../", "?", "#", ";", ":", "@", "%20", "a", "B", "0", "-",
+PIECES = ["/", "//", ".", "..", "./", "../", "?", "#", ";", ":", "@", "%20", "%2E", "%2e%2E", "%41", "a", "B", "0", "-",
           "_", "~", "http:", "https:", "HTTP:", "mailto:", "host.test", "[::1]", "=", "&", " ", "\\"]
 
 
@@ -55,6 +57,11 @@ def test_any_text_resolves_like_urljoin(base: str, href: str) -> None:
         ("http://bench-02.test/page/1", "http://bench-02.test/page/1"),
         ("page/4", "http://bench-01.test/page/page/4"),
         ("//other.test/x", "http://other.test/x"),
+        ("http://bench-01.test/public/../private/a", "http://bench-01.test/private/a"),
+        ("http://bench-01.test/./private/b", "http://bench-01.test/private/b"),
+        ("http://bench-01.test/public/%2E%2E/private/c", "http://bench-01.test/private/c"),
+        ("/public/%2e%2e/private/d", "http://bench-01.test/private/d"),
+        ("HTTP://Bench-01.TEST:80/x", "http://bench-01.test/x"),
         ("mailto:a@b.test", None),
         ("http://[::1", None),
     ],
