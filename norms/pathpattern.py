@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 
-from norms.urls import _PCHAR, _encode, normalize_path, normalize_url
+from norms.urls import _PCHAR, _encode, normal_path_start, normalize_path, normalize_url
 
 __all__ = ["PathPattern", "match_target", "normalize_pattern"]
 
@@ -55,6 +55,9 @@ def match_target(url: str) -> str:
     Raises ``norms.SignalError`` for a string that is neither an absolute URL
     nor a path from the root.
     """
+    start = normal_path_start(url)
+    if start >= 0:
+        return url[start:]
     if url.startswith("/") and not url.startswith("//"):
         return normalize_path(url.partition("#")[0])
     normal = normalize_url(url)

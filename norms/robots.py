@@ -423,7 +423,7 @@ class RobotsTxt:
             self._memo = (url, user_agent, "", False, None, sel)
             return "", False, None, sel
         allowed, rule = self._path_decision(path, sel)
-        if "//" in path.partition("?")[0]:
+        if path.find("//", 0, _query_at(path)) >= 0:
             # Empty segments: many servers merge the slashes, so the URL is
             # judged as written and collapsed, and the stricter answer holds.
             other_allowed, other_rule = self._path_decision(collapse_empty_segments(path), sel)
@@ -517,7 +517,7 @@ class RobotsTxt:
         # Which rules win, as a bit set over (signal rules + usage rules); the
         # statements of each distinct winner set are combined once and cached.
         key = _winners(sel, path)
-        if "//" in path.partition("?")[0]:
+        if path.find("//", 0, _query_at(path)) >= 0:
             # Both readings of a path with empty segments: every winning rule counts.
             key |= _winners(sel, collapse_empty_segments(path))
         cached = sel.statement_cache.get(key)
@@ -526,6 +526,11 @@ class RobotsTxt:
             cached = tuple(_combine(sel.signal_rules, sel.usage_rules, positions))
             sel.statement_cache[key] = cached
         return None, cached
+
+
+def _query_at(path: str) -> int:
+    at = path.find("?")
+    return at if at >= 0 else len(path)
 
 
 def _winners(sel: _Selection, path: str) -> int:

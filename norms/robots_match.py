@@ -55,13 +55,19 @@ Pattern = PathPattern
 
 
 class _Wild(Generic[T]):
-    __slots__ = ("allow", "payload", "priority", "regex")
+    __slots__ = ("allow", "match", "payload", "priority", "regex")
 
     def __init__(self, pattern: PathPattern, allow: bool, payload: T) -> None:
         self.priority = pattern.priority
         self.allow = allow
         self.payload = payload
+        self.match = pattern.match
         self.regex = _wildcard_regex(pattern.text)
+
+
+def _plain_regex(text: str) -> str:
+    """A plain pattern (a prefix, or with a final ``$`` the whole path) as a regular expression."""
+    return re.escape(text[:-1]) + "\\Z" if text.endswith("$") else re.escape(text)
 
 
 def _wildcard_regex(text: str) -> str:
@@ -96,7 +102,6 @@ class PathIndex(Generic[T]):
 
     __slots__ = (
         "_exact",
-        "_ordered",
         "_plain",
         "_plain_lengths",
         "_whole",
@@ -109,25 +114,23 @@ class PathIndex(Generic[T]):
         plain: dict[str, list[T | None]] = {}
         exact: dict[str, list[T | None]] = {}
         wild: list[_Wild[T]] = []
-        every: list[tuple[int, bool, str, T]] = []
-        ordered: list[tuple[int, bool, Callable[[str], bool], T]] = []
+        # (priority, allow, normalised text, is-wild, payload), for the small-group alternation.
+        every: list[tuple[int, bool, str, _Wild[T] | None, T]] = []
         for raw, allow, payload in rules:
-            pattern = PathPattern(raw)
-            text = pattern.text
+            text = normalize_pattern(raw)
             if not text:
                 continue
             slot = 0 if allow else 1
-            ordered.append((pattern.priority, allow, pattern.match, payload))
             if "*" in text:
-                w = _Wild(pattern, allow, payload)
+                w = _Wild(PathPattern(text, normalized=True), allow, payload)
                 wild.append(w)
-                every.append((pattern.priority, allow, w.regex, payload))
+                every.append((w.priority, allow, text, w, payload))
                 continue
+            every.append((len(text), allow, text, None, payload))
             if text.endswith("$"):
-                table, key, regex = exact, text[:-1], re.escape(text[:-1]) + "\\Z"
+                table, key = exact, text[:-1]
             else:
-                table, key, regex = plain, text, re.escape(text)
-            every.append((pattern.priority, allow, regex, payload))
+                table, key = plain, text
             entry = table.setdefault(key, [None, None])
             if entry[slot] is None:
                 entry[slot] = payload
@@ -140,13 +143,12 @@ class PathIndex(Generic[T]):
         self._whole_rules: list[tuple[bool, T]] = []
         if 0 < len(every) <= whole_regex_limit:
             every.sort(key=lambda r: (r[0], r[1]), reverse=True)
-            self._whole_rules = [(allow, payload) for _, allow, _, payload in every]
-            self._whole = re.compile("|".join(f"({r[2]})" for r in every), re.DOTALL).match
+            self._whole_rules = [(r[1], r[4]) for r in every]
+            self._whole = re.compile("|".join(f"({_plain_regex(r[2]) if r[3] is None else r[3].regex})"
+                                              for r in every), re.DOTALL).match
         # Highest priority first, allow before disallow on a tie: the first
         # alternative of the alternation that matches is then the winner.
         wild.sort(key=lambda w: (w.priority, w.allow), reverse=True)
-        ordered.sort(key=lambda r: (r[0], r[1]), reverse=True)
-        self._ordered = [(allow, match, payload) for _, allow, match, payload in ordered]
         self._plain = plain
         self._plain_lengths = tuple(sorted({len(k) for k in plain}, reverse=True))
         self._exact = exact
@@ -164,12 +166,9 @@ class PathIndex(Generic[T]):
         return bool(self._plain or self._exact or self._wild)
 
     def best(self, path: str) -> tuple[bool, T] | None:
-        if len(path) > LONG_PATH:
-            for allow, test, payload in self._ordered:
-                if test(path):
-                    return allow, payload
-            return None
         whole = self._whole
+        if whole is not None and len(path) > LONG_PATH:
+            whole = None  # a hostile length: the per-rule matcher below has no regex scan per alternative
         if whole is not None:
             m = whole(path)
             return None if m is None else self._whole_rules[m.lastindex - 1]  # type: ignore[operator]
@@ -198,16 +197,24 @@ class PathIndex(Generic[T]):
                         best_allow, best_payload = True, entry[0]
                     else:
                         best_allow, best_payload = False, entry[1]
-        for top, offset, match in self._wild_chunks:
-            if top < best_prio:
-                break
-            m = match(path)
-            if m is not None:
-                rule = self._wild[offset + m.lastindex - 1]  # type: ignore[operator]
-                prio = rule.priority
-                if prio > best_prio or (prio == best_prio and rule.allow and not best_allow):
-                    best_prio, best_allow, best_payload = prio, rule.allow, rule.payload
-                break
+        if size > LONG_PATH:
+            for rule in self._wild:
+                if rule.priority < best_prio or (rule.priority == best_prio and (best_allow or not rule.allow)):
+                    break
+                if rule.match(path):
+                    best_prio, best_allow, best_payload = rule.priority, rule.allow, rule.payload
+                    break
+        else:
+            for top, offset, match in self._wild_chunks:
+                if top < best_prio:
+                    break
+                m = match(path)
+                if m is not None:
+                    rule = self._wild[offset + m.lastindex - 1]  # type: ignore[operator]
+                    prio = rule.priority
+                    if prio > best_prio or (prio == best_prio and rule.allow and not best_allow):
+                        best_prio, best_allow, best_payload = prio, rule.allow, rule.payload
+                    break
         if best_prio < 0:
             return None
         return best_allow, best_payload  # type: ignore[return-value]
