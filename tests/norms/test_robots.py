@@ -17,6 +17,7 @@ from norms.robots import (
     parse_robots,
     robots_from_fetch,
 )
+from norms import robots_match
 from norms.robots_match import PathIndex, normalise_pattern, normalise_url
 
 SRC = "https://news.example/robots.txt"
@@ -430,10 +431,19 @@ def test_path_index_agrees_with_brute_force_over_protego_patterns(
 ) -> None:
     path = normalise_url(BASE + "/" + tail)
     expected = _reference(rules, path)
-    for limit in (0, 32):  # 0: dict probes and chunked wildcards; 32: one alternation
-        index = PathIndex(((raw, allow, i) for i, (raw, allow) in enumerate(rules)), whole_regex_limit=limit)
-        hit = index.best(path)
-        assert (None if hit is None else hit[0]) == expected
+    saved = robots_match.LONG_PATH
+    try:
+        # LONG_PATH 0 treats every path as hostile: wildcard rules go through the
+        # literal-piece candidate filter and PathPattern instead of regexes.
+        for robots_match.LONG_PATH in (saved, 0):
+            for limit in (0, 32):  # 0: dict probes and chunked wildcards; 32: one alternation
+                index = PathIndex(
+                    ((raw, allow, i) for i, (raw, allow) in enumerate(rules)), whole_regex_limit=limit
+                )
+                hit = index.best(path)
+                assert (None if hit is None else hit[0]) == expected
+    finally:
+        robots_match.LONG_PATH = saved
 
 
 # ---------------------------------------------------------------- fetch outcomes (RFC 9309 2.3.1)
