@@ -81,15 +81,11 @@ docstring lists the choices (429 and more than five redirects disallow all).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Literal
 
-from norms.aipref import describe_exceptions
 from norms.model import Evidence, Gate, LicenseRef, Signal, SignalError, Statement
 from norms.problems import Finding, finding, located
 from norms.robots_file import (
-    LEADING_TOKEN,
     ROBOTS_MAX_BYTES,
     ContentSignalRule,
     ContentUsageRule,
@@ -98,9 +94,17 @@ from norms.robots_file import (
     SitemapRef,
     read_robots,
 )
-from norms.robots_match import PathIndex, Pattern, normalise_url
+from norms.robots_match import PathIndex, normalise_url
+from norms.robots_select import (
+    RobotsMatch,
+    RobotsRule,
+    Selection,
+    combine_statements,
+    invalid_url_gate,
+    query_at,
+    winners,
+)
 from norms.urls import collapse_empty_segments
-from norms.usage_statements import most_restrictive, statements_for
 
 __all__ = [
     "MAX_REDIRECTS",
@@ -120,194 +124,6 @@ MAX_REDIRECTS = 5
 
 Outcome = Literal["parsed", "unavailable", "unreachable"]
 _HTML_START = re.compile(rb"\s*<(?:!doctype|html|head|body|\?xml)", re.IGNORECASE)
-
-
-# --------------------------------------------------------------------------- access records
-
-
-@dataclass(frozen=True, slots=True)
-class RobotsRule:
-    """One Allow/Disallow line: ``directive`` is ``allow`` or ``disallow``, ``raw`` the line as written."""
-
-    directive: str
-    pattern: str
-    line: int
-    raw: str
-
-
-@dataclass(frozen=True, slots=True)
-class RobotsMatch:
-    """The access decision for one URL: ``rule`` is the deciding line, None when none matched.
-
-    ``group`` names the group selection used (the token, ``*`` or None when
-    no group applies); it is None as well for unavailable/unreachable files.
-    """
-
-    allowed: bool
-    rule: RobotsRule | None
-    group: str | None
-
-# --------------------------------------------------------------------------- per-crawler view
-
-
-class _ContentRule:
-    """A path-scoped preference rule prepared for matching, with its Statements built once."""
-
-    __slots__ = ("match", "priority", "statements")
-
-    def __init__(self, path: str | None, statements: list[Statement]) -> None:
-        self.match: Callable[[str], bool] | None
-        if path is None:
-            self.priority = 0
-            self.match = None
-        else:
-            pattern = Pattern(path)
-            self.priority = pattern.priority
-            self.match = pattern.match
-        self.statements = statements
-
-
-class _Selection:
-    """Everything about one product token, computed once: the group choice and its indexes."""
-
-    __slots__ = (
-        "constant",
-        "delay",
-        "gates",
-        "group_rule",
-        "groups",
-        "index",
-        "label",
-        "licenses",
-        "rate",
-        "scopes",
-        "signal_rules",
-        "signals",
-        "statement_cache",
-        "token",
-        "usage_rules",
-        "usages",
-    )
-
-    def __init__(
-        self, parsed: ParsedRobots, token: str, source: str,
-        indexes: dict[tuple[int, ...], PathIndex[RobotsRule]] | None = None,
-    ) -> None:
-        named = parsed.tokens.get(token)
-        if not named:
-            # Called with "fairfetch/1.0" rather than the bare product token:
-            # the same leading-token reading as for the file's own values.
-            lead = LEADING_TOKEN.match(token)
-            if lead and lead.group() != token:
-                token = lead.group()
-                named = parsed.tokens.get(token)
-        chosen = named if named else parsed.star
-        self.token = token
-        self.label: str | None = token if named else ("*" if chosen else None)
-        self.groups = [parsed.groups[i] for i in chosen]
-        self.group_rule = f"group '{self.label}'" if self.label else "no group applies"
-        # Tokens that fall to the same groups (every unnamed crawler to '*') share one index:
-        # building it is the whole cost of a big file.
-        shared = indexes.get(tuple(chosen)) if indexes is not None else None
-        self.index: PathIndex[RobotsRule] = shared if shared is not None else PathIndex(
-            (pattern, allow, RobotsRule("allow" if allow else "disallow", pattern, line, raw))
-            for g in self.groups
-            for allow, pattern, line, raw in g.rules
-        )
-        if indexes is not None:
-            indexes[tuple(chosen)] = self.index
-        self.gates: dict[int, Gate] = {}
-        delays = [d for g in self.groups for d in g.delays]
-        self.delay = max(delays) if delays else None
-        rates = [r for g in self.groups for r in g.rates]
-        self.rate = min(rates, key=lambda r: r.requests / r.seconds) if rates else None
-
-        group_licenses = [(u, n) for g in self.groups for u, n in g.licenses]
-        if group_licenses:
-            self.licenses = [LicenseRef(url=u, via="robots", scope="group", line=n) for u, n in group_licenses]
-        else:
-            self.licenses = [
-                LicenseRef(url=u, via="robots", scope="global", line=n) for u, n in parsed.global_licenses
-            ]
-
-        signals = [s for g in self.groups for s in g.signals] or list(parsed.global_signals)
-        self.signals = signals
-        self.signal_rules = _sorted_rules(
-            _ContentRule(
-                s.path,
-                statements_for(
-                    "content-signal",
-                    s.signals,
-                    Evidence(
-                        signal=Signal.CONTENT_SIGNAL,
-                        source=source,
-                        line=s.line,
-                        raw=s.raw,
-                        rule=(
-                            f"Content-Signal in robots.txt {self.group_rule}; longest path match"
-                            if s.scope == "group"
-                            else "Content-Signal outside any robots.txt group (global fallback)"
-                        ),
-                    ),
-                ),
-            )
-            for s in signals
-        )
-        usages = [u for g in self.groups for u in g.usages]
-        self.usages = [u for u, _ in usages]
-        self.usage_rules = _sorted_rules(
-            _ContentRule(
-                u.path,
-                statements_for(
-                    "aipref",
-                    reading.prefs,
-                    Evidence(
-                        signal=Signal.CONTENT_USAGE,
-                        source=source,
-                        line=u.line,
-                        raw=u.raw,
-                        rule=f"AIPREF Content-Usage in robots.txt {self.group_rule}; longest path match"
-                        + describe_exceptions(reading),
-                    ),
-                ),
-            )
-            for u, reading in usages
-        )
-        self.statement_cache: dict[int, tuple[Statement, ...]] = {}
-        # Per standard: its path rules as (priority, match, bit), longest
-        # first, and the bits of its path-less rules, which win when no path rule matches.
-        self.scopes: list[tuple[list[tuple[int, Callable[[str], bool], int]], int]] = []
-        offset = 0
-        for rules in (self.signal_rules, self.usage_rules):
-            path_rules = [
-                (r.priority, r.match, 1 << (offset + i)) for i, r in enumerate(rules) if r.match is not None
-            ]
-            fallback = sum(1 << (offset + i) for i, r in enumerate(rules) if r.match is None)
-            self.scopes.append((path_rules, fallback))
-            offset += len(rules)
-        # No path-scoped preference rule: every allowed URL gets the same list.
-        self.constant: tuple[Statement, ...] | None = None
-        if all(r.match is None for r in self.signal_rules + self.usage_rules):
-            self.constant = tuple(_combine(self.signal_rules, self.usage_rules, self._all_positions()))
-
-    def _all_positions(self) -> tuple[int, ...]:
-        return tuple(range(len(self.signal_rules) + len(self.usage_rules)))
-
-
-def _sorted_rules(rules: Iterable[_ContentRule]) -> list[_ContentRule]:
-    out = list(rules)
-    out.sort(key=lambda r: r.priority, reverse=True)
-    return out
-
-
-def _combine(
-    signal_rules: list[_ContentRule], usage_rules: list[_ContentRule], positions: tuple[int, ...]
-) -> list[Statement]:
-    """The statements of the winning rules, one per usage and standard, most restrictive first."""
-    n = len(signal_rules)
-    cs = [st for i in positions if i < n for st in signal_rules[i].statements]
-    cu = [st for i in positions if i >= n for st in usage_rules[i - n].statements]
-    return most_restrictive(cs) + most_restrictive(cu)
 
 
 # --------------------------------------------------------------------------- the result
@@ -360,9 +176,9 @@ class RobotsTxt:
             source_url,
         )
         self.sitemap_entries: list[SitemapRef] = list(self._parsed.sitemaps)
-        self._selections: dict[str, _Selection] = {}
+        self._selections: dict[str, Selection] = {}
         self._indexes: dict[tuple[int, ...], PathIndex[RobotsRule]] = {}
-        self._memo: tuple[str, str, str, bool, RobotsRule | None, _Selection] | None = None
+        self._memo: tuple[str, str, str, bool, RobotsRule | None, Selection] | None = None
         self._unreachable_gate: Gate | None = None
         if outcome == "unreachable":
             self._unreachable_gate = Gate(
@@ -394,13 +210,13 @@ class RobotsTxt:
 
     # -- selection ------------------------------------------------------------------------
 
-    def _select(self, user_agent: str) -> _Selection:
+    def _select(self, user_agent: str) -> Selection:
         sel = self._selections.get(user_agent)
         if sel is None:
             token = user_agent.strip().lower()
             sel = self._selections.get(token)
             if sel is None:
-                sel = _Selection(self._parsed, token, self._source, self._indexes)
+                sel = Selection(self._parsed, token, self._source, self._indexes)
                 self._selections[token] = sel
             self._selections[user_agent] = sel
         return sel
@@ -411,7 +227,7 @@ class RobotsTxt:
 
     # -- access ---------------------------------------------------------------------------
 
-    def _decide(self, url: str, user_agent: str) -> tuple[str, bool, RobotsRule | None, _Selection]:
+    def _decide(self, url: str, user_agent: str) -> tuple[str, bool, RobotsRule | None, Selection]:
         memo = self._memo
         if memo is not None and memo[0] == url and memo[1] == user_agent:
             return memo[2], memo[3], memo[4], memo[5]
@@ -423,7 +239,7 @@ class RobotsTxt:
             self._memo = (url, user_agent, "", False, None, sel)
             return "", False, None, sel
         allowed, rule = self._path_decision(path, sel)
-        if path.find("//", 0, _query_at(path)) >= 0:
+        if path.find("//", 0, query_at(path)) >= 0:
             # Empty segments: many servers merge the slashes, so the URL is
             # judged as written and collapsed, and the stricter answer holds.
             other_allowed, other_rule = self._path_decision(collapse_empty_segments(path), sel)
@@ -432,7 +248,7 @@ class RobotsTxt:
         self._memo = (url, user_agent, path, allowed, rule, sel)
         return path, allowed, rule, sel
 
-    def _path_decision(self, path: str, sel: _Selection) -> tuple[bool, RobotsRule | None]:
+    def _path_decision(self, path: str, sel: Selection) -> tuple[bool, RobotsRule | None]:
         if path == "/robots.txt":
             # RFC 9309 2.2.2: the /robots.txt URI itself (not /robots.txt?query) is implicitly allowed.
             return True, None
@@ -457,7 +273,7 @@ class RobotsTxt:
             return None
         if rule is None:
             if self.outcome == "parsed":
-                return _invalid_url_gate(url, self._source)
+                return invalid_url_gate(url, self._source)
             return self._unreachable_gate
         gate = sel.gates.get(rule.line)
         if gate is None:
@@ -516,49 +332,16 @@ class RobotsTxt:
             return None, sel.constant
         # Which rules win, as a bit set over (signal rules + usage rules); the
         # statements of each distinct winner set are combined once and cached.
-        key = _winners(sel, path)
-        if path.find("//", 0, _query_at(path)) >= 0:
+        key = winners(sel, path)
+        if path.find("//", 0, query_at(path)) >= 0:
             # Both readings of a path with empty segments: every winning rule counts.
-            key |= _winners(sel, collapse_empty_segments(path))
+            key |= winners(sel, collapse_empty_segments(path))
         cached = sel.statement_cache.get(key)
         if cached is None:
             positions = tuple(i for i in range(key.bit_length()) if key >> i & 1)
-            cached = tuple(_combine(sel.signal_rules, sel.usage_rules, positions))
+            cached = tuple(combine_statements(sel.signal_rules, sel.usage_rules, positions))
             sel.statement_cache[key] = cached
         return None, cached
-
-
-def _query_at(path: str) -> int:
-    at = path.find("?")
-    return at if at >= 0 else len(path)
-
-
-def _winners(sel: _Selection, path: str) -> int:
-    """Which path-scoped preference rules win for ``path``, as a bit set (see ``RobotsTxt.decide``)."""
-    key = 0
-    for path_rules, fallback in sel.scopes:
-        best = -1
-        hit = 0
-        for priority, match, bit in path_rules:
-            if priority < best:
-                break
-            if match(path):
-                best = priority
-                hit |= bit
-        key |= hit or fallback
-    return key
-
-
-def _invalid_url_gate(url: str, source: str) -> Gate:
-    return Gate(
-        reason=f"{url[:200]!r} is not a valid URL: nothing may be requested for it",
-        evidence=Evidence(
-            signal=Signal.ROBOTS,
-            source=source,
-            raw=url[:200],
-            rule="an invalid URL cannot be matched against robots.txt rules; refused to protect the publisher",
-        ),
-    )
 
 
 # --------------------------------------------------------------------------- constructors

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from protego import Protego
 from protego._urlpattern import _URLPattern
 
+from norms import robots_match
 from norms.model import Effect, Signal, SignalError, Usage
 from norms.robots import (
     MAX_REDIRECTS,
@@ -17,7 +18,6 @@ from norms.robots import (
     parse_robots,
     robots_from_fetch,
 )
-from norms import robots_match
 from norms.robots_match import PathIndex, normalise_pattern, normalise_url
 
 SRC = "https://news.example/robots.txt"
