@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 from norms.http import ABSOLUTE_URL
 from norms.model import SignalError
 from norms.pathpattern import PathPattern, match_target, normalize_pattern
-from norms.urls import collapse_empty_segments, normalize_url
+from norms.urls import collapse_empty_segments, normal_path_start, normalize_url
 
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
@@ -63,6 +63,11 @@ def origin_of(scheme: str, netloc: str) -> str:
 
 def split_url(url: str) -> tuple[str, str]:
     """``(origin, normalised path-and-query)`` of an absolute URL; origin is "" for a bare path."""
+    start = normal_path_start(url)
+    if start >= 0:  # already in normal form (what the crawler and evaluate pass): no second pass
+        m = _ABSOLUTE.match(url)
+        if m is not None:
+            return origin_of(m.group(1), m.group(2)), url[start:]
     try:
         if url.startswith("/") and not url.startswith("//"):
             return "", match_target(url)
@@ -88,7 +93,11 @@ def split_url(url: str) -> tuple[str, str]:
 
 def collapsed(path: str) -> str | None:
     """The path with its empty segments merged, when it has any (judged too: see norms.urls)."""
-    return collapse_empty_segments(path) if "//" in path.partition("?")[0] else None
+    at = path.find("//")
+    if at < 0:
+        return None
+    query = path.find("?")
+    return collapse_empty_segments(path) if query < 0 or at < query else None
 
 
 class UrlPattern:
@@ -99,7 +108,7 @@ class UrlPattern:
     bare path of the same length because it also pins the host.
     """
 
-    __slots__ = ("_pattern", "origin", "path", "raw", "specificity")
+    __slots__ = ("_match", "origin", "path", "raw", "specificity")
 
     def __init__(self, raw: str, *, exact: bool = False) -> None:
         self.raw = raw
@@ -118,10 +127,10 @@ class UrlPattern:
         if exact and not self.path.endswith("$"):
             self.path += "$"
         self.specificity = len(self.path) * 2 + (1 if origin else 0)
-        self._pattern = PathPattern(self.path, normalized=True)
+        self._match = PathPattern(self.path, normalized=True).match
 
     def matches(self, origin: str, path: str) -> bool:
         """Does the asset at ``origin`` + normalised ``path`` fall under this pattern?"""
         if self.origin and origin and self.origin != origin:
             return False
-        return self._pattern.match(path)
+        return self._match(path)
