@@ -239,7 +239,7 @@ class RobotsTxt:
             self._memo = (url, user_agent, "", False, None, sel)
             return "", False, None, sel
         allowed, rule = self._path_decision(path, sel)
-        if path.find("//", 0, query_at(path)) >= 0:
+        if "//" in path and path.find("//", 0, query_at(path)) >= 0:
             # Empty segments: many servers merge the slashes, so the URL is
             # judged as written and collapsed, and the stricter answer holds.
             other_allowed, other_rule = self._path_decision(collapse_empty_segments(path), sel)
@@ -333,7 +333,7 @@ class RobotsTxt:
         # Which rules win, as a bit set over (signal rules + usage rules); the
         # statements of each distinct winner set are combined once and cached.
         key = winners(sel, path)
-        if path.find("//", 0, query_at(path)) >= 0:
+        if "//" in path and path.find("//", 0, query_at(path)) >= 0:
             # Both readings of a path with empty segments: every winning rule counts.
             key |= winners(sel, collapse_empty_segments(path))
         cached = sel.statement_cache.get(key)
