@@ -34,6 +34,7 @@ from norms.purposes import tokens_for
 from norms.robots import ROBOTS_MAX_BYTES, RobotsTxt, robots_from_fetch
 from norms.rsl import MAX_DOCUMENT_BYTES, LicenseSource
 from norms.tdmrep import TdmRepFile, parse_tdmrep_json
+from norms.urls import normalize_url
 
 TDMREP_PATH = "/.well-known/tdmrep.json"
 TDMREP_MAX_BYTES = 1_000_000
@@ -42,6 +43,10 @@ POLICY_MAX_BYTES = 64 * 1024
 
 def validate_target(url: str, *, allow_private: bool = False) -> None:
     """Raise ``Refused`` for a URL the checker will not fetch (before anything is fetched)."""
+    try:
+        normalize_url(url)  # what norms.evaluate decides on; a URL it cannot read is refused here
+    except SignalError as exc:
+        raise Refused(str(exc)) from exc
     # An unresolvable name is no refusal: the check runs and reports the documents unreachable.
     with contextlib.suppress(Unresolvable):
         guard(url, allow_private=allow_private, proxied=proxy_for(url) is not None, timeout=5.0)

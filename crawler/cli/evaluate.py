@@ -18,6 +18,7 @@ from norms.model import LicenseRef
 from norms.robots import parse_robots
 from norms.rsl import LicenseSource
 from norms.tdmrep import parse_tdmrep_json
+from norms.urls import normalize_url
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -81,6 +82,10 @@ def run(args: argparse.Namespace) -> int:
     for a in args.agent or ["fairfetch"]:
         agents.extend(KNOWN_AGENTS if a == "known" else [a])
     purposes = [Usage(p) for p in args.purpose] or [Usage.AI_INPUT]
+    try:
+        normalize_url(args.url)
+    except SignalError as exc:
+        return fail(f"invalid URL: {exc}")
     origin = urljoin(args.url, "/")
     try:
         robots = (
