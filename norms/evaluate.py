@@ -50,6 +50,7 @@ from norms.model import (
     Obligation,
     ObligationKind,
     Signal,
+    SignalError,
     Statement,
     Usage,
 )
@@ -328,10 +329,20 @@ def evaluate(
     ``url`` is decided in its RFC 3986 normal form (``norms.urls``): dot
     segments, escapes of unreserved characters, host case and default port
     cannot change the answer, and the verdict carries the normal form. A
-    string that is not an absolute URL raises ``norms.SignalError``.
+    string that is not an absolute URL gets a verdict that denies the fetch
+    and every usage (nothing can be requested for it).
     """
-    url = normalize_url(url)
     wanted = _purposes(purposes)
+    try:
+        url = normalize_url(url)
+    except SignalError as exc:
+        text = scrub(str(url))
+        invalid = Gate(
+            reason=f"not a valid URL: {exc}",
+            evidence=Evidence(signal=Signal.DEFAULT, source="fairfetch", raw=text[:200],
+                              rule="a URL that cannot be normalised (RFC 3986) cannot be decided: refused"),
+        )
+        return _build(text, user_agent, wanted, [invalid], [], _NOT_COVERED, defaults, (), ())
     url = scrub(url)  # a lone surrogate cannot be in a URL on the wire; matchers encode the URL
     if robots is not None and not licenses and tdmrep is None and grants is None and html is None:
         # The commonest question (robots.txt alone, before a request) in one probe.

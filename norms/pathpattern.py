@@ -43,7 +43,7 @@ _PLAIN_PATTERN = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?]*").fullmatch
 def normalize_pattern(raw: str) -> str:
     """A path pattern in the normal form URLs are compared in: escapes normalised, ``**`` read as ``*``."""
     if "%" in raw or not _PLAIN_PATTERN(raw):
-        raw = _encode(raw, _PATTERN_CHARS)
+        raw = _encode(raw, _PATTERN_CHARS, lenient=True)
     if "**" in raw:
         raw = _STARS.sub("*", raw)
     return raw

@@ -118,7 +118,7 @@ def _fix_escape(m: re.Match[str]) -> str:
     return char if char in _UNRESERVED else "%" + m.group(1).upper()
 
 
-def _encode(text: str, allowed: frozenset[str]) -> str:
+def _encode(text: str, allowed: frozenset[str], *, lenient: bool = False) -> str:
     """Percent-encoding normalised: unreserved escapes decoded, others upper-cased, the rest encoded."""
     out: list[str] = []
     i, n = 0, len(text)
@@ -137,7 +137,10 @@ def _encode(text: str, allowed: frozenset[str]) -> str:
             try:
                 data = c.encode("utf-8")
             except UnicodeEncodeError as exc:
-                raise SignalError("URL holds a lone surrogate, which has no encoding") from exc
+                if not lenient:
+                    raise SignalError("URL holds a lone surrogate, which has no encoding") from exc
+                # A pattern written with one: encoded as is, so it can never match a valid URL.
+                data = c.encode("utf-8", "surrogatepass")
             out.append("".join(f"%{b:02X}" for b in data))
         i += 1
     return "".join(out)
