@@ -1,8 +1,9 @@
 """robots.txt (RFC 9309) with the records publishers now put in it: License, Content-Signal, Content-Usage.
 
 One pass over the file records every line with its 1-based line number
-(the line is the evidence); matching uses protego's pattern semantics through
-``norms.robots_match``. Where protego leaves a choice to the caller or reads
+(the line is the evidence); URLs are matched in their RFC 3986 normal form
+(``norms.urls``) by the linear matcher of ``norms.pathpattern`` through
+``norms.robots_match``; the group selection is ``norms.robots_select``. Where protego leaves a choice to the caller or reads
 the RFC differently, this module decides, and tests/norms/test_robots.py pins
 each decision:
 
@@ -11,7 +12,9 @@ Reading the file
       partial last line at the cut is dropped, every complete line is used.
       A body of exactly that size whose last line has no line break counts
       as cut too (the crawler caps downloads at the limit).
-    * A UTF-8 BOM is skipped. Lines end at CR, LF or CRLF only (not at the
+    * A UTF-8 BOM, or any prefix of one (``\\xef\\xbb``, ``\\xef``), is skipped;
+      a line is cut at 16,663 bytes as Google's reference parser cuts it,
+      except an ``Allow`` line, read whole. Lines end at CR, LF or CRLF only (not at the
       other characters ``str.splitlines`` knows), so line numbers are the
       publisher's. A file that is not UTF-8 is read as Latin-1 (RFC 9309
       allows bridging encodings) with a warning.
@@ -25,16 +28,17 @@ Reading the file
       field. Unparseable lines are skipped with a warning naming the line.
 
 Groups (RFC 9309 2.1, 2.2.1)
-    * A group is one or more ``User-agent`` lines followed by rules. A rule
-      (``Allow``/``Disallow``, even empty) ends the list of agents, and so do
-      ``Content-Usage`` (AIPREF attach defines it as an RFC 9309 ``rule``)
-      and ``Content-Signal`` (placed "alongside Allow/Disallow"): otherwise
-      ``User-agent: * / Content-Signal: .. / User-agent: GPTBot / Disallow: /``
-      would merge into one group and shut out everyone. Other records
-      (Sitemap, Crawl-delay, Request-rate, License, unknown ones) neither end
-      nor split a group (RFC 9309 2.2.4: they must not interfere). protego
-      ends the agent list at any non-agent record, so ``User-agent: a /
-      Crawl-delay: 1 / User-agent: b / Disallow: /`` leaves ``a`` without rules.
+    * A group is one or more ``User-agent`` lines followed by rules. Only a
+      rule (``Allow``/``Disallow``, even empty) ends the list of agents.
+      Every other record (Sitemap, Crawl-delay, Request-rate, License,
+      Content-Signal, Content-Usage, unknown ones) neither ends nor splits a
+      group (RFC 9309 2.2.4: they must not interfere), so ``User-agent: * /
+      Content-Signal: .. / User-agent: GPTBot / Disallow: /`` is one group for
+      both agents and its Content-Signal line applies to both, as Google's
+      reference parser reads it (tests/norms/test_robots_reference.py).
+      protego ends the agent list at any non-agent record.
+    * A ``User-agent`` value ends at its first space: ``Foo Bar`` names
+      ``foo``, ``* FooBot`` is the global group.
     * Allow/Disallow before the first ``User-agent`` belong to no group and
       are ignored, with a warning.
     * Selection for a product token (case-insensitive): a group applies when
@@ -51,7 +55,10 @@ Groups (RFC 9309 2.1, 2.2.1)
 
 Rules (RFC 9309 2.2.2)
     * Longest normalised pattern wins; an Allow wins an equal-length tie; no
-      matching rule means allowed; ``/robots.txt`` is always allowed.
+      matching rule means allowed; ``/robots.txt`` itself (not with a query)
+      is always allowed. A reserved character and its escape differ (``?``
+      vs ``%3F``). A path with empty segments (``//x``) is judged as written
+      and collapsed, the stricter answer holding; an invalid URL is refused.
 
 Records outside the RFC
     * ``Sitemap`` is global wherever it appears.
