@@ -90,6 +90,7 @@ class Summary:
     signals: Counter[str] = field(default_factory=Counter)
     dropped: Counter[str] = field(default_factory=Counter)  # URLs kept out by crawler.limits
     replayed: int = 0  # pages found already stored by an earlier run of this crawl
+    not_sent: int = 0  # requests still waiting for their origin's turn when a stop signal came
     not_modified: int = 0  # conditional re-requests answered 304: the stored row kept
     unchanged: int = 0  # re-fetched pages whose body was byte-identical: stored text reused
     revoked: int = 0  # stored pages whose use newer signals revoked (crawler.recrawl)
@@ -124,6 +125,7 @@ class Summary:
             "dropped_by_reason": dict(self.dropped.most_common()),
             "signal_fetches": dict(self.signals),
             "replayed": self.replayed,
+            "not_sent_at_stop": self.not_sent,
             "not_modified": self.not_modified,
             "unchanged": self.unchanged,
             "revoked": self.revoked,
