@@ -21,6 +21,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from functools import cache, partial
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import anyio
@@ -29,6 +30,9 @@ import certifi
 import httpx
 
 from crawler.checker.guard import Refused, Target, Unresolvable, guard
+
+if TYPE_CHECKING:
+    from crawler.identity.signing import RequestSigner
 
 MAX_REDIRECTS = 5
 USER_AGENT = "fairfetch-checker/1.0 (+https://github.com/fairfetch/fairfetch)"
@@ -42,6 +46,7 @@ class Limits:
     deadline: float = 30.0  # seconds for the whole check
     max_bytes: int = 2 * 1024 * 1024  # per page (signal documents have their own, smaller caps)
     allow_private: bool = False
+    signer: RequestSigner | None = None  # Web Bot Auth: sign every request (crawler.identity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,11 +153,11 @@ class Fetcher:
             proxy=proxy, trust_env=False, follow_redirects=False, timeout=httpx.Timeout(budget), verify=tls_context(),
             limits=httpx.Limits(max_connections=1, max_keepalive_connections=0),
         ) as client:
+            sent = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
+            if self.limits.signer is not None:  # @authority is the named host, not a pinned address
+                sent.update(self.limits.signer.sign("GET", target.url, sent))
             request = client.build_request(
-                "GET",
-                request_url,
-                headers={"Host": target.host_header, "User-Agent": USER_AGENT, "Accept-Encoding": "identity"},
-                extensions=extensions,
+                "GET", request_url, headers={"Host": target.host_header, **sent}, extensions=extensions,
             )
             response = await client.send(request, stream=True)
             try:

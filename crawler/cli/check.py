@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from crawler.cli.output import console, err_console, fail, print_json
 
@@ -71,6 +71,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                       help="seconds the whole check may take (each request gets at most a third; default 30)")
     live.add_argument("--max-bytes", type=int, default=2 * 1024 * 1024, metavar="N",
                       help="bytes read of the page at most (default 2 MiB; robots.txt stops at 500 KiB)")
+    from crawler.cli.agreement import add_identity_options
+
+    add_identity_options(p)
     serve = p.add_argument_group("web service")
     serve.add_argument("--serve", action="store_true", help="serve the checker as a web page and JSON API")
     serve.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
@@ -88,6 +91,19 @@ def _offline_given(args: argparse.Namespace) -> bool:
     return any((args.robots, args.rsl, args.tdmrep, args.html, args.headers, args.status is not None))
 
 
+def _signer(args: argparse.Namespace) -> Any:
+    """A Web Bot Auth signer from --signing-key/--signature-agent (None without them); ValueError in words."""
+    from crawler.cli.agreement import identity_settings
+
+    settings = identity_settings(args)
+    if not settings:
+        return None
+    from crawler.identity.keys import load_signing_key
+    from crawler.identity.signing import RequestSigner
+
+    return RequestSigner(load_signing_key(settings["FAIRFETCH_SIGNING_KEY"]), settings["FAIRFETCH_SIGNATURE_AGENT"])
+
+
 def run(args: argparse.Namespace) -> int:
     from crawler.checker.fetch import Limits
 
@@ -96,8 +112,12 @@ def run(args: argparse.Namespace) -> int:
     url = (args.url or args.url_option or "").strip()
     if args.timeout <= 0 or args.max_bytes <= 0:
         return fail("--timeout and --max-bytes must be positive")
+    try:
+        signer = _signer(args)
+    except ValueError as exc:
+        return fail(str(exc))
     limits = Limits(timeout=max(args.timeout / 3, 0.1), deadline=args.timeout, max_bytes=args.max_bytes,
-                    allow_private=args.allow_private)
+                    allow_private=args.allow_private, signer=signer)
     if args.serve:
         if url or _offline_given(args):
             return fail("--serve takes no URL and no files")

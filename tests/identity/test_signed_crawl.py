@@ -105,3 +105,17 @@ def test_identity_options_are_checked_before_anything_is_fetched(
     assert run.returncode == 2 and message in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
     assert web.requests_for(SIGNED_HOST) == []
+
+
+@pytest.mark.slow
+def test_the_live_checker_signs_its_requests_too(web: FixtureWeb, key_file: str) -> None:
+    from tests.checker.test_check_cli import run_check
+
+    web.reset_log()
+    out = run_check(web, f"http://{SIGNED_HOST}/", "--json", "--signing-key", key_file, "--signature-agent", AGENT)
+    assert out.returncode in (0, 1), out.stderr[-2000:]
+    sent = web.requests_for(SIGNED_HOST)
+    assert sent and any(r.path == "/" and r.status == 200 for r in sent)  # the page was served: verified
+    keys = {TEST_KEY_ID: public_key_from_jwk({"x": TEST_KEY_X})}
+    for record in sent:
+        assert verify(_as_request(record), keys).ok, record.path
