@@ -35,12 +35,15 @@ from scrapy_redis.queue import PriorityQueue
 if TYPE_CHECKING:
     from scrapy import Request
 
+    from crawler.crawlkeys import CrawlKeys
     from crawler.ledger import Ledger
-    from crawler.scaleout import CrawlKeys
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_LEASE_SECONDS = 30.0
+# The worker's Leases hang off the crawler under this name (set by crawler.scaleout.scaleout_for),
+# so the frontier's queue finds them without importing crawler.scaleout.
+LEASES_ATTR = "_fairfetch_leases"
 
 # KEYS: frontier, my lease set, worker registry, my alive key; ARGV: worker, lease ms.
 _POP = """
@@ -194,12 +197,10 @@ class LeasedPriorityQueue(PriorityQueue):
 
     @property
     def leases(self) -> Leases:
-        from crawler.scaleout import scaleout_for
-
-        scaleout = scaleout_for(self.spider.crawler)
-        if scaleout is None:  # pragma: no cover - this queue is configured only with --redis
-            raise RuntimeError("LeasedPriorityQueue needs a scaled-out crawl")
-        return scaleout.leases
+        found: Leases | None = getattr(self.spider.crawler, LEASES_ATTR, None)
+        if found is None:  # pragma: no cover - crawler.scaleout.SharedScheduler sets it up first
+            raise RuntimeError("LeasedPriorityQueue needs a scaled-out crawl (crawler.scaleout.apply_settings)")
+        return found
 
     def pop(self, timeout: int = 0) -> Request | None:
         leases = self.leases

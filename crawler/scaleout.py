@@ -32,10 +32,10 @@ import logging
 import os
 import re
 import socket
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import redis
 import redis.asyncio as aioredis
@@ -46,7 +46,8 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 
-from crawler.leases import DEFAULT_LEASE_SECONDS, Leases
+from crawler.crawlkeys import DEFAULT_PREFIX, CrawlKeys, ScaleOutError, check_crawl_id
+from crawler.leases import DEFAULT_LEASE_SECONDS, LEASES_ATTR, Leases
 from crawler.middlewares.politeness import slot_floor
 from crawler.pauses import PausingHTTPHandler
 
@@ -56,14 +57,15 @@ if TYPE_CHECKING:
     from scrapy.http import Response
     from scrapy.settings import Settings
 
-    from crawler.middlewares.signals import Fetched
+__all__ = [  # the names of crawler.crawlkeys are part of this module's interface too
+    "DEFAULT_PREFIX", "CrawlKeys", "ScaleOut", "ScaleOutError", "check_crawl_id", "register_seeds",
+]
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
-DEFAULT_PREFIX = "fairfetch:"
 DEFAULT_IDLE_SECONDS = 10.0
 REDIS_LOST = "redis_unavailable"  # the finish reason of a worker that lost Redis
-_CRAWL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 LOCK_MS = 5_000  # a dead fetcher blocks an origin for at most this long
 _LOCK_REFRESH = LOCK_MS / 3000  # seconds between lock renewals while fetching
 _POLL = 0.05  # seconds between looks at a document another worker is fetching
@@ -81,69 +83,6 @@ def _retry() -> Retry:
 
 def _client_options() -> dict[str, Any]:
     return {"socket_connect_timeout": SOCKET_TIMEOUT, "socket_timeout": SOCKET_TIMEOUT, "retry": _retry()}
-
-
-class ScaleOutError(RuntimeError):
-    """Scale-out cannot start or go on (Redis unreachable, unknown crawl); the message says why in words."""
-
-
-def check_crawl_id(crawl_id: str) -> str:
-    """Crawl ids name Redis keys and ledger rows: letters, digits, ``.``, ``_``, ``-``; at most 100."""
-    if not _CRAWL_ID.fullmatch(crawl_id):
-        raise ScaleOutError(
-            f"crawl id {crawl_id!r} must be 1-100 letters, digits, '.', '_' or '-' (starting with a letter or digit)"
-        )
-    return crawl_id
-
-
-@dataclass(frozen=True, slots=True)
-class CrawlKeys:
-    """The Redis keys of one crawl; every key starts with ``namespace``."""
-
-    prefix: str
-    crawl_id: str
-
-    @property
-    def namespace(self) -> str:
-        return f"{self.prefix}{self.crawl_id}:"
-
-    @property
-    def requests(self) -> str:
-        return self.namespace + "requests"  # sorted set: scrapy-redis PriorityQueue
-
-    @property
-    def seen(self) -> str:
-        return self.namespace + "seen"  # set of request fingerprints
-
-    @property
-    def seeds(self) -> str:
-        return self.namespace + "seeds"  # JSON list, written by the first worker
-
-    def document(self, kind: str, url: str) -> str:
-        return f"{self.namespace}doc:{kind}:{url}"  # hash: meta (JSON) + body
-
-    def lock(self, kind: str, url: str) -> str:
-        return f"{self.namespace}lock:{kind}:{url}"
-
-    @property
-    def active(self) -> str:
-        return self.namespace + "active"  # sorted set: worker -> last time it had work in flight (ms)
-
-    def pace(self, origin: str) -> str:
-        return f"{self.namespace}pace:{origin}"  # "<next allowed ms>:<holder>"
-
-    def pause(self, origin: str) -> str:
-        return f"{self.namespace}pause:{origin}"  # "<paused until ms>:<what the origin answered>"
-
-    @property
-    def workers(self) -> str:
-        return self.namespace + "workers"  # set of workers that may hold leases
-
-    def lease(self, worker: str) -> str:
-        return f"{self.namespace}lease:{worker}"  # set: encoded requests the worker took and has not settled
-
-    def alive(self, worker: str) -> str:
-        return f"{self.namespace}alive:{worker}"  # present while the worker runs (expires after the lease time)
 
 
 # --- starting a worker -----------------------------------------------------------------
@@ -164,22 +103,42 @@ def safe_url(url: str) -> str:
     return re.sub(r"//([^:/@]*):[^@/]*@", r"//\1:***@", url)
 
 
-def register_seeds(client: redis.Redis, keys: CrawlKeys, seeds: list[str], *, join: bool) -> list[str]:
+DEFAULT_JOIN_WAIT = 60.0  # how long --join waits for the crawl's first worker to register it
+_JOIN_POLL = 0.1
+
+
+def register_seeds(client: redis.Redis, keys: CrawlKeys, seeds: list[str], *, join: bool,
+                   wait: float = 0.0, waiting: Callable[[], None] | None = None) -> list[str]:
     """The crawl's seeds: stored by the first worker, read back by the ones that ``join``.
 
     The seeds also define the crawl's scope (their hosts), so every worker
     must use the same ones: starting a crawl id that already exists with other
     seeds is refused (restarting it with the same seeds is fine).
+
+    A joining worker may be started before the first one got as far as
+    registering the crawl (both launched together by a scheduler, or the first
+    still importing): it waits up to ``wait`` seconds for the seeds to appear,
+    calling ``waiting`` once if it has to, and only then says the crawl is unknown.
     """
+    deadline = time.monotonic() + wait
+    told = False
     try:
         if not join and client.set(keys.seeds, json.dumps(seeds), nx=True):
             return seeds
         raw = client.get(keys.seeds)
+        while raw is None and join and time.monotonic() < deadline:
+            if waiting is not None and not told:
+                waiting()
+                told = True
+            time.sleep(_JOIN_POLL)
+            raw = client.get(keys.seeds)
     except redis.RedisError as exc:
         raise ScaleOutError(f"Redis failed while registering the crawl: {exc}") from exc
     if raw is None:
+        waited = f" after waiting {wait:g} s" if join and wait > 0 else ""
         raise ScaleOutError(
-            f"no crawl {keys.crawl_id!r} in Redis under {keys.namespace!r}: start it with seed URLs first"
+            f"no crawl {keys.crawl_id!r} in Redis under {keys.namespace!r}{waited}: "
+            "start it with seed URLs first"
         )
     found = [str(s) for s in json.loads(raw)]
     if not join and sorted(set(found)) != sorted(set(seeds)):
@@ -284,12 +243,23 @@ class ScaleOut:
 
     # --- signal documents ------------------------------------------------------------
 
-    async def fetch_once(self, kind: str, url: str, fetch: Callable[[], Awaitable[Fetched]]) -> Fetched:
+    async def fetch_once(
+        self,
+        kind: str,
+        url: str,
+        fetch: Callable[[], Awaitable[T]],
+        *,
+        encode: Callable[[T], Mapping[str, bytes]],
+        decode: Callable[[Mapping[bytes, bytes]], T],
+    ) -> T:
         """The shared copy of a signal document, fetched by exactly one worker of the crawl.
 
         The fetcher holds ``lock:<kind>:<url>`` (``SET NX PX``, renewed while
         it works); the others poll until the copy appears. If the holder dies
-        its lock lapses after ``LOCK_MS`` and the next worker fetches.
+        its lock lapses after ``LOCK_MS`` and the next worker fetches. The
+        document is stored as the hash ``encode`` makes of it and rebuilt by
+        ``decode`` (``crawler.middlewares.signals`` owns both: this module
+        knows nothing of what a document holds).
         """
         key = self.keys.document(kind, url)
         lock = self.keys.lock(kind, url)
@@ -297,10 +267,10 @@ class ScaleOut:
         client = self.client
         try:
             while True:
-                raw = await client.hgetall(key)
+                raw: Any = await client.hgetall(key)  # bytes -> bytes: the client does not decode
                 if raw:
                     self.shared_reads += 1
-                    return decode_fetched(raw)
+                    return decode(raw)
                 if await client.set(lock, token, nx=True, px=LOCK_MS):
                     # The holder we waited for may have stored its copy and
                     # unlocked between our look and our SET: look once more.
@@ -309,7 +279,7 @@ class ScaleOut:
                         break
                     await self._unlock(keys=[lock], args=[token])
                     self.shared_reads += 1
-                    return decode_fetched(raw)
+                    return decode(raw)
                 await asyncio.sleep(_POLL)
         except redis.RedisError as exc:
             self.redis_lost(exc)
@@ -318,7 +288,7 @@ class ScaleOut:
         try:
             doc = await fetch()
             async with client.pipeline(transaction=True) as pipe:
-                pipe.hset(key, mapping=encode_fetched(doc))
+                pipe.hset(key, mapping=dict[Any, Any](encode(doc)))
                 pipe.expire(key, self.ttl)
                 await pipe.execute()
         except redis.RedisError as exc:
@@ -463,43 +433,8 @@ def scaleout_for(crawler: Crawler) -> ScaleOut | None:
     keys = CrawlKeys(crawler.settings.get("FAIRFETCH_REDIS_PREFIX") or DEFAULT_PREFIX, crawl_id)
     found = ScaleOut(crawler, url, keys, crawler.settings.getfloat("FAIRFETCH_SIGNAL_TTL"))
     setattr(crawler, _ATTR, found)
+    setattr(crawler, LEASES_ATTR, found.leases)  # for the frontier's queue (crawler.leases)
     return found
-
-
-def encode_fetched(doc: Fetched) -> dict[Any, Any]:
-    meta = {
-        "url": doc.url,
-        "final_url": doc.final_url,
-        "status": doc.status,
-        "error": doc.error,
-        "redirects": doc.redirects,
-        "truncated": doc.truncated,
-        "signal_id": doc.signal_id,
-        "has_body": doc.body is not None,
-    }
-    return {"meta": json.dumps(meta).encode(), "body": doc.body or b""}
-
-
-def decode_fetched(raw: Mapping[Any, Any]) -> Fetched:
-    """The document :func:`encode_fetched` stored; ScaleOutError if the hash is not one of ours."""
-    from crawler.middlewares.signals import Fetched
-
-    try:
-        meta = json.loads(raw[b"meta"])
-        body = raw.get(b"body", b"")
-        doc = Fetched(
-            url=str(meta["url"]),
-            final_url=str(meta["final_url"]),
-            status=None if meta["status"] is None else int(meta["status"]),
-            body=bytes(body) if meta["has_body"] else None,
-            error=None if meta["error"] is None else str(meta["error"]),
-            redirects=int(meta["redirects"]),
-            truncated=bool(meta["truncated"]),
-            signal_id=None if meta["signal_id"] is None else int(meta["signal_id"]),
-        )
-    except (KeyError, TypeError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        raise ScaleOutError(f"a shared signal document in Redis is not one fairfetch wrote ({exc!r})") from exc
-    return doc
 
 
 # --- Scrapy components -------------------------------------------------------------------
@@ -512,6 +447,7 @@ class SharedScheduler(RedisScheduler):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SharedScheduler:
+        scaleout_for(crawler)  # the worker's leases, which the frontier's queue takes requests into
         try:
             instance: SharedScheduler = super().from_crawler(crawler)
         except redis.RedisError as exc:

@@ -84,6 +84,8 @@ def register(subparsers: Any) -> None:
                        help="share the frontier, seen-set, signal documents and Crawl-delay pacing in this Redis")
     scale.add_argument("--join", action="store_true",
                        help="join the running crawl --crawl-id (no seeds: they are read from Redis)")
+    scale.add_argument("--join-wait", type=float, default=60.0, metavar="SECONDS",
+                       help="with --join: wait this long for the first worker to start the crawl (default 60)")
     scale.add_argument("--idle", type=float, default=10.0, metavar="SECONDS",
                        help="stop once the whole crawl has been quiet this long: empty frontier, no worker busy (default 10)")
     scale.add_argument("--lease", type=float, default=30.0, metavar="SECONDS",
@@ -115,10 +117,12 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         raise ValueError("--jobdir and --redis do not mix: with --redis the crawl id and frontier live in Redis")
     if args.idle <= 0:
         raise ValueError("--idle must be positive")
+    if args.join_wait < 0:
+        raise ValueError("--join-wait must not be negative")
     if args.lease < 1:
         raise ValueError("--lease must be at least 1 second")
     if args.crawl_id is not None:
-        from crawler.scaleout import ScaleOutError, check_crawl_id
+        from crawler.crawlkeys import ScaleOutError, check_crawl_id
 
         try:
             check_crawl_id(args.crawl_id)
@@ -394,13 +398,8 @@ def _join_shared_crawl(args: argparse.Namespace, settings: Any) -> list[str]:
     Returns the seeds this worker starts from. Raises ValueError in plain words
     (Redis unreachable, no such crawl to join).
     """
-    from crawler.scaleout import (
-        CrawlKeys,
-        ScaleOutError,
-        apply_settings,
-        connect,
-        register_seeds,
-    )
+    from crawler.crawlkeys import CrawlKeys, ScaleOutError
+    from crawler.scaleout import apply_settings, connect, register_seeds
     from crawler.session import new_crawl_id
 
     crawl_id = args.crawl_id or new_crawl_id()
@@ -408,7 +407,11 @@ def _join_shared_crawl(args: argparse.Namespace, settings: Any) -> list[str]:
     try:
         client = connect(args.redis)
         try:
-            seeds = register_seeds(client, keys, list(args.seeds), join=args.join)
+            seeds = register_seeds(
+                client, keys, list(args.seeds), join=args.join, wait=args.join_wait,
+                waiting=lambda: err_console.print(
+                    f"waiting up to {args.join_wait:g} s for crawl {crawl_id} to be started ...", soft_wrap=True),
+            )
         finally:
             client.close()
     except ScaleOutError as exc:

@@ -20,8 +20,9 @@ its id travels with the pages it applied to.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
@@ -93,6 +94,47 @@ class Fetched:
     ttl: float | None = None  # how long this document is reused (None: the crawl's signal TTL)
 
 
+def encode_fetched(doc: Fetched) -> dict[str, bytes]:
+    """``doc`` as the Redis hash a scaled-out crawl shares it in (``crawler.scaleout``)."""
+    meta = {
+        "url": doc.url,
+        "final_url": doc.final_url,
+        "status": doc.status,
+        "error": doc.error,
+        "redirects": doc.redirects,
+        "truncated": doc.truncated,
+        "signal_id": doc.signal_id,
+        "has_body": doc.body is not None,
+        "max_age": doc.max_age,  # the document's own clock (crawler.recrawl) travels with it
+        "ttl": doc.ttl,
+    }
+    return {"meta": json.dumps(meta).encode(), "body": doc.body or b""}
+
+
+def decode_fetched(raw: Mapping[bytes, bytes]) -> Fetched:
+    """The document :func:`encode_fetched` stored; ScaleOutError if the hash is not one of ours."""
+    from crawler.crawlkeys import ScaleOutError
+
+    try:
+        meta = json.loads(raw[b"meta"])
+        body = raw.get(b"body", b"")
+        doc = Fetched(
+            url=str(meta["url"]),
+            final_url=str(meta["final_url"]),
+            status=None if meta["status"] is None else int(meta["status"]),
+            body=bytes(body) if meta["has_body"] else None,
+            error=None if meta["error"] is None else str(meta["error"]),
+            redirects=int(meta["redirects"]),
+            truncated=bool(meta["truncated"]),
+            signal_id=None if meta["signal_id"] is None else int(meta["signal_id"]),
+            max_age=None if meta.get("max_age") is None else float(meta["max_age"]),
+            ttl=None if meta.get("ttl") is None else float(meta["ttl"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise ScaleOutError(f"a shared signal document in Redis is not one fairfetch wrote ({exc!r})") from exc
+    return doc
+
+
 def describe_error(exc: BaseException) -> str:
     """A short, stable phrase for a download failure (``timeout``, ``dns``, ...) plus its message."""
     kind, text = describe(exc)
@@ -121,6 +163,8 @@ class SignalFetcher:
         crawler.signals.connect(self._start_due_sitemaps, signal=signals.spider_idle)
         crawler.signals.connect(self._cap_bytes, signal=signals.bytes_received)
         # Scale-out: documents are fetched once per crawl across all workers (crawler.scaleout).
+        # Imported here, one way only: crawler.scaleout never imports this module, and a
+        # crawl on one machine never imports Redis.
         self.shared: ScaleOut | None = None
         if crawler.settings.get("FAIRFETCH_REDIS_URL"):
             from crawler.scaleout import scaleout_for
@@ -370,7 +414,7 @@ class SignalFetcher:
 
         if self.shared is not None:
             # Another worker may have it already; the parsed objects are rebuilt from these bytes.
-            return await self.shared.fetch_once(kind, url, here)
+            return await self.shared.fetch_once(kind, url, here, encode=encode_fetched, decode=decode_fetched)
         return await here()
 
     async def _download_here(

@@ -15,10 +15,10 @@ import pytest
 import redis
 from scrapy import Request, Spider
 
-from crawler.leases import LeasedPriorityQueue, Leases
+from crawler.crawlkeys import CrawlKeys
+from crawler.leases import LEASES_ATTR, LeasedPriorityQueue, Leases
 from crawler.ledger import FetchRecord, Ledger
 from crawler.ledger.records import utc_now
-from crawler.scaleout import CrawlKeys
 
 pytestmark = pytest.mark.services
 
@@ -31,11 +31,6 @@ class _Crawler:
 
 class _Spider(Spider):
     name = "fair"
-
-
-class _ScaleOut:
-    def __init__(self, leases: Leases) -> None:
-        self.leases = leases
 
 
 @pytest.fixture
@@ -54,12 +49,10 @@ def ledger(tmp_path: Path) -> Iterator[Ledger]:
 
 def worker_queue(server: redis.Redis, keys: CrawlKeys, name: str, lease_seconds: float = 1.0
                  ) -> tuple[Leases, LeasedPriorityQueue]:
-    from crawler.scaleout import _ATTR
-
     leases = Leases(keys, name, lease_seconds)
     spider = _Spider()
     crawler = _Crawler()
-    setattr(crawler, _ATTR, _ScaleOut(leases))
+    setattr(crawler, LEASES_ATTR, leases)
     spider.crawler = crawler  # type: ignore[assignment]
     return leases, LeasedPriorityQueue(server, spider, keys.requests)
 

@@ -27,18 +27,9 @@ from hypothesis import strategies as st
 from scrapy import Spider
 from scrapy.crawler import Crawler
 
-from crawler.middlewares.signals import Fetched
-from crawler.scaleout import (
-    LOCK_MS,
-    CrawlKeys,
-    ScaleOut,
-    ScaleOutError,
-    check_crawl_id,
-    decode_fetched,
-    encode_fetched,
-    register_seeds,
-    safe_url,
-)
+from crawler.crawlkeys import CrawlKeys, ScaleOutError, check_crawl_id
+from crawler.middlewares.signals import Fetched, decode_fetched, encode_fetched
+from crawler.scaleout import LOCK_MS, ScaleOut, register_seeds, safe_url
 from fixtures.web import FixtureWeb
 from tests.crawler.crawlrun import FAIRFETCH, REPO, crawl_env, path_of
 
@@ -268,6 +259,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
         ([], "give at least one SEED_URL"),
         (["http://a.example/", "--redis", "redis://x", "--crawl-id", "no spaces"], "crawl id 'no spaces'"),
         (["http://a.example/", "--redis", "redis://x", "--idle", "0"], "--idle must be positive"),
+        (["--join", "--redis", "redis://x", "--crawl-id", "c1", "--join-wait", "-1"], "--join-wait must not be"),
         (["http://a.example/", "--redis", "redis://x", "--jobdir", "j"], "--jobdir and --redis do not mix"),
     ],
 )
@@ -291,11 +283,37 @@ def test_unreachable_redis_fails_before_crawling(tmp_path: Any) -> None:
 
 
 @pytest.mark.services
-def test_joining_an_unknown_crawl_fails(redis_url: str, redis_prefix: str, tmp_path: Any) -> None:
+def test_joining_an_unknown_crawl_waits_then_fails(redis_url: str, redis_prefix: str, tmp_path: Any) -> None:
+    started = time.monotonic()
     proc = run_cli("--join", "--redis", redis_url, "--redis-prefix", redis_prefix, "--crawl-id", "nobody",
-                   "--db", f"sqlite:///{tmp_path}/l.sqlite")
+                   "--join-wait", "1", "--db", f"sqlite:///{tmp_path}/l.sqlite")
     assert proc.returncode == 1
-    assert "no crawl 'nobody' in Redis" in " ".join(proc.stderr.split())
+    text = " ".join(proc.stderr.split())
+    assert "waiting up to 1 s for crawl nobody to be started" in text
+    assert "no crawl 'nobody' in Redis" in text and "after waiting 1 s" in text
+    assert "Traceback" not in proc.stderr
+    assert time.monotonic() - started >= 1
+
+
+@pytest.mark.services
+def test_a_joiner_waits_for_the_crawl_to_be_registered(redis_url: str, redis_prefix: str) -> None:
+    """The joiner asks before the first worker registered the seeds: it waits, then joins."""
+    keys = CrawlKeys(redis_prefix, "late")
+    client = redis.Redis.from_url(redis_url)
+    told: list[float] = []
+    try:
+        threading.Timer(0.5, lambda: register_seeds(client, keys, ["http://a.example/"], join=False)).start()
+        started = time.monotonic()
+        seeds = register_seeds(client, keys, [], join=True, wait=10,
+                               waiting=lambda: told.append(time.monotonic() - started))
+        waited = time.monotonic() - started
+        assert seeds == ["http://a.example/"]
+        assert len(told) == 1 and told[0] < 0.2
+        assert 0.4 <= waited < 2
+        with pytest.raises(ScaleOutError, match="after waiting 0.3 s"):
+            register_seeds(client, CrawlKeys(redis_prefix, "never"), [], join=True, wait=0.3)
+    finally:
+        client.close()
 
 
 @pytest.mark.services
@@ -364,6 +382,9 @@ def test_a_hash_with_foreign_meta_is_refused_in_words(meta: dict[str, Any]) -> N
 # --- shared documents and pacing, two workers in one process --------------------------------
 
 
+CODEC: dict[str, Any] = {"encode": encode_fetched, "decode": decode_fetched}
+
+
 def worker_state(redis_url: str, prefix: str) -> ScaleOut:
     crawler = Crawler(Spider, {"FAIRFETCH_SIGNAL_TTL": 60})
     return ScaleOut(crawler, redis_url, CrawlKeys(prefix, "unit"), ttl=60)
@@ -382,7 +403,8 @@ def test_concurrent_workers_fetch_a_document_once(redis_url: str, redis_prefix: 
     async def main() -> list[Fetched]:
         workers = [worker_state(redis_url, redis_prefix) for _ in range(3)]
         try:
-            return list(await asyncio.gather(*(w.fetch_once("robots.txt", doc.url, fetch) for w in workers)))
+            return list(await asyncio.gather(*(w.fetch_once("robots.txt", doc.url, fetch, **CODEC)
+                                               for w in workers)))
         finally:
             for w in workers:
                 await w.close()
@@ -406,7 +428,7 @@ def test_a_dead_fetchers_lock_lapses_and_another_worker_fetches(redis_url: str, 
         w = worker_state(redis_url, redis_prefix)
         started = time.monotonic()
         try:
-            return await w.fetch_once("robots.txt", doc.url, fetch), time.monotonic() - started
+            return await w.fetch_once("robots.txt", doc.url, fetch, **CODEC), time.monotonic() - started
         finally:
             await w.close()
 
