@@ -47,6 +47,7 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 
 from crawler.crawlkeys import DEFAULT_PREFIX, CrawlKeys, ScaleOutError, check_crawl_id
+from crawler.depthbook import RedisDepthBook
 from crawler.leases import DEFAULT_LEASE_SECONDS, LEASES_ATTR, Leases
 from crawler.middlewares.politeness import slot_floor
 from crawler.pauses import PausingHTTPHandler
@@ -202,6 +203,7 @@ class ScaleOut:
         self._closing: asyncio.Future[None] | None = None
         self.shared_reads = 0  # signal documents another worker had fetched
         self._client: aioredis.Redis | None = None
+        self._sync: redis.Redis | None = None  # for the depth book (the spider's calls are synchronous)
         self._claim: Any = None
         self._release: Any = None
         self._unlock: Any = None
@@ -368,7 +370,16 @@ class ScaleOut:
         text = asked.decode("utf-8", "replace") if isinstance(asked, bytes) else str(asked)
         return int(left) / 1000, text
 
+    def depth_book(self) -> RedisDepthBook:
+        """The crawl's shared depth book (crawler.depthbook), on a synchronous client like the frontier's."""
+        if self._sync is None:
+            self._sync = redis.Redis.from_url(self.url, **_client_options())
+        return RedisDepthBook(self._sync, self.keys, self.redis_lost)
+
     async def close(self) -> None:
+        if self._sync is not None:
+            self._sync.close()
+            self._sync = None
         if self._client is not None:
             await self._client.aclose()
             self._client = None

@@ -63,6 +63,11 @@ DEPTH_LIMIT = 3
 FAIRFETCH_MAX_LINKS = 500
 FAIRFETCH_MAX_URL_LENGTH = 2083
 SPIDER_MIDDLEWARES = {"scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None}  # silent: replaced
+# Breadth-first: a URL is usually first seen along its shortest path, so --depth
+# reaches every page within N links (crawler.depthbook corrects the rest).
+DEPTH_PRIORITY = 1
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 
 # --- politeness -----------------------------------------------------------------
 ROBOTSTXT_OBEY = False  # replaced by crawler.middlewares.enforce

@@ -30,6 +30,7 @@ from scrapy import signals
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawler.depthbook import DEEPER_BEFORE, NEW, DepthBook, LocalDepthBook
 from crawler.extract import extract
 from crawler.faults import describe
 from crawler.gcpolicy import apply_crawl_gc_policy
@@ -169,12 +170,16 @@ class FairSpider(scrapy.Spider):
         self.seeds = [normal_or_none(s) or s for s in split_seeds(seeds)]
         self.seed_hosts = {(urlsplit(s).hostname or "").lower() for s in self.seeds}
         self._scheduled: set[str] = set()  # URLs requested or replayed by this run
+        self._book: DepthBook | None = None  # with a depth limit: each URL's shortest depth (crawler.depthbook)
+        self._reexpand_due: dict[str, int] = {}  # pages to follow again from a smaller depth, once in the ledger
+        self._reexpand_timer: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> FairSpider:
         spider: FairSpider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._opened, signal=signals.spider_opened)
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        crawler.signals.connect(spider._reexpand_at_idle, signal=signals.spider_idle)
         return spider
 
     @property
@@ -210,6 +215,8 @@ class FairSpider(scrapy.Spider):
         )
 
     def _closed(self, spider: scrapy.Spider, reason: str) -> None:
+        if self._reexpand_timer is not None and self._reexpand_timer.running:
+            self._reexpand_timer.stop()
         s = self.session
         stats = s.summary.as_dict()
         stats["finish_reason"] = reason
@@ -222,11 +229,18 @@ class FairSpider(scrapy.Spider):
         if not self.seeds:
             logger.error("no seed URL given (-a seeds=URL[,URL...])")
             return
+        seeds = []
         for seed in self.seeds:
             problem = seed_problem(seed)
             if problem is not None:  # scrapy crawl fair -a seeds=...: fairfetch crawl refuses them up front
                 self._invalid_seed(seed, problem)
                 continue
+            seeds.append(seed)
+        book = self.depth_book()
+        if book is not None:
+            _, states = book.page(None, -1, seeds, self.max_depth)
+            seeds = [seed for seed, state in zip(seeds, states, strict=True) if state == NEW]
+        for seed in seeds:
             for request in self._visit(seed, 0):
                 yield request
 
@@ -367,6 +381,9 @@ class FairSpider(scrapy.Spider):
             last_modified=validator(response.headers.get(b"Last-Modified")) if response.status == 200 else None,
             revocation=revocation,
         )
+        if self.max_depth:
+            yield from self._follow_by_depth(response, links)
+            return
         depth = int(response.meta.get("depth", 0)) + 1
         if over:
             # Only those the crawl would have followed: out of scope or too deep is no loss.
@@ -382,6 +399,79 @@ class FairSpider(scrapy.Spider):
             # skip them before the scope test parses the URL.
             if link not in scheduled and self._may_follow(link, depth):
                 yield from self._visit(link, depth)
+
+    # --- depth-limited crawls (crawler.depthbook) ---------------------------------------
+
+    def depth_book(self) -> DepthBook | None:
+        """The crawl's depth book: shared in Redis when scaled out; None without a depth limit."""
+        if not self.max_depth:
+            return None
+        if self._book is None:
+            if self.crawler.settings.get("FAIRFETCH_REDIS_URL"):
+                from crawler.scaleout import scaleout_for
+
+                shared = scaleout_for(self.crawler)
+                assert shared is not None
+                self._book = shared.depth_book()
+            else:
+                self._book = LocalDepthBook()
+            from twisted.internet import task
+
+            self._reexpand_timer = task.LoopingCall(self._reexpand_due_pages)
+            self._reexpand_timer.start(1.0, now=False)
+        return self._book
+
+    def _follow_by_depth(self, response: Response, links: list[str]) -> Iterator[scrapy.Request]:
+        """Follow ``links`` from the smallest depth known for the page, whatever its request said."""
+        book = self.depth_book()
+        assert book is not None
+        s = self.session
+        if s.max_pages and s.pages_done() >= s.max_pages:
+            links = []
+        wanted = [link for link in links if self.in_scope(link)]
+        depth, states = book.page(response.url, int(response.meta.get("depth", 0)), wanted, self.max_depth)
+        response.meta["depth"] = depth  # Scrapy's DepthMiddleware counts the links' depth from here
+        for link, state in zip(wanted, states, strict=True):
+            if state == NEW:
+                yield from self._visit(link, depth + 1)
+            elif state == DEEPER_BEFORE:
+                self._reexpand_due[link] = depth + 1
+
+    def _reexpand_at_idle(self) -> None:
+        """spider_idle: the crawl stays open until every page due to be followed again has been."""
+        from scrapy.exceptions import DontCloseSpider
+
+        self._reexpand_due_pages()
+        if self._reexpand_due:
+            raise DontCloseSpider
+
+    def _reexpand_due_pages(self) -> None:
+        """Follow again, from their new smaller depth, the pages expanded deeper before.
+
+        Their links come from the ledger (the page is not fetched twice); a
+        page not written yet is looked for again at the next call.
+        """
+        if not self._reexpand_due or self._book is None:
+            return
+        s = self.session
+        due, self._reexpand_due = self._reexpand_due, {}
+        settled = s.ledger.recorded_urls(s.crawl_id, set(due))
+        for url, depth in due.items():
+            row = s.ledger.page(url)
+            if row is None or row.get("crawl_id") != s.crawl_id:
+                if url not in settled:
+                    self._reexpand_due[url] = min(depth, self._reexpand_due.get(url, depth))
+                continue  # refused or failed: it has no links
+            links = [link for link in (row.get("metadata") or {}).get("links", []) if self.in_scope(link)]
+            expanded, states = self._book.page(url, depth, links, self.max_depth)
+            for link, state in zip(links, states, strict=True):
+                if state == NEW:
+                    for request in self._visit(link, expanded + 1):
+                        request.meta["depth"] = expanded + 1
+                        request.priority = -(expanded + 1) * self.crawler.settings.getint("DEPTH_PRIORITY")
+                        self.crawler.engine.crawl(request)
+                elif state == DEEPER_BEFORE:
+                    self._reexpand_due[link] = expanded + 1
 
     def _classify(self, url: str, html: HtmlDoc | None, response: Response) -> Classification | None:
         """What kind of source the page is (canonical, aggregator, community), for attribution."""

@@ -82,6 +82,9 @@ PACING_KEYS = (
     "METAREFRESH_ENABLED",
     "COOKIES_ENABLED",
     "DUPEFILTER_CLASS",
+    "DEPTH_PRIORITY",  # breadth-first order, so that both crawl in the same order
+    "SCHEDULER_DISK_QUEUE",
+    "SCHEDULER_MEMORY_QUEUE",
     "TWISTED_REACTOR",
 )
 

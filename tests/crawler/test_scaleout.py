@@ -310,7 +310,7 @@ def test_a_joiner_waits_for_the_crawl_to_be_registered(redis_url: str, redis_pre
         assert seeds == ["http://a.example/"]
         assert len(told) == 1 and told[0] < 0.2
         assert 0.4 <= waited < 2
-        with pytest.raises(ScaleOutError, match="after waiting 0.3 s"):
+        with pytest.raises(ScaleOutError, match=r"after waiting 0\.3 s"):
             register_seeds(client, CrawlKeys(redis_prefix, "never"), [], join=True, wait=0.3)
     finally:
         client.close()
