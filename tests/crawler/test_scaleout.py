@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import redis
 import sqlalchemy as sa
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from scrapy import Spider
 from scrapy.crawler import Crawler
@@ -356,6 +356,7 @@ def test_a_fetched_document_survives_the_trip_through_redis() -> None:
         assert decode_fetched({k.encode(): v for k, v in encoded.items()}) == doc
 
 
+@settings(deadline=None)  # a loaded CI machine is no reason to fail a decoding property
 @given(st.dictionaries(st.sampled_from([b"meta", b"body", b"other"]), st.binary(max_size=200)))
 def test_a_foreign_hash_in_redis_is_refused_in_words(raw: dict[bytes, bytes]) -> None:
     try:
@@ -366,6 +367,7 @@ def test_a_foreign_hash_in_redis_is_refused_in_words(raw: dict[bytes, bytes]) ->
         assert isinstance(doc, Fetched)
 
 
+@settings(deadline=None)
 @given(st.dictionaries(st.sampled_from(["url", "status", "has_body", "redirects", "error", "signal_id",
                                         "final_url", "truncated"]),
                        st.none() | st.booleans() | st.integers() | st.text(max_size=20) | st.lists(st.integers())))
