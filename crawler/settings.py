@@ -33,6 +33,9 @@ FAIRFETCH_SIGNATURE_AGENT = None  # https origin serving our key directory
 # Revocation of stored pages when newer signals say no (crawler.recrawl): "newer-signal"
 # (default) or "strict"; there is no setting that switches it off.
 FAIRFETCH_REVOCATION = "newer-signal"
+# Extraction and classification in this many processes (crawler.extract_pool); None: the
+# machine's cores, 0: on the reactor thread.
+FAIRFETCH_EXTRACT_PROCESSES = None
 
 # --- per-origin signal documents ------------------------------------------------
 # robots.txt has its own short timeout so that one hanging host cannot stall the

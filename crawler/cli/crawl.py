@@ -72,6 +72,8 @@ def register(subparsers: Any) -> None:
                    help="an RSL licence token held for a licence server (repeatable)")
     p.add_argument("--no-extract", action="store_true", help="store decisions and metadata, not the text")
     add_identity_options(p)
+    p.add_argument("--extract-processes", type=int, default=None, metavar="N",
+                   help="extract text in N worker processes (default: the machine's cores; 0: in this process)")
     p.add_argument("--concurrency", type=int, default=16, metavar="N", help="requests in flight (default 16)")
     p.add_argument("--delay", type=float, default=0.0, metavar="SECONDS",
                    help="at least this long between two requests to one origin (robots.txt may ask for more)")
@@ -137,6 +139,8 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
             raise ValueError(f"--{name.replace('_', '-')} must not be negative")
     if args.concurrency < 1:
         raise ValueError("--concurrency must be at least 1")
+    if args.extract_processes is not None and args.extract_processes < 0:
+        raise ValueError("--extract-processes must not be negative")
     if args.delay < 0:
         raise ValueError("--delay must not be negative")
     if args.robots_timeout <= 0:
@@ -169,6 +173,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "FAIRFETCH_MAX_PRICE": args.max_price,
         "FAIRFETCH_LICENSE_TOKENS": tokens,
         "FAIRFETCH_EXTRACT": not args.no_extract,
+        "FAIRFETCH_EXTRACT_PROCESSES": args.extract_processes,
         "FAIRFETCH_FOLLOW_EXTERNAL": args.follow_external,
         "FAIRFETCH_MAX_PAGES": args.max_pages,
         "FAIRFETCH_MAX_LINKS": args.max_links,
@@ -427,8 +432,14 @@ def _join_shared_crawl(args: argparse.Namespace, settings: Any) -> list[str]:
 
 
 def summary_dict(session: CrawlSession, crawler: Any, seconds: float) -> dict[str, Any]:
+    from crawler.extract_pool import pool_for
+
     data = session.summary.as_dict()
     stats = crawler.stats.get_stats() if crawler.stats is not None else {}
+    pool = pool_for(crawler) if session.extract else None
+    # Extraction processes (0: on the reactor); restarts: times one died and its pages were resubmitted.
+    data["extract_processes"] = pool.processes if pool is not None else 0
+    data["extract_pool_restarts"] = pool.restarts if pool is not None else 0
     return {
         "crawl_id": session.crawl_id,
         "resumed": session.resumed,

@@ -32,6 +32,7 @@ from twisted.python.failure import Failure
 
 from crawler.depthbook import DEEPER_BEFORE, NEW, DepthBook, LocalDepthBook
 from crawler.extract import extract
+from crawler.extract_pool import ExtractPool, PageWork, pool_for
 from crawler.faults import describe
 from crawler.gcpolicy import apply_crawl_gc_policy
 from crawler.items import PageItem
@@ -215,6 +216,9 @@ class FairSpider(scrapy.Spider):
         )
 
     def _closed(self, spider: scrapy.Spider, reason: str) -> None:
+        pool = pool_for(self.crawler)
+        if pool is not None:
+            pool.close()
         if self._reexpand_timer is not None and self._reexpand_timer.running:
             self._reexpand_timer.stop()
         s = self.session
@@ -225,6 +229,9 @@ class FairSpider(scrapy.Spider):
             compact(s.ledger)  # PostgreSQL: VACUUM the purged row versions away
 
     async def start(self) -> AsyncIterator[Any]:
+        pool = pool_for(self.crawler)
+        if pool is not None:
+            pool.start()  # its processes start while robots.txt is fetched, not at the first page
         apply_crawl_gc_policy()  # the crawl is set up: its long-lived heap is frozen from here
         if not self.seeds:
             logger.error("no seed URL given (-a seeds=URL[,URL...])")
@@ -294,11 +301,31 @@ class FairSpider(scrapy.Spider):
 
     # --- responses -------------------------------------------------------------------
 
-    def parse(self, response: Response, **_: Any) -> Iterator[Any]:
+    def parse(self, response: Response, **_: Any) -> Iterator[Any] | AsyncIterator[Any]:
+        pool = pool_for(self.crawler)
+        if pool is not None and response.meta.get(HTML_META) is not None:
+            return self._parse_in_pool(response, pool)
+        return self._outputs(response, None)
+
+    async def _parse_in_pool(self, response: Response, pool: ExtractPool) -> AsyncIterator[Any]:
+        """Extraction and classification in the pool (crawler.extract_pool); the reactor fetches on meanwhile."""
+        verdict: Verdict = response.meta[VERDICT_META]
+        headers = response.meta.get(HEADERS_META)
+        work = await pool.run(response.text, response.url, tuple(verdict.exclude_selectors),
+                              headers if headers is not None else scrapy_header_lines(response),
+                              self.session.extract)
+        for output in self._outputs(response, work):
+            yield output
+
+    def _outputs(self, response: Response, work: PageWork | None) -> Iterator[Any]:
+        """The page's item and the requests for its links; ``work`` done in the pool, or None to do it here."""
         s = self.session
         if response.status == 304:
             # Conditional re-request (crawler.recrawl): the stored row stands; go on from its links.
-            yield from self._follow(stored_links(s, response.url), int(response.meta.get("depth", 0)) + 1)
+            if self.max_depth:
+                yield from self._follow_by_depth(response, stored_links(s, response.url))
+            else:
+                yield from self._follow(stored_links(s, response.url), int(response.meta.get("depth", 0)) + 1)
             return
         verdict: Verdict = response.meta[VERDICT_META]
         s.summary.fetched += 1
@@ -329,7 +356,8 @@ class FairSpider(scrapy.Spider):
                 s.summary.unchanged += 1
             elif s.extract:
                 # Excluded parts are dropped first, so metadata never comes from them either.
-                found = extract(body_text, response.url, exclude_selectors=verdict.exclude_selectors, doc=doc)
+                found = work.extracted if work is not None and work.extracted is not None else extract(
+                    body_text, response.url, exclude_selectors=verdict.exclude_selectors, doc=doc)
                 metadata = found.metadata()
                 canonical = found.canonical_url
                 if permitted:
@@ -348,7 +376,7 @@ class FairSpider(scrapy.Spider):
             outcome = "refused"
             reason = verdict.fetch.reason if not verdict.fetch.allowed else f"HTTP {response.status}"
             s.summary.refused[refusal_kind(verdict)] += 1
-        classification = self._classify(response.url, doc, response)
+        classification = work.classification if work is not None else self._classify(response.url, doc, response)
         decisions = decisions_from_verdict(verdict)
         evidence = evidence_from_verdict(verdict)
         signal_ids = list(response.meta.get(SIGNAL_IDS_META) or [])

@@ -1,0 +1,170 @@
+"""Text extraction and page classification in worker processes, off the reactor thread.
+
+trafilatura costs about 3 ms of CPU per page; on the reactor thread it held a
+crawl to ~0.45x a bare Scrapy spider's pages/s, with the machine's other cores
+idle. ``--extract-processes N`` (default: the machine's cores; 0 = on the
+reactor, as before) hands each answered page's extraction and source
+classification to a pool of N processes while the reactor goes on fetching.
+
+* **Back-pressure**: at most ``2 N`` pages are in the pool at once; the pages
+  behind them wait in Scrapy's scraper slot, whose size limit
+  (``SCRAPER_SLOT_MAX_ACTIVE_SIZE``) stops new downloads. Memory is therefore
+  bounded by that limit plus ``2 N`` pages, and each pool process is replaced
+  after ``MAX_TASKS_PER_CHILD`` pages so that a library's caches cannot grow
+  without end.
+* **No page lost to a dead process**: a killed pool process breaks the whole
+  pool (``BrokenProcessPool`` for every page in it). The pool is started again
+  and each of those pages is submitted again; a page whose extraction keeps
+  killing its process (``MAX_ATTEMPTS``) is extracted on the reactor instead.
+* Processes come from a *forkserver* that has imported this module (and with
+  it trafilatura and lxml) once, so starting or replacing one costs
+  milliseconds, and nothing is forked from the multi-threaded crawler itself.
+
+The work function is pure (``crawler.extract`` and ``norms.classify``), so a
+page extracted in the pool is byte for byte what the reactor would store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any
+
+from crawler.extract import Extracted, extract
+from norms.classify import Classification, classify_page
+from norms.html import parse_html
+from norms.http import HeaderLines
+
+logger = logging.getLogger(__name__)
+
+MAX_TASKS_PER_CHILD = 2_000
+MAX_ATTEMPTS = 3  # pool breakages a page may meet before it is extracted on the reactor
+IN_FLIGHT_PER_PROCESS = 2
+
+
+def default_processes() -> int:
+    """The machine's cores (what this process may run on)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True, slots=True)
+class PageWork:
+    """What the pool returns for one page."""
+
+    extracted: Extracted | None
+    classification: Classification | None
+
+
+def page_work(html: str, url: str, exclude_selectors: tuple[str, ...], headers: HeaderLines | None,
+              extract_text: bool) -> PageWork:
+    """Extraction (if wanted) and classification of one page: the pool's task, also run in-process."""
+    doc = parse_html(html)
+    found = extract(html, url, exclude_selectors=exclude_selectors, doc=doc) if extract_text else None
+    return PageWork(found, classify_page(url, doc, headers=headers))
+
+
+def _warm() -> int:
+    return os.getpid()
+
+
+class ExtractPool:
+    """A process pool for :func:`page_work` with back-pressure and restart on breakage."""
+
+    def __init__(self, processes: int) -> None:
+        if processes < 1:
+            raise ValueError("an extraction pool needs at least one process")
+        self.processes = processes
+        self._context = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload([__name__])
+        self._executor: ProcessPoolExecutor | None = None
+        self._generation = 0
+        self._slots: asyncio.Semaphore | None = None
+        self.restarts = 0  # times the pool was started again after a process died
+        self.in_process = 0  # pages extracted on the reactor after repeated breakages
+        self.pages = 0
+
+    def start(self) -> None:
+        """Start the processes now (not at the first page), so that the first pages do not wait for them."""
+        executor = self._pool()
+        for _ in range(self.processes):
+            executor.submit(_warm)
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(self.processes, mp_context=self._context,
+                                                 max_tasks_per_child=MAX_TASKS_PER_CHILD)
+            self._generation += 1
+        return self._executor
+
+    def _restart(self, generation: int) -> None:
+        """Replace a broken pool, once per breakage however many pages noticed it."""
+        if generation != self._generation or self._executor is None:
+            return
+        broken, self._executor = self._executor, None
+        broken.shutdown(wait=False, cancel_futures=True)
+        self.restarts += 1
+        logger.warning("an extraction process died: the pool is started again and its pages resubmitted")
+
+    @property
+    def pid_list(self) -> list[int]:
+        """The pool's process ids (for tests and the operator's ``ps``)."""
+        executor = self._executor
+        processes = getattr(executor, "_processes", None) or {}
+        return sorted(processes)
+
+    async def run(self, html: str, url: str, exclude_selectors: tuple[str, ...], headers: HeaderLines | None,
+                  extract_text: bool) -> PageWork:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.processes * IN_FLIGHT_PER_PROCESS)
+        async with self._slots:
+            loop = asyncio.get_running_loop()
+            for _ in range(MAX_ATTEMPTS):
+                executor = self._pool()
+                generation = self._generation
+                try:
+                    work: PageWork = await loop.run_in_executor(
+                        executor, page_work, html, url, exclude_selectors, headers, extract_text)
+                except BrokenProcessPool:
+                    self._restart(generation)
+                    continue
+                except RuntimeError:  # submitted to a pool being shut down after a breakage
+                    self._restart(generation)
+                    continue
+                self.pages += 1
+                return work
+        logger.error("extracting %s broke the extraction pool %d times: extracted in-process", url, MAX_ATTEMPTS)
+        self.in_process += 1
+        return page_work(html, url, exclude_selectors, headers, extract_text)
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+
+_ATTR = "_fairfetch_extract_pool"
+
+
+def pool_for(crawler: Any) -> ExtractPool | None:
+    """The crawl's extraction pool (started on first use), or None when pages are extracted in-process."""
+    found: ExtractPool | None = getattr(crawler, _ATTR, None)
+    if found is not None:
+        return found
+    settings = crawler.settings
+    if not settings.getbool("FAIRFETCH_EXTRACT", True):
+        return None
+    raw = settings.get("FAIRFETCH_EXTRACT_PROCESSES")
+    processes = default_processes() if raw is None or raw == "" else int(raw)
+    if processes <= 0:
+        return None
+    found = ExtractPool(processes)
+    setattr(crawler, _ATTR, found)
+    return found
