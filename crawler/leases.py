@@ -27,6 +27,7 @@ second fetch, never a second row.
 from __future__ import annotations
 
 import logging
+import random
 from typing import TYPE_CHECKING, Any
 
 import redis
@@ -179,7 +180,7 @@ class Leases:
         pipe = server.pipeline()  # MULTI/EXEC: back in the frontier and out of the lease set together
         for data, request in pending:
             # The frontier's own encoding; it bypasses the seen-set, which holds these already.
-            pipe.zadd(queue.key, {data: -request.priority})
+            pipe.zadd(queue.key, {data: frontier_score(request.priority)})
         if members:
             pipe.srem(self.own, *members)
         pipe.execute()
@@ -188,12 +189,50 @@ class Leases:
         return len(pending)
 
 
+# KEYS: frontier, seen-set; ARGV: fingerprint ('' for a request that is not filtered), score, request.
+_PUSH_NEW = """
+if ARGV[1] ~= '' and redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+return 1
+"""
+
+
+def frontier_score(priority: int) -> float:
+    """The request's place in the frontier: by priority, then at random.
+
+    scrapy-redis scores by priority alone, and Redis orders equal scores by
+    their bytes -- the pickled request, that is by URL, that is by host. Every
+    worker then took a run of requests for one host, which its per-host
+    concurrency serves a few at a time while the rest of the crawl waited. A
+    random fraction below 1 keeps the priority classes (breadth-first depth,
+    retries, signal documents) in order and interleaves hosts within each.
+    """
+    return -priority + random.random() * 0.9
+
+
 class LeasedPriorityQueue(PriorityQueue):
-    """scrapy-redis' priority queue whose pop also leases the request to this worker (one Lua call)."""
+    """scrapy-redis' priority queue whose pop also leases the request to this worker (one Lua call).
+
+    Pushing a new request also marks it seen in the same Lua call
+    (:meth:`push_new`): one round trip instead of two, and no moment at which a
+    request is in the seen-set but not yet in the frontier (a worker killed
+    there lost it for good).
+    """
 
     def __init__(self, server: redis.Redis, spider: Any, key: str, serializer: Any = None) -> None:
         super().__init__(server, spider, key, serializer)
         self._pop = server.register_script(_POP)
+        self._push_new = server.register_script(_PUSH_NEW)
+
+    def push(self, request: Request) -> None:
+        self.server.execute_command("ZADD", self.key, frontier_score(request.priority),
+                                    self._encode_request(request))
+
+    def push_new(self, request: Request, fingerprint: str | None, seen_key: str) -> bool:
+        """Mark ``request`` seen and put it in the frontier, atomically; False if it was seen already."""
+        return bool(self._push_new(keys=[self.key, seen_key],
+                                   args=[fingerprint or "", frontier_score(request.priority),
+                                         self._encode_request(request)]))
 
     @property
     def leases(self) -> Leases:

@@ -48,7 +48,7 @@ from scrapy_redis.scheduler import Scheduler as RedisScheduler
 
 from crawler.crawlkeys import DEFAULT_PREFIX, CrawlKeys, ScaleOutError, check_crawl_id
 from crawler.depthbook import RedisDepthBook
-from crawler.leases import DEFAULT_LEASE_SECONDS, LEASES_ATTR, Leases
+from crawler.leases import DEFAULT_LEASE_SECONDS, LEASES_ATTR, LeasedPriorityQueue, Leases
 from crawler.middlewares.politeness import slot_floor
 from crawler.pauses import PausingHTTPHandler
 
@@ -472,11 +472,21 @@ class SharedScheduler(RedisScheduler):
             scaleout.redis_lost(exc)
 
     def enqueue_request(self, request: Request) -> bool:
+        """Seen-set and frontier in one atomic step (crawler.leases.LeasedPriorityQueue.push_new)."""
+        queue = self.queue
         try:
-            return bool(super().enqueue_request(request))
+            if not isinstance(queue, LeasedPriorityQueue):  # pragma: no cover - another queue class configured
+                return bool(super().enqueue_request(request))
+            fingerprint = None if request.dont_filter else self.df.request_fingerprint(request)
+            if not queue.push_new(request, fingerprint, self.df.key):
+                self.df.log(request, self.spider)
+                return False
         except redis.RedisError as exc:
             self._lost(exc)
             return False
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis", spider=self.spider)
+        return True
 
     def next_request(self) -> Request | None:
         try:
