@@ -30,6 +30,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -92,10 +93,19 @@ class ExtractPool:
         self.pages = 0
 
     def start(self) -> None:
-        """Start the processes now (not at the first page), so that the first pages do not wait for them."""
+        """Start the processes now, in a thread: the first pages do not wait for them, nor the reactor.
+
+        Starting a process waits for the forkserver, which imports trafilatura
+        first (a second or two on a busy machine): on the reactor thread that
+        delayed the crawl's first request by as much.
+        """
         executor = self._pool()
-        for _ in range(self.processes):
-            executor.submit(_warm)
+
+        def warm() -> None:
+            for _ in range(self.processes):
+                executor.submit(_warm)
+
+        threading.Thread(target=warm, name="fairfetch-extract-pool-start", daemon=True).start()
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
