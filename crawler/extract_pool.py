@@ -34,12 +34,12 @@ import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from crawler.extract import Extracted, extract
-from norms.classify import Classification, classify_page
-from norms.html import parse_html
-from norms.http import HeaderLines
+if TYPE_CHECKING:
+    from crawler.extract import Extracted
+    from norms.classify import Classification
+    from norms.http import HeaderLines
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +67,10 @@ class PageWork:
 def page_work(html: str, url: str, exclude_selectors: tuple[str, ...], headers: HeaderLines | None,
               extract_text: bool) -> PageWork:
     """Extraction (if wanted) and classification of one page: the pool's task, also run in-process."""
+    from crawler.extract import extract
+    from norms.classify import classify_page
+    from norms.html import parse_html
+
     doc = parse_html(html)
     found = extract(html, url, exclude_selectors=exclude_selectors, doc=doc) if extract_text else None
     return PageWork(found, classify_page(url, doc, headers=headers))
@@ -84,7 +88,8 @@ class ExtractPool:
             raise ValueError("an extraction pool needs at least one process")
         self.processes = processes
         self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload([__name__])
+        # The forkserver imports the work's modules once; the crawler itself never loads trafilatura.
+        self._context.set_forkserver_preload([__name__, "crawler.extract", "norms.classify"])
         self._executor: ProcessPoolExecutor | None = None
         self._generation = 0
         self._slots: asyncio.Semaphore | None = None

@@ -31,7 +31,6 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.depthbook import DEEPER_BEFORE, NEW, DepthBook, LocalDepthBook
-from crawler.extract import extract
 from crawler.extract_pool import ExtractPool, PageWork, pool_for
 from crawler.faults import describe
 from crawler.gcpolicy import apply_crawl_gc_policy
@@ -356,8 +355,12 @@ class FairSpider(scrapy.Spider):
                 s.summary.unchanged += 1
             elif s.extract:
                 # Excluded parts are dropped first, so metadata never comes from them either.
-                found = work.extracted if work is not None and work.extracted is not None else extract(
-                    body_text, response.url, exclude_selectors=verdict.exclude_selectors, doc=doc)
+                if work is not None and work.extracted is not None:
+                    found = work.extracted
+                else:  # imported here: with the pool, trafilatura is never loaded in this process
+                    from crawler.extract import extract
+
+                    found = extract(body_text, response.url, exclude_selectors=verdict.exclude_selectors, doc=doc)
                 metadata = found.metadata()
                 canonical = found.canonical_url
                 if permitted:
