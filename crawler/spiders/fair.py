@@ -173,6 +173,7 @@ class FairSpider(scrapy.Spider):
         self._book: DepthBook | None = None  # with a depth limit: each URL's shortest depth (crawler.depthbook)
         self._reexpand_due: dict[str, int] = {}  # pages to follow again from a smaller depth, once in the ledger
         self._reexpand_timer: Any = None
+        self._in_pool = 0  # pages in the extraction pool: done for --max-pages, not yet items
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> FairSpider:
@@ -294,7 +295,7 @@ class FairSpider(scrapy.Spider):
         s = self.session
         if self.max_depth and depth > self.max_depth:
             return False
-        if s.max_pages and s.pages_done() >= s.max_pages:
+        if s.max_pages and self._pages_done() >= s.max_pages:
             return False
         return self.in_scope(url)
 
@@ -303,16 +304,29 @@ class FairSpider(scrapy.Spider):
     def parse(self, response: Response, **_: Any) -> Iterator[Any] | AsyncIterator[Any]:
         pool = pool_for(self.crawler)
         if pool is not None and response.meta.get(HTML_META) is not None:
+            self._in_pool += 1
+            s = self.session
+            if s.max_pages and self._pages_done() >= s.max_pages:
+                # Counted when it enters the pool, so that pages extracted meanwhile do not overshoot the limit.
+                from scrapy.utils.defer import _schedule_coro
+
+                _schedule_coro(self.crawler.engine.close_spider_async(reason="max_pages"))
             return self._parse_in_pool(response, pool)
         return self._outputs(response, None)
+
+    def _pages_done(self) -> int:
+        return self.session.pages_done() + self._in_pool
 
     async def _parse_in_pool(self, response: Response, pool: ExtractPool) -> AsyncIterator[Any]:
         """Extraction and classification in the pool (crawler.extract_pool); the reactor fetches on meanwhile."""
         verdict: Verdict = response.meta[VERDICT_META]
         headers = response.meta.get(HEADERS_META)
-        work = await pool.run(response.text, response.url, tuple(verdict.exclude_selectors),
-                              headers if headers is not None else scrapy_header_lines(response),
-                              self.session.extract)
+        try:
+            work = await pool.run(response.text, response.url, tuple(verdict.exclude_selectors),
+                                  headers if headers is not None else scrapy_header_lines(response),
+                                  self.session.extract)
+        finally:
+            self._in_pool -= 1
         for output in self._outputs(response, work):
             yield output
 
@@ -457,7 +471,7 @@ class FairSpider(scrapy.Spider):
         book = self.depth_book()
         assert book is not None
         s = self.session
-        if s.max_pages and s.pages_done() >= s.max_pages:
+        if s.max_pages and self._pages_done() >= s.max_pages:
             links = []
         wanted = [link for link in links if self.in_scope(link)]
         depth, states = book.page(response.url, int(response.meta.get("depth", 0)), wanted, self.max_depth)

@@ -27,6 +27,7 @@ PAGES_PER_HOST = 100
 CONCURRENCY = 16  # fairfetch crawl's default --concurrency
 ROUNDS = 5
 RATIO_FLOOR = 0.85
+EXTRACT_RATIO_FLOOR = 0.8  # with extraction on, in the process pool (--extract-processes: the machine's cores)
 
 
 @functools.cache
@@ -84,6 +85,18 @@ def test_fairfetch_keeps_85_percent_of_bare_scrapy(benchmark: BenchmarkFixture) 
         f"fairfetch crawl --no-extract reached a median {result.median('fairfetch-no-extract'):.0f} "
         f"pages/s, {ratio:.2f} of the bare spider's {result.median('bare'):.0f} "
         f"(floor {RATIO_FLOOR}); with extraction: {result.ratio('fairfetch'):.2f}"
+    )
+
+
+@pytest.mark.bench
+@pytest.mark.timeout(1200)
+def test_fairfetch_with_extraction_keeps_80_percent_of_bare_scrapy() -> None:
+    """Extraction on (in the pool) against the bare spider that extracts nothing: the issue-14 target."""
+    result = _comparison()
+    ratio = result.ratio("fairfetch")
+    assert ratio >= EXTRACT_RATIO_FLOOR, (
+        f"fairfetch crawl (extraction in the pool) reached a median {result.median('fairfetch'):.0f} pages/s, "
+        f"{ratio:.2f} of the bare spider's {result.median('bare'):.0f} (floor {EXTRACT_RATIO_FLOOR})"
     )
 
 
