@@ -426,15 +426,15 @@ class FairSpider(scrapy.Spider):
             last_modified=validator(response.headers.get(b"Last-Modified")) if response.status == 200 else None,
             revocation=revocation,
         )
-        if self.max_depth:
-            yield from self._follow_by_depth(response, links)
-            return
         depth = int(response.meta.get("depth", 0)) + 1
         if over:
             # Only those the crawl would have followed: out of scope or too deep is no loss.
             lost = [u for u in dict.fromkeys(over) if u not in self._scheduled and self._may_follow(u, depth)]
             drop(s, lost, TOO_MANY_LINKS,
                  f"{TOO_MANY_LINKS}: beyond the first {s.max_links} links of {response.url} (--max-links)")
+        if self.max_depth:
+            yield from self._follow_by_depth(response, links)
+            return
         yield from self._follow(links, depth)
 
     def _follow(self, links: list[str], depth: int) -> Iterator[scrapy.Request]:
