@@ -54,7 +54,7 @@ def python_without_fairfetch(where: Path) -> Path:
 @pytest.mark.slow
 def test_deploy_to_scrapyd_and_crawl(tmp_path: Path) -> None:
     egg = tmp_path / "fairfetch.egg"
-    built = subprocess.run([sys.executable.replace("python", "scrapyd-deploy"), "--build-egg", str(egg)],
+    built = subprocess.run([str(Path(sys.executable).with_name("scrapyd-deploy")), "--build-egg", str(egg)],
                            cwd=REPO, capture_output=True, text=True, check=False, timeout=120)
     assert built.returncode == 0 and egg.exists(), built.stderr
 
