@@ -41,7 +41,24 @@ BASELINE = "0001"
 LEDGER_TABLES = frozenset({"crawls", "origins", "signal_snapshots", "hosts", "pages", "fetch_log"})
 """Tables every ledger has had since the baseline: their presence means 'a fairfetch ledger'."""
 
-HERE = Path(__file__).resolve().parent
+def _on_disk(here: Path) -> Path:
+    """``here`` as a real directory: Alembic reads its scripts from one, and Scrapyd imports from a zipped egg."""
+    if here.is_dir():
+        return here
+    import tempfile
+    import zipfile
+
+    archive = next(p for p in here.parents if p.is_file())
+    inner = here.relative_to(archive).as_posix() + "/"
+    target = Path(tempfile.mkdtemp(prefix="fairfetch-migrations-"))
+    with zipfile.ZipFile(archive) as egg:
+        for name in egg.namelist():
+            if name.startswith(inner) and name.endswith(".py"):
+                egg.extract(name, target)
+    return target / inner
+
+
+HERE = _on_disk(Path(__file__).resolve().parent)
 
 
 @cache
