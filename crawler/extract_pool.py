@@ -115,7 +115,8 @@ class ExtractPool:
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
             self._executor = ProcessPoolExecutor(self.processes, mp_context=self._context,
-                                                 max_tasks_per_child=MAX_TASKS_PER_CHILD)
+                                                 max_tasks_per_child=MAX_TASKS_PER_CHILD,
+                                                 initializer=_ignore_interrupts)
             self._generation += 1
         return self._executor
 
@@ -183,3 +184,12 @@ def pool_for(crawler: Any) -> ExtractPool | None:
     found = ExtractPool(processes)
     setattr(crawler, _ATTR, found)
     return found
+
+
+def _ignore_interrupts() -> None:
+    """Pool processes leave Ctrl-C to the crawl: the terminal sends SIGINT to the whole process
+    group, and a pool process dying of it mid-page would print a traceback and lose its work;
+    the crawl stops the pool itself when it closes."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -242,6 +242,9 @@ class ScaleOut:
             return
         if engine is not None and engine.spider is not None:
             self._closing = asyncio.ensure_future(engine.close_spider_async(reason=REDIS_LOST))
+            from crawler.stopping import drop_unsent_soon
+
+            drop_unsent_soon(self.crawler)  # their leases go back to the frontier with the others
 
     # --- signal documents ------------------------------------------------------------
 

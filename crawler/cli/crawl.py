@@ -326,44 +326,12 @@ def _make_process(settings: Any) -> Any:
             if self.signum is None:
                 self.signum = signum
             super()._signal_shutdown(signum, frame)
-            from twisted.internet import reactor as twisted_reactor
+            from crawler.stopping import drop_unsent_soon
 
-            reactor: Any = twisted_reactor
-            # Scrapy's graceful stop still sends every request queued for an origin's
-            # turn: with a Crawl-delay that is minutes of fetching after Ctrl-C. Drop
-            # them now and again once the engine has stopped pulling from the frontier.
-            for delay in (0.0, 0.2, 1.0):
-                reactor.callLater(delay, _drop_unsent, self)
+            for crawler in list(self.crawlers):  # Scrapy would still send what is queued (crawler.stopping)
+                drop_unsent_soon(crawler)
 
     return Process(settings)
-
-
-def _drop_unsent(process: Any) -> None:
-    """Cancel requests waiting in the downloader's origin queues (not sent, so nothing to record).
-
-    Unrecorded, they are fetched by the next run (or handed back to the shared
-    frontier by a scaled-out worker), like requests still in the frontier.
-    """
-    from scrapy.exceptions import IgnoreRequest
-    from twisted.python.failure import Failure
-
-    from crawler.middlewares.enforce import RECORDED_META
-    from crawler.session import current_session
-
-    for crawler in list(process.crawlers):
-        engine = getattr(crawler, "engine", None)
-        if engine is None:
-            continue
-        dropped = 0
-        for slot in list(engine.downloader.slots.values()):
-            while slot.queue:
-                request, waiting = slot.queue.popleft()
-                request.meta[RECORDED_META] = True
-                waiting.errback(Failure(IgnoreRequest("not sent: the crawl is stopping")))
-                dropped += 1
-        session = current_session(crawler)
-        if session is not None:
-            session.summary.not_sent += dropped
 
 
 def _ledger_problem(db_url: str) -> str | None:

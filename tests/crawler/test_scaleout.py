@@ -532,5 +532,5 @@ def test_a_worker_that_loses_redis_stops_and_says_so(redis_url: str, redis_prefi
     summary = json.loads(out)
     assert summary["finish_reason"] == "redis_unavailable"
     assert summary["fetched"] < len(site.expected["stored_paths"])
-    # It notices at its next Redis call, then lets the requests it holds fail (one per Crawl-delay).
+    # It notices at its next Redis call and drops the requests queued for their turn (crawler.stopping).
     assert stopped_after < 15, f"took {stopped_after:.1f} s to stop"
