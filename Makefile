@@ -38,7 +38,7 @@ browser:
 	  else echo "no /usr/bin/chromium and cannot apt-get install it: the browser test fails under CI=true"; fi; }
 
 test: $(STAMP) services browser lint
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --durations=15
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow and not services" -x

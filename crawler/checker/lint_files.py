@@ -134,3 +134,26 @@ def tdmrep_problems(file: TdmRepFile, page_url: str) -> list[Problem]:
             )
         )
     return out
+
+
+def licence_before_fetch(
+    ref: LicenseRef, robots_url: str, problems: list[Problem]
+) -> tuple[LicenseRef, LicenseSource | None]:
+    """What the live and offline checks do before reading a licence: an inline one is read at once,
+    a relative URL is resolved (with its problem), a URL that is not one fails. Returns the resolved
+    ref and, when that already settles it, the licence source; problems go into ``problems``."""
+
+    if ref.inline is not None:
+        source = LicenseSource.from_body(ref, ref.inline)
+        problems.extend(licence_problems(source))
+        return ref, source
+    ref, relative = resolve_ref(ref, robots_url)
+    if relative is not None:
+        problems.append(relative)
+    try:
+        urlsplit(ref.url)
+    except ValueError:
+        source = LicenseSource.failed(ref, f"the licence URL {ref.url[:200]!r} is not a URL")
+        problems.extend(licence_problems(source))
+        return ref, source
+    return ref, None

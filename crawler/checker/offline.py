@@ -15,8 +15,8 @@ from urllib.parse import urljoin, urlsplit
 
 from crawler.checker.agents import CHECKED_AGENTS, OWN_AGENT
 from crawler.checker.lint_files import (
+    licence_before_fetch,
     licence_problems,
-    resolve_ref,
     robots_problems,
     tdmrep_problems,
 )
@@ -98,19 +98,9 @@ class _Offline:
         return robots
 
     def licence(self, ref: LicenseRef, robots: RobotsTxt) -> LicenseSource:
-        if ref.inline is not None:
-            source = LicenseSource.from_body(ref, ref.inline)
-            self.problems.extend(licence_problems(source))
-            return source
-        ref, relative = resolve_ref(ref, robots.source_url or f"{self.origin}/robots.txt")
-        if relative is not None:
-            self.problems.append(relative)
-        try:
-            urlsplit(ref.url)
-        except ValueError:
-            source = LicenseSource.failed(ref, f"the licence URL {ref.url[:200]!r} is not a URL")
-            self.problems.extend(licence_problems(source))
-            return source
+        ref, settled = licence_before_fetch(ref, robots.source_url or f"{self.origin}/robots.txt", self.problems)
+        if settled is not None:
+            return settled
         if urlsplit(ref.url).scheme.lower() in ("http", "https") and not robots.allowed(ref.url, OWN_AGENT) \
                 and ref.url.lower().startswith(self.origin + "/"):
             source = LicenseSource.failed(ref, "the licence document is disallowed by the origin's robots.txt")

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from fixtures.identity import TEST_KEY_FILE, TEST_KEY_ID, TEST_KEY_X
+from fixtures.identity import TEST_KEY_ID, TEST_KEY_X
 from fixtures.identity.verifier import public_key_from_jwk, verify
 from fixtures.web import FixtureWeb
 from tests.crawler.crawlrun import FAIRFETCH, CrawlRun, run_crawl
@@ -27,24 +25,12 @@ ARTICLES = ["/articles/comet-season", "/articles/dark-skies"]
 PRICES = ("crawler-max-price", "crawler-exact-price")
 
 
-@pytest.fixture(scope="module")
-def web() -> Iterator[FixtureWeb]:
-    with FixtureWeb() as w:
-        yield w
 
 
-@pytest.fixture
-def key(tmp_path: Path) -> str:
-    path = tmp_path / "key.jwk"
-    shutil.copyfile(TEST_KEY_FILE, path)
-    path.chmod(0o600)
-    return str(path)
-
-
-def paid_crawl(web: FixtureWeb, tmp_path: Path, key: str, *options: str) -> CrawlRun:
+def paid_crawl(web: FixtureWeb, tmp_path: Path, key_file: str, *options: str) -> CrawlRun:
     web.reset_log()
     run = run_crawl(web, [f"http://{HOST}/"], f"sqlite:///{tmp_path / 'pay.sqlite'}", "--concurrency", "1",
-                    "--signing-key", key, "--signature-agent", "https://bot.example", *options)
+                    "--signing-key", key_file, "--signature-agent", "https://bot.example", *options)
     assert run.returncode == 0, run.stderr[-2000:]
     keys = {TEST_KEY_ID: public_key_from_jwk({"x": TEST_KEY_X})}
     for record in web.requests_for(HOST):
@@ -64,8 +50,8 @@ def sent(web: FixtureWeb, path: str) -> list[tuple[int, str | None]]:
 
 
 @pytest.mark.slow
-def test_402_then_a_signed_exact_price_then_the_ceiling_up_front(web: FixtureWeb, tmp_path: Path, key: str) -> None:
-    run = paid_crawl(web, tmp_path, key, "--max-price", "USD 0.05")
+def test_402_then_a_signed_exact_price_then_the_ceiling_up_front(web: FixtureWeb, tmp_path: Path, key_file: str) -> None:
+    run = paid_crawl(web, tmp_path, key_file, "--max-price", "USD 0.05")
     # One request at a time: the first article met is quoted, then re-requested with exactly the
     # quote (reactive); the origin has charged, so the other gets the ceiling up front (proactive).
     assert sorted(sent(web, path) for path in ARTICLES) == [
@@ -97,8 +83,8 @@ def test_402_then_a_signed_exact_price_then_the_ceiling_up_front(web: FixtureWeb
 
 
 @pytest.mark.slow
-def test_a_budget_stops_paying_and_says_so(web: FixtureWeb, tmp_path: Path, key: str) -> None:
-    run = paid_crawl(web, tmp_path, key, "--max-price", "USD 0.05", "--budget", "USD 0.01")
+def test_a_budget_stops_paying_and_says_so(web: FixtureWeb, tmp_path: Path, key_file: str) -> None:
+    run = paid_crawl(web, tmp_path, key_file, "--max-price", "USD 0.05", "--budget", "USD 0.01")
     paid, unpaid = sorted(ARTICLES, key=lambda path: len(sent(web, path)), reverse=True)
     assert sent(web, paid) == [(402, None), (200, "crawler-exact-price: USD 0.01")]
     assert sent(web, unpaid) == [(402, None)]  # nothing offered: the budget is spent
@@ -109,8 +95,8 @@ def test_a_budget_stops_paying_and_says_so(web: FixtureWeb, tmp_path: Path, key:
 
 
 @pytest.mark.slow
-def test_a_quote_above_the_ceiling_is_not_paid(web: FixtureWeb, tmp_path: Path, key: str) -> None:
-    run = paid_crawl(web, tmp_path, key, "--max-price", "USD 0.001")
+def test_a_quote_above_the_ceiling_is_not_paid(web: FixtureWeb, tmp_path: Path, key_file: str) -> None:
+    run = paid_crawl(web, tmp_path, key_file, "--max-price", "USD 0.001")
     for path in ARTICLES:
         assert sent(web, path) == [(402, None)]
     assert not run.summary.get("spent")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -64,11 +63,6 @@ def test_page_directives_to_the_base_token_bind_every_purpose_token() -> None:
     assert robots_directives(header, None, "fairfetch-train", source_url="http://a.example/").noai
     assert not robots_directives(header, None, "fairfetch-ai", source_url="http://a.example/").noai
 
-
-@pytest.fixture(scope="module")
-def web() -> Iterator[FixtureWeb]:
-    with FixtureWeb() as w:
-        yield w
 
 
 def crawl(web: FixtureWeb, tmp_path: Path, *purposes: str) -> tuple[list, object]:

@@ -8,13 +8,11 @@ the pages that ``signed.example`` only serves to a valid signature.
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from fixtures.identity import TEST_KEY_FILE, TEST_KEY_ID, TEST_KEY_X
+from fixtures.identity import TEST_KEY_ID, TEST_KEY_X
 from fixtures.identity.verifier import public_key_from_jwk, verify
 from fixtures.web import FixtureWeb
 from fixtures.web.sites_identity import SIGNED_HOST
@@ -23,18 +21,6 @@ from tests.crawler.crawlrun import run_crawl
 AGENT = "https://bot.example"
 
 
-@pytest.fixture(scope="module")
-def web() -> Iterator[FixtureWeb]:
-    with FixtureWeb() as w:
-        yield w
-
-
-@pytest.fixture
-def key_file(tmp_path: Path) -> str:
-    path = tmp_path / "signing-key.jwk"
-    shutil.copyfile(TEST_KEY_FILE, path)
-    path.chmod(0o600)
-    return str(path)
 
 
 def _as_request(record: object) -> dict[str, object]:
