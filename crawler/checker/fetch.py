@@ -160,23 +160,29 @@ class Fetcher:
                 "GET", request_url, headers={"Host": target.host_header, **sent}, extensions=extensions,
             )
             response = await client.send(request, stream=True)
-            try:
-                chunks: list[bytes] = []
-                size = 0
-                truncated = False
-                async for chunk in response.aiter_bytes():
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if size >= cap:
-                        truncated = size > cap or _more(response, cap)
-                        break
-            finally:
-                await response.aclose()
+            body, truncated = await read_capped(response, cap)
             headers = tuple((k.lower(), v) for k, v in response.headers.multi_items())
-            return response.status_code, headers, b"".join(chunks)[:cap], truncated
+            return response.status_code, headers, body, truncated
+
+
+async def read_capped(response: httpx.Response, cap: int) -> tuple[bytes, bool]:
+    """At most ``cap`` bytes of a streamed body, and whether there was more; the response is closed."""
+    try:
+        chunks: list[bytes] = []
+        size = 0
+        truncated = False
+        async for chunk in response.aiter_bytes():
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= cap:
+                truncated = size > cap or _more(response, cap)
+                break
+    finally:
+        await response.aclose()
+    return b"".join(chunks)[:cap], truncated
 
 
 def _more(response: httpx.Response, cap: int) -> bool:
     """True if a body that reached the cap exactly has more to come (length unknown: assume so)."""
     length = response.headers.get("content-length", "")
-    return not length.isdigit() or int(length) > cap
+    return not (length.isascii() and length.isdigit()) or int(length) > cap

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 import anyio
 import httpx
 
-from crawler.checker.fetch import proxy_for
+from crawler.checker.fetch import proxy_for, read_capped
 from crawler.checker.guard import Refused, Target, Unresolvable, guard
 
 if TYPE_CHECKING:
@@ -135,18 +135,6 @@ class HttpFetcher:
             headers.update(self.signer.sign("GET", target.url, headers))
         request = client.build_request("GET", request_url, headers=headers, extensions=extensions)
         response = await client.send(request, stream=True)
-        try:
-            chunks: list[bytes] = []
-            size = 0
-            truncated = False
-            async for chunk in response.aiter_bytes():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size >= cap:
-                    length = response.headers.get("content-length", "")
-                    truncated = size > cap or not length.isdigit() or int(length) > cap
-                    break
-        finally:
-            await response.aclose()
+        body, truncated = await read_capped(response, cap)
         lines = tuple((k.lower(), v) for k, v in response.headers.multi_items())
-        return response.status_code, lines, b"".join(chunks)[:cap], truncated
+        return response.status_code, lines, body, truncated
