@@ -90,12 +90,17 @@ def analyse(
             continue
         seen[key] = sent
         _compare(sent, Sentence(list(key), sent.t0), found_by_source, indexes, sources, usable, policy, min_runs)
-        sent.supporters = heapq.nsmallest(
-            cap, sent.supporters, key=lambda m: (-m.score, class_rank(sources[m.source]), m.source)
-        )
-        sent.conflicts = heapq.nsmallest(cap, sent.conflicts, key=lambda m: (-m.score, m.source))
-        sent.denied = heapq.nsmallest(cap, sent.denied, key=lambda m: (-m.score, m.source))
-        sent.copies = non_overlapping(sent.copies)
+        if len(sent.supporters) > 1:
+            sent.supporters = heapq.nsmallest(
+                cap, sent.supporters, key=lambda m: (-m.score, class_rank(sources[m.source]), m.source)
+            )
+        if len(sent.conflicts) > 1:
+            sent.conflicts = heapq.nsmallest(cap, sent.conflicts, key=lambda m: (-m.score, m.source))
+        if len(sent.denied) > 1:
+            sent.denied = heapq.nsmallest(cap, sent.denied, key=lambda m: (-m.score, m.source))
+        del sent.supporters[cap:], sent.conflicts[cap:], sent.denied[cap:]
+        if len(sent.copies) > 1:
+            sent.copies = non_overlapping(sent.copies)
         # Sources disagree (some support, some contradict) or one marks a dispute.
         sent.disputed = bool(sent.supporters) and (
             bool(sent.conflicts)

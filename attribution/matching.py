@@ -124,9 +124,15 @@ def match_found(
     hits = len(found) - found.count(None)
     if not hits:
         return None
-    matched = sum(1 for f, u in zip(found, sent.useful, strict=True) if f and u)
-    # A run of m words needs m - 1 matched pairs; skip the scan when there are fewer.
-    runs = _runs(found, sent.offset, min_run_words) if hits >= min_run_words - 1 else []
+    # A run of m words needs m - 1 matched pairs, and support can be no higher
+    # than the share of pairs found at all: most sources share a few common
+    # pairs with a sentence and nothing more, and are dismissed here.
+    can_run = hits >= min_run_words - 1
+    if not can_run and (hits / sent.informative if sent.informative else 0.0) < threshold:
+        return None
+    useful = list(itertools.compress(found, sent.useful))
+    matched = len(useful) - useful.count(None)
+    runs = _runs(found, sent.offset, min_run_words) if can_run else []
     score = matched / sent.informative if sent.informative else 0.0
     if score < threshold and not runs:
         return None
