@@ -7,7 +7,8 @@ at the boundaries no segmenter disputes - a full stop, "!" or "?" after a
 word of two or more letters that is not one of pySBD's abbreviations for the
 language (or a number of three or more digits: a year, not a German ordinal
 day), then whitespace and a letter (a capital one after "!", "?" or a
-number) - and pySBD only sees the
+number); an abbreviation that pySBD's standard rules end a sentence with
+before a capital ("in May. The") counts too - and pySBD only sees the
 stretches between them that still hold a candidate boundary, at most
 ``_MAX_CHUNK`` characters at a time (so its cost stays linear). A property test
 checks that the cut agrees with pySBD on the whole text.
@@ -42,12 +43,38 @@ def _segmenter(lang: str) -> Any:
 
 
 @lru_cache(maxsize=32)
-def _abbreviations(lang: str) -> frozenset[str]:
+def _abbreviations(lang: str) -> tuple[frozenset[str], frozenset[str]]:
+    """pySBD's abbreviations for the language, and those of them that end a sentence before a capital.
+
+    pySBD's standard abbreviation rules keep the full stop of an abbreviation
+    only when a lower-case word, a digit, "I" or more punctuation follows -
+    except for prepositive ones ("Dr.", "Mr."), which never end a sentence.
+    So "… in May. The …" is a boundary. Languages whose pySBD rules differ
+    (German, Russian ...) get the second set empty: pySBD decides there.
+    """
+    from pysbd.abbreviation_replacer import AbbreviationReplacer
     from pysbd.languages import LANGUAGE_CODES
 
     code = _PYSBD_FALLBACK.get(lang, lang)
     language = LANGUAGE_CODES.get(code) or LANGUAGE_CODES["en"]
-    return frozenset(a.lower() for a in language.Abbreviation.ABBREVIATIONS)
+    abbreviation = language.Abbreviation
+    every = frozenset(a.lower() for a in abbreviation.ABBREVIATIONS)
+    replacer = language.AbbreviationReplacer
+    standard = all(getattr(replacer, name) is getattr(AbbreviationReplacer, name) for name in _STANDARD_STEPS)
+    if not standard:
+        return every, frozenset()
+    return every, every - {a.lower() for a in abbreviation.PREPOSITIVE_ABBREVIATIONS}
+
+
+# The steps of pySBD's abbreviation handling that the capital rule above relies on.
+_STANDARD_STEPS = (
+    "replace",
+    "search_for_abbreviations_in_string",
+    "scan_for_replacements",
+    "replace_period_of_abbr",
+    "replace_multi_period_abbreviations",
+    "replace_abbreviation_as_sentence_boundary",
+)
 
 
 def sentence_spans(text: str, lang: str = "en") -> list[tuple[int, int]]:
@@ -57,22 +84,29 @@ def sentence_spans(text: str, lang: str = "en") -> list[tuple[int, int]]:
     never end a sentence on their own.
     """
     flat = text.replace("\n", " ").replace("\r", " ")
-    abbreviations = _abbreviations(lang)
+    abbreviations, before_capital = _abbreviations(lang)
     spans: list[tuple[int, int]] = []
     start = 0
     for m in _SURE.finditer(flat):
         nxt = m.end()
-        word = m.group(1)
+        word, stop = m.group(1, 2)
         if nxt >= len(flat) or not (
-            flat[nxt].isupper() or (m.group(2) == "." and flat[nxt].isalpha() and not word.isdigit())
+            flat[nxt].isupper() or (stop == "." and flat[nxt].isalpha() and not word.isdigit())
         ):
             continue
-        if m.group(2) == "." and m.group(1).lower() in abbreviations:
+        if stop == "." and (low := word.lower()) in abbreviations and not (
+            low in before_capital and flat[nxt].isupper() and not _pronoun_i(flat, nxt)
+        ):
             continue
         _ambiguous(flat, start, m.end(4) - len(m.group(4)), lang, spans)
         start = nxt
     _ambiguous(flat, start, len(flat), lang, spans)
     return spans
+
+
+def _pronoun_i(text: str, at: int) -> bool:
+    """Is the word at ``at`` "I" ("I went", "I'm")? After an abbreviation pySBD reads it as no boundary."""
+    return text[at] == "I" and (at + 1 == len(text) or not text[at + 1].isalpha())
 
 
 def _ambiguous(text: str, lo: int, hi: int, lang: str, out: list[tuple[int, int]]) -> None:
