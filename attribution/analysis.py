@@ -74,10 +74,12 @@ def analyse(
     # Every pair of the answer is looked up once per source; each sentence
     # takes its slice (pairs that straddle two sentences are never used).
     pairs = list(itertools.pairwise(words))
-    found_by_source: list[list[list[int] | None]] = []
+    found_by_source: list[_Found] = []
     for index in indexes:
         get = index.bigrams.get
-        found_by_source.append([get(pair) for pair in pairs])
+        found = [get(pair) for pair in pairs]
+        # Pairs found up to each position: a sentence's hits in one subtraction.
+        found_by_source.append((found, list(itertools.accumulate(map(bool, found), initial=0))))
     cap = policy.max_supporters
     # A sentence repeated word for word relates to the sources the same way:
     # it is compared once (repetitive answers stay linear).
@@ -120,10 +122,14 @@ def _copy_matches(first: SentenceMatches, sent: SentenceMatches) -> None:
     ]
 
 
+# Per source: the positions of each answer pair (None: not in the source), and running hit counts.
+_Found = tuple[list[list[int] | None], list[int]]
+
+
 def _compare(
     sent: SentenceMatches,
     prepared: Sentence,
-    found_by_source: list[list[list[int] | None]],
+    found_by_source: list[_Found],
     indexes: list[SourceIndex],
     sources: Sequence[Source],
     usable: Sequence[bool],
@@ -133,10 +139,18 @@ def _compare(
     threshold = policy.support_threshold
     if prepared.n < 2:
         return
+    t0, t1 = sent.t0, sent.t1 - 1
+    informative = prepared.informative
     for i, index in enumerate(indexes):
-        found = found_by_source[i][sent.t0 : sent.t1 - 1]
-        if found.count(None) == len(found):
+        positions, hits_before = found_by_source[i]
+        hits = hits_before[t1] - hits_before[t0]
+        # The test match_found starts with, without slicing: most sources share
+        # no pair, or a few common ones, with a given sentence.
+        if not hits or (
+            hits < min_runs[i] - 1 and (hits / informative if informative else 0.0) < threshold
+        ):
             continue
+        found = positions[t0:t1]
         m = match_found(prepared, found, index, i, min_run_words=min_runs[i], threshold=threshold)
         if m is None:
             continue
