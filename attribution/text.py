@@ -1,4 +1,4 @@
-"""Words and sentences with exact character offsets.
+"""Words with exact character offsets.
 
 Attribution is only as good as its offsets: every citation points back into
 the answer and into the source by character index, so tokens keep the span
@@ -61,65 +61,3 @@ def words_of(text: str) -> list[str]:
 
 def is_number(word: str) -> bool:
     return word.isdigit()
-
-
-# Sentence ends: ., !, ?, … and CJK full stops, followed by optional closing
-# quotes/brackets, then whitespace. Line breaks always end a unit (lists).
-_SENTENCE_END = re.compile(r"(?<=[.!?…。！？])[\"'”’)\]]*(?=\s)|\n")
-_FENCE = re.compile(r"^[ \t]*(```|~~~)[^\n]*\n.*?^[ \t]*\1[ \t]*$", re.MULTILINE | re.DOTALL)
-_ABBREVIATIONS = frozenset(
-    """
-    mr mrs ms dr prof st jr sr vs etc e.g i.e cf al fig no vol approx ca c inc ltd co
-    """.split()  # noqa: SIM905 - a word list reads best as words
-)
-
-
-def _ends_with_abbreviation(text: str, end: int) -> bool:
-    """True if the '.' just before ``end`` closes an abbreviation or an initial ("J. R. R.")."""
-    head = text[max(0, end - 32) : end].rstrip("\"'”’)]")  # an abbreviation is short
-    if not head.endswith("."):
-        return False
-    word = head.rsplit(None, 1)[-1][:-1].lstrip("\"'“‘([").lower()
-    if not word or not word.replace(".", "").isalnum():
-        return False
-    return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
-
-
-def _split_prose(text: str, lo: int, hi: int, out: list[tuple[int, int]]) -> None:
-    start = lo
-    for m in _SENTENCE_END.finditer(text, lo, hi):
-        end = m.end()
-        if m.group() != "\n" and _ends_with_abbreviation(text, end):
-            continue
-        _push(text, start, end, out)
-        start = end
-    _push(text, start, hi, out)
-
-
-def _push(text: str, start: int, end: int, out: list[tuple[int, int]]) -> None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if start < end:
-        out.append((start, end))
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Character spans of the sentences of ``text``, whitespace trimmed.
-
-    A fenced code block (``` or ~~~) is one unit, so a copied snippet is judged
-    as a whole; list items and lines are units of their own.
-    """
-    spans: list[tuple[int, int]] = []
-    pos = 0
-    for fence in _FENCE.finditer(text):
-        _split_prose(text, pos, fence.start(), spans)
-        _push(text, fence.start(), fence.end(), spans)
-        pos = fence.end()
-    _split_prose(text, pos, len(text), spans)
-    return spans
-
-
-def is_code_block(sentence: str) -> bool:
-    return sentence.lstrip().startswith(("```", "~~~"))

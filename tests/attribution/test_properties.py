@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from attribution import Policy, PolicyError, QueryKind, ShapedAnswer, Source, SourceError, shape
-from attribution.text import split_sentences, tokenize
+from attribution.segment import sentence_spans
+from attribution.text import tokenize
 from norms.model import SignalError
 
 WORDS = [
@@ -193,7 +194,7 @@ def test_source_from_dict_never_crashes(data: object) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=string.printable + "。！？…“”’😀Σ\u00a0", max_size=300))
 def test_sentences_cover_the_text_in_order(text: str) -> None:
-    spans = split_sentences(text)
+    spans = sentence_spans(text, "en")
     last = 0
     for a, b in spans:
         assert last <= a < b <= len(text)
