@@ -45,6 +45,8 @@ def signature(text: str) -> list[tuple[str, int]]:
 
 def is_single_paragraph(text: str) -> bool:
     """Does ``text`` on its own read as exactly one paragraph (no heading, list or quote start)?"""
+    if text[:1].isalpha() and "\n" not in text and "\r" not in text:
+        return True  # one line that starts with a letter can start no other block
     types = [t.type for t in parse(text)]
     return types == ["paragraph_open", "inline", "paragraph_close"]
 
@@ -90,9 +92,13 @@ class Node:
 
     def to_answer(self, i: int) -> int:
         """Answer offset of content character ``i`` (``pieces`` must be set)."""
-        assert self.pieces is not None
-        k = bisect_right([p[0] for p in self.pieces], i) - 1
-        c0, a0, _ = self.pieces[max(k, 0)]
+        pieces = self.pieces
+        assert pieces is not None
+        if len(pieces) == 1:  # a one-line paragraph or a table cell
+            c0, a0, _ = pieces[0]
+        else:
+            k = bisect_right([p[0] for p in pieces], i) - 1
+            c0, a0, _ = pieces[max(k, 0)]
         return a0 + (i - c0)
 
     def segments(self, cs: int, ce: int) -> list[tuple[int, int]]:

@@ -11,7 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from attribution.analysis import SentenceMatches, source_limits
+from attribution.analysis import (
+    SentenceMatches,
+    is_common_knowledge,
+    source_limits,
+    supporting_domains,
+)
 from attribution.answer import Action
 from attribution.kinds import QueryKind
 from attribution.matching import Run
@@ -187,8 +192,6 @@ class Decider:
             if not sent.denied:
                 self._act("unsupported", "no source supports this sentence; left as written", None, span)
             return Decision()
-        from attribution.analysis import is_common_knowledge, supporting_domains
-
         if self.kind in (QueryKind.COMMON_KNOWLEDGE, QueryKind.PRIMARY_SOURCE, QueryKind.LONG_FORM) and is_common_knowledge(sent, self.sources, self.policy):
             domains = supporting_domains(sent, self.sources)
             self._act("common_knowledge", f"stated without a link: {len(domains)} independent domains agree ({', '.join(domains)})", None, span)

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from attribution import Policy, ShapedAnswer, Source, shape
-from attribution.blocks import Document, signature
+from attribution.blocks import Document, is_single_paragraph, parse, signature
 from attribution.segment import _segmenter, sentence_spans
 from attribution.text import words_of
 
@@ -227,3 +227,12 @@ def test_the_fast_path_agrees_with_pysbd_after_abbreviations(case: tuple[str, st
     ours = [text[a:b] for a, b in sentence_spans(text, lang)]
     theirs = [s.strip() for s in _segmenter(lang).segment(text) if s.strip()]
     assert ours == theirs
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from("aZéΣж"), st.text(alphabet="ab |-#>*_1.)<[`~=\t\x0b\x0c\u2028\u00a0\\:", max_size=20))
+def test_one_line_starting_with_a_letter_is_one_paragraph(first: str, rest: str) -> None:
+    """The shortcut in ``is_single_paragraph`` agrees with markdown-it."""
+    text = first + rest
+    assert is_single_paragraph(text)
+    assert [t.type for t in parse(text)] == ["paragraph_open", "inline", "paragraph_close"]
