@@ -24,8 +24,10 @@ from functools import lru_cache
 from typing import Any
 
 _PYSBD_FALLBACK = {"pt": "es", "und": "en"}
-# A sure boundary: a word of 2+ letters, ., ! or ?, closing quotes/brackets, whitespace.
-_SURE = re.compile(r"([^\W\d_]{2,}|\d{3,})([.!?])([\"'”’»)\]*_]*)(\s+)")
+# A sure boundary: a word of 2+ letters (or a number of 3+ digits), ., ! or ?,
+# closing quotes/brackets, whitespace. The regex finds the stop (a scan for one
+# character class); ``_word_before`` reads the word, so the cost stays linear.
+_STOP = re.compile(r"([.!?])([\"'”’»)\]*_]*)(\s+)")
 # pySBD sees at most this much at once; a longer ambiguous stretch is cut at a full stop.
 _MAX_CHUNK = 2000
 _CANDIDATE = re.compile(r"[.!?…。！？]")
@@ -87,21 +89,41 @@ def sentence_spans(text: str, lang: str = "en") -> list[tuple[int, int]]:
     abbreviations, before_capital = _abbreviations(lang)
     spans: list[tuple[int, int]] = []
     start = 0
-    for m in _SURE.finditer(flat):
+    for m in _STOP.finditer(flat):
         nxt = m.end()
-        word, stop = m.group(1, 2)
+        word = _word_before(flat, m.start())
+        if word is None:
+            continue
+        stop = m.group(1)
         if nxt >= len(flat) or not (
             flat[nxt].isupper() or (stop == "." and flat[nxt].isalpha() and not word.isdigit())
         ):
             continue
+        closers = m.group(2)
         if stop == "." and (low := word.lower()) in abbreviations and not (
-            low in before_capital and flat[nxt].isupper() and not _pronoun_i(flat, nxt)
+            low in before_capital and not closers and flat[nxt].isupper() and not _pronoun_i(flat, nxt)
         ):
             continue
-        _ambiguous(flat, start, m.end(4) - len(m.group(4)), lang, spans)
+        end = m.start(3)
+        if end - start <= _MAX_CHUNK and not _CANDIDATE.search(flat, start, m.start()) and "*" not in closers and "_" not in closers:
+            _push(flat, start, end, spans)  # no other candidate in the sentence: nothing for pySBD
+        else:
+            _ambiguous(flat, start, end, lang, spans)
         start = nxt
     _ambiguous(flat, start, len(flat), lang, spans)
     return spans
+
+
+def _word_before(text: str, stop: int) -> str | None:
+    """The run of 2+ letters (or 3+ digits) that ends at ``stop``, else None."""
+    i = stop
+    if i and text[i - 1].isdecimal():
+        while i and text[i - 1].isdecimal():
+            i -= 1
+        return text[i:stop] if stop - i >= 3 else None
+    while i and text[i - 1].isalnum() and not text[i - 1].isdecimal():
+        i -= 1
+    return text[i:stop] if stop - i >= 2 else None
 
 
 def _pronoun_i(text: str, at: int) -> bool:
