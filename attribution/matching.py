@@ -215,13 +215,11 @@ def _region(
     width = max(n, 8)
     votes: dict[int, int] = {}
     anchors: list[tuple[int, int]] = []
+    located = [(i, positions) for i, (positions, u) in enumerate(zip(found, useful, strict=True)) if positions and u]
     # Rare pairs locate the sentence; a pair found all over the source does not.
-    rare = any(
-        positions and u and len(positions) <= _REGION_CAP
-        for positions, u in zip(found, useful, strict=True)
-    )
-    for i, (positions, u) in enumerate(zip(found, useful, strict=True)):
-        if not positions or not u or (rare and len(positions) > _REGION_CAP):
+    rare = any(len(positions) <= _REGION_CAP for _, positions in located)
+    for i, positions in located:
+        if rare and len(positions) > _REGION_CAP:
             continue
         for p in positions[:_REGION_CAP]:
             bucket = (p - i) // width

@@ -9,15 +9,11 @@ boundary and ``source_end`` moves with it, so the offsets stay exact.
 
 from __future__ import annotations
 
-from typing import Literal, cast
-
 from attribution.analysis import source_limits
 from attribution.answer import Citation, SourceUsage
 from attribution.compose import Assembled
 from attribution.policy import Policy
 from attribution.sources import Source
-
-Role = Literal["support", "quote", "pointer"]
 
 
 def passage_limit(src: Source, policy: Policy) -> int | None:
@@ -54,32 +50,31 @@ def build_citations(out: Assembled, sources: list[Source], policy: Policy) -> li
                 limits[c.source] = passage_limit(src, policy)
             span = _bounded(src, c.source_span, limits[c.source])
         s_start, s_end = span if span else (None, None)
-        # Validated although every value was computed here: pydantic's
-        # validation (in Rust) is twice as fast as model_construct.
-        result.append(
-            Citation(
-                number=numbers[c.source],
-                url=src.url,
-                title=src.title,
-                source_class=src.source_class,
-                platform=links.platform_name or src.platform,
-                source_index=c.source,
-                role=cast(Role, c.role),
-                start=c.start,
-                end=c.end,
-                text=text[c.start : c.end],
-                source_start=s_start,
-                source_end=s_end,
-                cited_text=src.text[s_start:s_end] if s_start is not None else None,
-                permalink=links.permalink,
-                edit_history_url=links.edit_history_url,
-                discussion_url=links.discussion_url,
-                last_updated=src.last_modified.date().isoformat() if src.last_modified else links.last_modified,
-                license=links.license,
-                license_url=links.license_url,
-                attribution=links.attribution,
-            )
-        )
+        # Validated although every value was computed here: pydantic's validation
+        # (in Rust, role included) costs less than half of model_construct.
+        fields = {
+            "number": numbers[c.source],
+            "url": src.url,
+            "title": src.title,
+            "source_class": src.source_class,
+            "platform": links.platform_name or src.platform,
+            "source_index": c.source,
+            "role": c.role,
+            "start": c.start,
+            "end": c.end,
+            "text": text[c.start : c.end],
+            "source_start": s_start,
+            "source_end": s_end,
+            "cited_text": src.text[s_start:s_end] if s_start is not None else None,
+            "permalink": links.permalink,
+            "edit_history_url": links.edit_history_url,
+            "discussion_url": links.discussion_url,
+            "last_updated": src.last_modified.date().isoformat() if src.last_modified else links.last_modified,
+            "license": links.license,
+            "license_url": links.license_url,
+            "attribution": links.attribution,
+        }
+        result.append(Citation.model_validate(fields))
     return result
 
 
