@@ -65,10 +65,15 @@ def fact_of(text: str, query: str | None) -> Fact | None:
     return Fact(numbers, units, names)
 
 
+# Word spellings as whole-word patterns, compiled once.
+_UNIT_WORDS = {s: re.compile(rf"(?<!\w){re.escape(s)}(?!\w)") for s in _UNITS if s[0].isalpha()}
+
+
 def _has_unit(low: str, spelling: str) -> bool:
-    if not spelling[0].isalpha():
+    pattern = _UNIT_WORDS.get(spelling)
+    if pattern is None:
         return spelling in low
-    return re.search(rf"(?<!\w){re.escape(spelling)}(?!\w)", low) is not None
+    return pattern.search(low) is not None
 
 
 def fact_match(fact: Fact, index: SourceIndex, source: int) -> Match | None:
