@@ -46,10 +46,13 @@ def detect_language(text: str, *, known: frozenset[str], query: str | None = Non
         sample = f"{query[:SAMPLE_CHARS]} {sample}"
     if _letters(sample) < _MIN_LETTERS:
         return DEFAULT
-    ranked: list[tuple[str, float]] = _identifier().rank(sample)
-    best, prob = ranked[0]
+    identifier = _identifier()
+    # The best guess alone (an argmax) settles most answers; the full ranking
+    # (sorting every language) is only needed when it is unsure.
+    best, prob = identifier.classify(sample)
     if best in known or prob >= _SURE:
         return str(best)
+    ranked: list[tuple[str, float]] = identifier.rank(sample)
     for lang, p in ranked:
         if lang in known and p >= _PLAUSIBLE:
             return str(lang)
