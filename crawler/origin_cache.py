@@ -142,6 +142,10 @@ class SingleFlight(Generic[K, V]):
             return entry.value
         return None
 
+    def forget(self, key: K) -> None:
+        """Drop a cached value (it turned out to be stale): the next ``get`` fetches again."""
+        self._done.pop(key, None)
+
     async def get(self, key: K) -> V:
         fresh = self.peek(key)
         if fresh is not None:

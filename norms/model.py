@@ -159,9 +159,15 @@ class Grants(BaseModel):
     ``licensed`` maps a host (``news.example``) to usages covered by an
     out-of-band contract. ``cc_signals`` lists Creative Commons signals whose
     conditions the operator commits to (``cc-cr`` ...).
+    ``license_credentials`` names the licence servers the operator holds OLP
+    client credentials for (the secrets stay in the crawler): a token can be
+    obtained from them. ``accepted_licenses`` are licence document URLs the
+    operator has read and agreed to (``--accept-license``), whatever they cost.
     """
 
     license_tokens: dict[str, str] = Field(default_factory=dict)
+    license_credentials: frozenset[str] = frozenset()
+    accepted_licenses: frozenset[str] = frozenset()
     max_price: Decimal | None = None
     currency: str = "USD"
     licensed: dict[str, list[Usage]] = Field(default_factory=dict)

@@ -19,6 +19,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
+import crawler.ledger.licences  # noqa: F401  (registers license_grants: compared with the migrations too)
 import crawler.ledger.refusals  # noqa: F401  (registers refusal_evidence: compared with the migrations too)
 from crawler.ledger import Ledger, LedgerError, migrations
 from crawler.ledger.upgrade import upgrade
