@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -116,6 +117,7 @@ class Grant:
     error: str | None = None
     reason: str = ""
     ttl: float = FAILURE_TTL
+    expires: float = 0.0  # time.monotonic() when the token expires (0: no token)
 
     @property
     def token_fingerprint(self) -> str | None:
@@ -151,6 +153,10 @@ class LicenceTokens:
             return None
         claim = claims[0]  # one Authorization header carries one token
         grant = await self._grants.get(claim)
+        if grant.ok and grant.expires - time.monotonic() < self._lead(request):
+            # It would expire while the request waits for its origin's turn: a fresh one now, once.
+            self.drop(claim, grant.token_fingerprint)
+            grant = await self._grants.get(claim)
         if not grant.ok or grant.token is None:
             return (f"licence token from {claim.server} not obtained ({grant.error}): {grant.reason}; "
                     f"licence grant #{grant.grant_id}")
@@ -159,6 +165,15 @@ class LicenceTokens:
         request.meta[GRANT_META] = {"id": grant.grant_id, "server": claim.server, "resource": claim.resource,
                                     "license_url": claim.license_url, "token_fingerprint": grant.token_fingerprint}
         return None
+
+    def _lead(self, request: Request) -> float:
+        """How long a token must still live when attached: the request may wait in its slot's queue first."""
+        slots = getattr(getattr(self.crawler.engine, "downloader", None), "slots", {})
+        slot = slots.get(request.meta.get("download_slot", ""))
+        if slot is None:
+            return 1.0
+        wait = slot.delay * (1 + slot.jitter) * (len(slot.queue) + 1)
+        return 1.0 + min(wait, 300.0)
 
     # --- after its response -----------------------------------------------------------
 
@@ -177,10 +192,16 @@ class LicenceTokens:
             return None
         status = response.status
         if error in ("invalid_token", ""):
-            self.drop(claim, grant["token_fingerprint"])
             if request.meta.get(RETRIED_META):
-                return (f"HTTP {status} License error=\"invalid_token\" again with a fresh token from "
-                        f"{claim.server}: {CAP_MEANINGS['invalid_token']}")
+                # A token fresh from the server refused too: something is wrong beyond expiry. The
+                # scope is given up for a while rather than asking both servers again for every page.
+                reason = (f"HTTP {status} License error=\"invalid_token\" again with a fresh token from "
+                          f"{claim.server}: {CAP_MEANINGS['invalid_token']}")
+                cached = self._grants.peek(claim)
+                if cached is None or cached.token_fingerprint == grant["token_fingerprint"]:
+                    self._grants.put(claim, self._failed(claim, "", "failed", "token-rejected", reason))
+                return reason
+            self.drop(claim, grant["token_fingerprint"])
             return request.replace(dont_filter=True, meta={**request.meta, RETRIED_META: True})
         meaning = CAP_MEANINGS.get(error, "an error CAP does not define")
         return f"HTTP {status} License error=\"{error}\" from the content host: {meaning}"
@@ -232,7 +253,8 @@ class LicenceTokens:
         )
         self.session.summary.signals[TOKEN_KIND] += 1
         logger.info("licence token from %s for %s (grant #%d)", claim.server, claim.resource, grant_id)
-        return Grant(grant_id, True, answer.access_token, ttl=max(lifetime - margin, 0.0))
+        return Grant(grant_id, True, answer.access_token, ttl=max(lifetime - margin, 0.0),
+                     expires=time.monotonic() + lifetime)
 
     def _meta(self, server: str) -> dict[str, Any]:
         from crawler.middlewares.signals import SIGNAL_META
