@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import os
 import subprocess
@@ -153,7 +154,7 @@ def test_a_token_is_requested_once_per_lifetime(web: FixtureWeb, tmp_path: Path)
     assert len(posts) == len(issued) >= 2  # the crawl outlives a token: renewed
     # Renewed only when due: with 1 s (+-50%) between requests a token is replaced once less than
     # 1 s + 1.5 s of it is left, never while the cached one still has long to live.
-    for before, after in zip(issued, issued[1:], strict=False):
+    for before, after in itertools.pairwise(issued):
         assert after["issued_at"] >= before["expires_at"] - 2.5 - 0.25
     assert len(list(license_grants(run.ledger()))) == len(posts)
 
