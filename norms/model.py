@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class SignalError(ValueError):
@@ -172,6 +172,12 @@ class Grants(BaseModel):
     currency: str = "USD"
     licensed: dict[str, list[Usage]] = Field(default_factory=dict)
     cc_signals: list[str] = Field(default_factory=list)
+
+    @field_validator("license_credentials", mode="after")
+    @classmethod
+    def _server_urls(cls, servers: frozenset[str]) -> frozenset[str]:
+        # "https://lic.example/" and "https://lic.example" name one licence server
+        return frozenset(s.rstrip("/") for s in servers)
 
     def covers(self, host: str, usage: Usage) -> bool:
         return usage in self.licensed.get(host.lower(), ())
