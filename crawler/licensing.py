@@ -39,7 +39,7 @@ from crawler.faults import describe
 from crawler.ledger.licences import fingerprint, record_grant
 from crawler.ledger.records import utc_now
 from crawler.origin_cache import SingleFlight, origin_of
-from norms.model import ObligationKind, SignalError
+from norms.model import ObligationKind
 from norms.rsl.olp import (
     MAX_ANSWER_BYTES,
     LicenceClaim,
@@ -172,7 +172,7 @@ class LicenceTokens:
         slot = slots.get(request.meta.get("download_slot", ""))
         if slot is None:
             return 1.0
-        wait = slot.delay * (1 + slot.jitter) * (len(slot.queue) + 1)
+        wait = slot.delay * (1 + getattr(slot, "jitter", 0.5)) * (len(getattr(slot, "queue", ())) + 1)
         return 1.0 + min(wait, 300.0)
 
     # --- after its response -----------------------------------------------------------
@@ -183,11 +183,7 @@ class LicenceTokens:
         claim = request.meta.get(CLAIM_META)
         if grant is None or claim is None or response.status not in CHALLENGE_STATUSES:
             return None
-        values = [v.decode("latin-1") for v in response.headers.getlist(b"WWW-Authenticate")]
-        try:
-            error = license_challenge(values)
-        except SignalError:
-            error = None
+        error = license_challenge(v.decode("latin-1") for v in response.headers.getlist(b"WWW-Authenticate"))
         if error is None:
             return None
         status = response.status
