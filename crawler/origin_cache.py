@@ -142,6 +142,15 @@ class SingleFlight(Generic[K, V]):
             return entry.value
         return None
 
+    def put(self, key: K, value: V) -> None:
+        """Cache ``value`` for ``key`` as if fetched now (a verdict learnt another way)."""
+        own = self.ttl_of(value) if self.ttl_of is not None else None
+        self._done[key] = _Entry(value, self.clock(), own)
+
+    def forget(self, key: K) -> None:
+        """Drop a cached value (it turned out to be stale): the next ``get`` fetches again."""
+        self._done.pop(key, None)
+
     async def get(self, key: K) -> V:
         fresh = self.peek(key)
         if fresh is not None:

@@ -11,6 +11,7 @@ import json
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -48,9 +49,13 @@ def parse_max_price(value: str | None) -> tuple[Decimal | None, str]:
     return amount, parts[0].upper()
 
 
-def build_grants(max_price: str | None, license_tokens: dict[str, str]) -> Grants:
+def build_grants(max_price: str | None, license_tokens: dict[str, str], license_servers: Iterable[str] = (),
+                 accepted_licenses: Iterable[str] = ()) -> Grants:
+    """What the operator agreed to; ``license_servers`` are those it has OLP credentials for (no secrets)."""
     amount, currency = parse_max_price(max_price)
-    return Grants(max_price=amount, currency=currency, license_tokens=dict(license_tokens))
+    return Grants(max_price=amount, currency=currency, license_tokens=dict(license_tokens),
+                  license_credentials=frozenset(s.rstrip("/") for s in license_servers),
+                  accepted_licenses=frozenset(accepted_licenses))
 
 
 def crawl_id_for(jobdir: str | None, given: str | None) -> tuple[str, bool]:
@@ -156,6 +161,7 @@ class CrawlSession:
     stored_hosts: set[str] | None = None  # hosts the ledger held pages of when this run started
     summary: Summary = field(default_factory=Summary)
     wallet: Wallet = field(default_factory=lambda: Wallet(None, None, signing=False))
+    license_credentials: dict[str, Any] = field(default_factory=dict)  # server -> crawler.licensing.Credentials
     # host -> the origin's sitemap footprint (norms.classify.SitemapStats), for host classification
     sitemap_stats: dict[str, tuple[Any, ...]] = field(default_factory=dict)
 
@@ -199,6 +205,8 @@ def session_from_settings(settings: BaseSettings) -> CrawlSession:
 
     purposes = tuple(Usage(p) for p in settings.getlist("FAIRFETCH_PURPOSES") or ["ai-input"])
     tokens = settings.getdict("FAIRFETCH_LICENSE_TOKENS")
+    # crawler.licensing.Credentials objects (their repr hides the secret), never written anywhere
+    credentials = dict(settings.getdict("FAIRFETCH_LICENSE_CREDENTIALS"))
     ledger = Ledger(settings.get("FAIRFETCH_DB") or DEFAULT_DB_URL)
     resumed_setting = settings.get("FAIRFETCH_RESUMED")
     if resumed_setting is not None:  # decided by `fairfetch crawl` before Scrapy started
@@ -217,7 +225,9 @@ def session_from_settings(settings: BaseSettings) -> CrawlSession:
         token=settings.get("FAIRFETCH_TOKEN"),
         user_agent=settings.get("USER_AGENT"),
         purposes=purposes,
-        grants=build_grants(settings.get("FAIRFETCH_MAX_PRICE"), {str(k): str(v) for k, v in tokens.items()}),
+        grants=build_grants(settings.get("FAIRFETCH_MAX_PRICE"), {str(k): str(v) for k, v in tokens.items()},
+                            credentials, settings.getlist("FAIRFETCH_ACCEPT_LICENSES")),
+        license_credentials=credentials,
         ledger=ledger,
         extract=settings.getbool("FAIRFETCH_EXTRACT", True),
         follow_external=settings.getbool("FAIRFETCH_FOLLOW_EXTERNAL"),

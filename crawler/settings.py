@@ -26,6 +26,8 @@ FAIRFETCH_JOBDIR = None  # where the crawl id lives so that a resumed crawl reus
 FAIRFETCH_MAX_PRICE = None  # "USD 0.05": ceiling for HTTP 402 and RSL payments
 FAIRFETCH_BUDGET = None  # "USD 10": the most the whole crawl may spend (crawler.payment)
 FAIRFETCH_LICENSE_TOKENS: dict[str, str] = {}  # RSL licence server URL -> token
+FAIRFETCH_LICENSE_CREDENTIALS: dict[str, object] = {}  # RSL licence server URL -> crawler.licensing.Credentials (OLP)
+FAIRFETCH_ACCEPT_LICENSES: list[str] = []  # licence document URLs the operator agreed to (--accept-license)
 FAIRFETCH_EXTRACT = True  # False: store decisions and metadata, no main text
 # Web Bot Auth (crawler.identity): with a key every request is signed as it leaves.
 FAIRFETCH_SIGNING_KEY = None  # path of the Ed25519 JWK written by `fairfetch keys new`

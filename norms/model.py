@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class SignalError(ValueError):
@@ -159,13 +159,25 @@ class Grants(BaseModel):
     ``licensed`` maps a host (``news.example``) to usages covered by an
     out-of-band contract. ``cc_signals`` lists Creative Commons signals whose
     conditions the operator commits to (``cc-cr`` ...).
+    ``license_credentials`` names the licence servers the operator holds OLP
+    client credentials for (the secrets stay in the crawler): a token can be
+    obtained from them. ``accepted_licenses`` are licence document URLs the
+    operator has read and agreed to (``--accept-license``), whatever they cost.
     """
 
     license_tokens: dict[str, str] = Field(default_factory=dict)
+    license_credentials: frozenset[str] = frozenset()
+    accepted_licenses: frozenset[str] = frozenset()
     max_price: Decimal | None = None
     currency: str = "USD"
     licensed: dict[str, list[Usage]] = Field(default_factory=dict)
     cc_signals: list[str] = Field(default_factory=list)
+
+    @field_validator("license_credentials", mode="after")
+    @classmethod
+    def _server_urls(cls, servers: frozenset[str]) -> frozenset[str]:
+        # "https://lic.example/" and "https://lic.example" name one licence server
+        return frozenset(s.rstrip("/") for s in servers)
 
     def covers(self, host: str, usage: Usage) -> bool:
         return usage in self.licensed.get(host.lower(), ())

@@ -62,3 +62,45 @@ def identity_settings(args: argparse.Namespace) -> dict[str, Any]:
     except IdentityError as exc:
         raise ValueError(str(exc)) from None
     return {"FAIRFETCH_SIGNING_KEY": key, "FAIRFETCH_SIGNATURE_AGENT": agent}
+
+
+def add_license_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "RSL licences (obtain licence tokens from licence servers: Open Licensing Protocol)"
+    )
+    group.add_argument("--license-token", action="append", default=[], metavar="SERVER=TOKEN",
+                       help="an RSL licence token already held for a licence server (repeatable)")
+    group.add_argument("--license-credentials", action="append", default=[], metavar="SERVER=CLIENT_ID:SECRET",
+                       help="OAuth client credentials for a licence server: tokens are requested from "
+                            "SERVER/token when you agreed to the licence (repeatable; also "
+                            "$FAIRFETCH_LICENSE_CREDENTIALS, space-separated, to keep secrets off the command line)")
+    group.add_argument("--accept-license", action="append", default=[], metavar="URL",
+                       help="agree to the RSL licence document at URL (as robots.txt or a Link header names it), "
+                            "whatever it costs (repeatable); otherwise only licences within --max-price are agreed to")
+
+
+def license_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """Tokens held, OLP credentials and accepted licences from the options; raises ValueError (one line)."""
+    from crawler.licensing import parse_credentials
+    from norms.model import SignalError
+    from norms.urls import normalize_url
+
+    tokens: dict[str, str] = {}
+    for item in getattr(args, "license_token", None) or []:
+        server, sep, value = item.partition("=")
+        if not sep or not server.strip() or not value.strip():
+            raise ValueError(f"--license-token {server.strip()[:80]!r}=... is not SERVER=TOKEN")
+        tokens[server.strip()] = value.strip()
+    accepted = []
+    for url in getattr(args, "accept_license", None) or []:
+        try:
+            accepted.append(normalize_url(url.strip()))
+        except SignalError as exc:
+            raise ValueError(f"--accept-license {url[:80]!r}: {exc}") from None
+        if not accepted[-1].startswith(("http://", "https://")):
+            raise ValueError(f"--accept-license {url[:80]!r} is not an http(s) URL")
+    return {
+        "FAIRFETCH_LICENSE_TOKENS": tokens,
+        "FAIRFETCH_LICENSE_CREDENTIALS": parse_credentials(getattr(args, "license_credentials", None) or []),
+        "FAIRFETCH_ACCEPT_LICENSES": accepted,
+    }

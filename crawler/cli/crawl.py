@@ -22,8 +22,10 @@ from crawler import DEFAULT_TOKEN, PROJECT_URL, user_agent
 from crawler.cli.agreement import (
     add_budget_option,
     add_identity_options,
+    add_license_options,
     budget_settings,
     identity_settings,
+    license_settings,
 )
 from crawler.cli.output import console, err_console, fail, print_json, print_table
 from crawler.limits import seed_problem
@@ -68,8 +70,7 @@ def register(subparsers: Any) -> None:
                    help="keep the crawl id here so that an interrupted crawl resumes into the same ledger crawl")
     p.add_argument("--max-price", metavar='"USD x"', help="most to pay per page (HTTP 402, RSL payment)")
     add_budget_option(p)
-    p.add_argument("--license-token", action="append", default=[], metavar="SERVER=TOKEN",
-                   help="an RSL licence token held for a licence server (repeatable)")
+    add_license_options(p)
     p.add_argument("--no-extract", action="store_true", help="store decisions and metadata, not the text")
     add_identity_options(p)
     p.add_argument("--extract-processes", type=int, default=None, metavar="N",
@@ -154,15 +155,10 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         parse_max_price(args.max_price)
     except SignalError as exc:
         raise ValueError(str(exc)) from exc
-    tokens: dict[str, str] = {}
-    for item in args.license_token:
-        server, sep, value = item.partition("=")
-        if not sep or not server.strip() or not value.strip():
-            raise ValueError(f"--license-token {item!r} is not SERVER=TOKEN")
-        tokens[server.strip()] = value.strip()
     settings: dict[str, Any] = {
         **identity_settings(args),
         **budget_settings(args),
+        **license_settings(args),
         "FAIRFETCH_TOKEN": token,
         "FAIRFETCH_CONTACT": args.contact,
         "USER_AGENT": user_agent(token, args.contact),
@@ -171,7 +167,6 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "FAIRFETCH_JOBDIR": args.jobdir,
         "FAIRFETCH_CRAWL_ID": args.crawl_id,
         "FAIRFETCH_MAX_PRICE": args.max_price,
-        "FAIRFETCH_LICENSE_TOKENS": tokens,
         "FAIRFETCH_EXTRACT": not args.no_extract,
         "FAIRFETCH_EXTRACT_PROCESSES": args.extract_processes,
         "FAIRFETCH_FOLLOW_EXTERNAL": args.follow_external,

@@ -71,6 +71,10 @@ def register(subparsers: Any) -> None:
 
     register_spend(sub, common, _open)
 
+    from crawler.cli.ledger_licences import register_licences
+
+    register_licences(sub, common, _open)
+
     from crawler.cli import ledger_recrawl
 
     ledger_recrawl.register(sub, common, default_db)

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
+    from crawler.licensing import LicenceTokens
     from norms.rsl import LicenseSource
 
 logger = logging.getLogger(__name__)
@@ -130,6 +131,11 @@ class EnforceMiddleware:
         self.crawler = crawler
         self.session: CrawlSession = session_for(crawler)
         self.fetcher = SignalFetcher(crawler, self.session)
+        self.licences: LicenceTokens | None = None
+        if self.session.license_credentials:
+            from crawler.licensing import LicenceTokens
+
+            self.licences = LicenceTokens(crawler, self.session, self.fetcher, self.session.license_credentials)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> EnforceMiddleware:
@@ -186,6 +192,10 @@ class EnforceMiddleware:
         token = license_token_for(verdict, self.session.grants.license_tokens)
         if token is not None:
             request.headers["Authorization"] = f"License {token}"
+        elif self.licences is not None:  # obtained from the licence server (OLP), refreshed once (CAP)
+            missing = await self.licences.attach(request, verdict, origin)
+            if missing is not None:
+                self._refuse(request, missing, "licence", None, _verdict_evidence(verdict), origin.signal_ids)
         self._offer_price(request, origin.origin)
         return None
 
@@ -218,6 +228,14 @@ class EnforceMiddleware:
             return response
         status = response.status
         self.session.wallet.release(request.meta.pop(OFFER_META, None))
+        if self.licences is not None:
+            challenged = self.licences.challenge(request, response)
+            if isinstance(challenged, Request):
+                self._log(request, "fetched", f"HTTP {status} License error=\"invalid_token\": "
+                          "re-requested once with a fresh licence token", status)
+                return challenged
+            if challenged is not None:
+                self._refuse(request, challenged, "licence", status)
         if status == 402:
             return self._payment_required(request, response)
         crawler_errors = response.headers.getlist(b"crawler-error")

@@ -183,6 +183,10 @@ class SignalFetcher:
         doc = await self._documents.get(ref.url)
         return license_from_document(ref, doc.status, doc.body, doc.error, doc.truncated), doc.signal_id
 
+    async def license_body(self, url: str) -> bytes | None:
+        """A licence document's bytes as fetched (the cached copy): OLP sends its ``<license>`` element."""
+        return (await self._documents.get(url)).body
+
     # --- per origin --------------------------------------------------------------
 
     async def _fetch_origin(self, origin: str) -> OriginSignals:

@@ -44,6 +44,7 @@ from crawler.ledger import (
 from crawler.ledger.records import utc_now
 from crawler.ledger.recrawl import StoredPage, hosts_with_pages
 from crawler.ledger.revocation import compact
+from crawler.licensing import GRANT_META as LICENSE_GRANT_META
 from crawler.limits import INVALID, TOO_MANY_LINKS, drop, seed_problem, too_long
 from crawler.middlewares.enforce import (
     GATE_STATUSES,
@@ -206,6 +207,8 @@ class FairSpider(scrapy.Spider):
                 "token": s.token,
                 "max_price": None if s.grants.max_price is None else f"{s.grants.currency} {s.grants.max_price}",
                 "license_servers": sorted(s.grants.license_tokens),  # never the tokens themselves
+                "license_credentials": sorted(s.grants.license_credentials),  # servers only, never secrets
+                "accepted_licenses": sorted(s.grants.accepted_licenses),
                 "depth": self.max_depth,
                 "max_pages": s.max_pages,
                 "follow_external": s.follow_external,
@@ -385,6 +388,8 @@ class FairSpider(scrapy.Spider):
         metadata["links"] = links
         if response.meta.get(WARNINGS_META):
             metadata["signal_warnings"] = list(response.meta[WARNINGS_META])
+        if response.meta.get(LICENSE_GRANT_META):  # fetched under this RSL licence token (ledger licences)
+            metadata["license_grant"] = dict(response.meta[LICENSE_GRANT_META])
         # A Pay Per Crawl charge (crawler-charged) is among them: norms.access reads it.
         obligations = obligations_from_verdict(verdict)
         if permitted:

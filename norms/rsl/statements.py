@@ -33,10 +33,16 @@ RSL. Its rules:
      operator has not agreed to pay" / the reporting reason), else allowed
      with the offer's obligations (attribution, payment, licence token,
      legal terms).
-5. **Licence servers.** A matching ``<content server>`` whose token we do not
-   hold in ``grants.license_tokens`` is a ``Gate`` ("licence server ...
-   requires a licence token before access"), even for free terms. With a
-   token, allowed usages carry ``Obligation(LICENSE_TOKEN, url=server)``.
+   A licence the operator accepted by its URL (``grants.accepted_licenses``)
+   is agreed to whatever it costs: the operator has read its terms.
+5. **Licence servers.** A matching ``<content server>`` is a ``Gate``
+   ("licence server ... requires a licence token before access: <what is
+   missing>"), even for free terms, unless a token is held
+   (``grants.license_tokens``) or can be obtained: the operator has client
+   credentials for the server (``grants.license_credentials``) *and* has
+   agreed to the licence (:func:`consented`). Allowed usages then carry
+   ``Obligation(LICENSE_TOKEN, url=server)``; the crawler presents the held
+   token or obtains one (OLP) before the request.
 6. **Across documents and channels** the most restrictive combination wins:
    for each usage, if any source denies it only the denials are returned,
    otherwise every source's permission (with its obligations).
@@ -48,6 +54,7 @@ memoises its combination on their identity).
 
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 
@@ -60,11 +67,13 @@ from norms.model import (
     Grants,
     LicenseRef,
     Signal,
+    SignalError,
     Statement,
     Usage,
 )
 from norms.rsl.discovery import LicenseSource
 from norms.rsl.document import PaymentType, RslLicense, Terms, offer_cost, offer_obligations
+from norms.urls import normalize_url
 
 RULE_UNLICENSED = "content unlicensed"
 RULE_PAYMENT = "payment required, operator has not agreed to pay"
@@ -134,6 +143,31 @@ def _affordable(offer: RslLicense, grants: Grants) -> bool:
     return any(grants.accepts_price(a.value, a.currency) for a in pay.amounts)
 
 
+def accepted(source: LicenseSource, grants: Grants) -> bool:
+    """The operator accepted this licence by its URL (``--accept-license``; compared in normal form)."""
+    if not grants.accepted_licenses:
+        return False
+    url = source.ref.url
+    with contextlib.suppress(SignalError):
+        url = normalize_url(url)
+    return url in grants.accepted_licenses or source.ref.url in grants.accepted_licenses
+
+
+def consented(source: LicenseSource, terms: Terms, grants: Grants) -> bool:
+    """Has the operator agreed to ``terms``, so that asking its licence server for a token is honest?
+
+    Yes if the licence was accepted by URL, or if a price ceiling is set and an
+    offer we can satisfy costs no more than it (a free offer is within any
+    ceiling). With no ceiling and no acceptance the operator has agreed to
+    nothing: a licence server's token is a contract, so none is requested.
+    """
+    if accepted(source, grants):
+        return True
+    if grants.max_price is None:
+        return False
+    return any(_affordable(o, grants) for o in terms.licenses if _satisfiable(o))
+
+
 def _usage_statement(
     source: LicenseSource, terms: Terms, usage: Usage, grants: Grants
 ) -> Statement | None:
@@ -163,7 +197,7 @@ def _usage_statement(
             evidence=evidence(ruling.raw, f"{RULE_REPORTING} ({profiles})"),
             preference=False,
         )
-    affordable = [o for o in offers if _affordable(o, grants)]
+    affordable = offers if accepted(source, grants) else [o for o in offers if _affordable(o, grants)]
     if not affordable:
         cheapest = min(offers, key=offer_cost)
         price = cheapest.payment.describe() if cheapest.payment else ""
@@ -174,7 +208,7 @@ def _usage_statement(
             preference=False,
         )
     offer = min(affordable, key=offer_cost)
-    servers = [s for s in terms.servers if s in grants.license_tokens]
+    servers = [s for s in terms.servers if _obtainable(source, terms, s, grants) is None]
     return Statement(
         usage=usage,
         effect=Effect.ALLOW,
@@ -186,12 +220,30 @@ def _usage_statement(
     )
 
 
+NO_CREDENTIALS = "no client credentials for it (--license-credentials SERVER=CLIENT_ID:SECRET)"
+NO_CONSENT = ("the operator has not agreed to the licence (--max-price covering its payment, "
+              "or --accept-license URL)")
+
+
+def _obtainable(source: LicenseSource, terms: Terms, server: str, grants: Grants) -> str | None:
+    """None if a token for ``server`` is held or may be requested; else what is missing, in words."""
+    if server in grants.license_tokens:
+        return None
+    missing = []
+    if server.rstrip("/") not in grants.license_credentials:
+        missing.append(NO_CREDENTIALS)
+    if not consented(source, terms, grants):
+        missing.append(NO_CONSENT)
+    return "; ".join(missing) or None
+
+
 def _gates(source: LicenseSource, terms: Terms, grants: Grants) -> list[Gate]:
     gates = []
     for server in terms.servers:
-        if server in grants.license_tokens:
+        missing = _obtainable(source, terms, server, grants)
+        if missing is None:
             continue
-        reason = f"licence server {server} requires a licence token before access"
+        reason = f"licence server {server} requires a licence token before access: {missing}"
         gates.append(
             Gate(
                 reason=reason,
@@ -209,7 +261,8 @@ def _gates(source: LicenseSource, terms: Terms, grants: Grants) -> list[Gate]:
 
 
 def _grants_key(grants: Grants) -> tuple[object, ...]:
-    return (tuple(sorted(grants.license_tokens)), grants.max_price, grants.currency.upper())
+    return (tuple(sorted(grants.license_tokens)), grants.max_price, grants.currency.upper(),
+            tuple(sorted(grants.license_credentials)), tuple(sorted(grants.accepted_licenses)))
 
 
 def _compute(

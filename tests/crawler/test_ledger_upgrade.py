@@ -19,7 +19,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import crawler.ledger.refusals  # noqa: F401  (registers refusal_evidence: compared with the migrations too)
+# Both register their tables (refusal_evidence, license_grants): compared with the migrations too.
+import crawler.ledger.licences
+import crawler.ledger.refusals  # noqa: F401
 from crawler.ledger import Ledger, LedgerError, migrations
 from crawler.ledger.upgrade import upgrade
 from tests.crawler.crawlrun import FAIRFETCH, REPO
@@ -140,3 +142,31 @@ def test_head_names_the_newest_migration() -> None:
 def test_upgrade_refuses_what_is_not_a_ledger(tmp_path: Path) -> None:
     out = _cli("upgrade", "--db", f"sqlite:///{tmp_path / 'missing.sqlite'}", "--json", expect=1)
     assert "no ledger at" in out and "Traceback" not in out
+
+
+def test_upgrade_from_0004_adds_the_licence_grants_table(tmp_path: Path) -> None:
+    """A ledger of the release before licence tokens (revision 0004) gets ``license_grants``, its rows kept."""
+    from datetime import UTC, datetime
+
+    from crawler.ledger.licences import license_grants, record_grant
+
+    db_url = f"sqlite:///{tmp_path / 'r4.sqlite'}"
+    with Ledger(db_url) as ledger:
+        ledger.start_crawl("crawl-r4", user_agent="fairfetch", purposes=["ai-input"], seeds=[], settings={})
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:
+        if sa.inspect(conn).has_table("license_grants"):  # a new ledger has it; one from 0004 did not
+            conn.execute(sa.text("DROP TABLE license_grants"))
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0004'"))
+    engine.dispose()
+    with pytest.raises(LedgerError, match="fairfetch ledger upgrade --db"):
+        Ledger(db_url)
+    result = upgrade(db_url)
+    assert (result.from_revision, result.to_revision) == ("0004", migrations.head())
+    with Ledger(db_url, create=False) as ledger:
+        assert ledger.crawl("crawl-r4") is not None
+        row = record_grant(ledger, crawl_id="crawl-r4", at=datetime.now(UTC), server="https://lic.example",
+                           resource="https://a.example/*", license_url="https://a.example/license.xml",
+                           license_xml="<license/>", outcome="granted", token="tok-123")
+        (grant,) = license_grants(ledger)
+    assert grant["id"] == row and grant["token_fingerprint"] and grant["token_fingerprint"] != "tok-123"
