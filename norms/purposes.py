@@ -13,10 +13,13 @@ unless the training token's group allows that too.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict
 
 from norms.evaluate import evaluate
 from norms.model import ALL_USAGES, Usage
+from norms.robots_file import LEADING_TOKEN
 from norms.tokens import purpose_token
 from norms.verdict import Verdict
 
@@ -30,6 +33,39 @@ def robots_token(robots: RobotsTxt | None, base: str, usage: Usage) -> str:
     if robots is not None and robots.group_for(token) not in (None, "*"):
         return token
     return base
+
+
+class GroupChoice(BaseModel):
+    """Which robots.txt group governs a purpose, and why: for a publisher to see (the checker)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    token: str  # the token the crawler obeys robots.txt as (``robots_token``)
+    chosen: Literal["purpose", "base", "*", "none"]  # the purpose token's group, the base's, ``*``, no group
+    group: str | None  # the User-agent value as matched (lowercase), ``*``, or None
+    lines: tuple[int, ...] = ()  # the User-agent line naming it in each group applied
+
+
+def governing_group(robots: RobotsTxt | None, base: str, usage: Usage) -> GroupChoice:
+    """The group ``usage`` is judged under (``robots_token``, then RFC 9309 selection) and its lines."""
+    token = robots_token(robots, base, usage)
+    label = robots.group_for(token) if robots is not None else None
+    if label is None or robots is None:
+        return GroupChoice(token=token, chosen="none", group=None)
+    chosen: Literal["purpose", "base", "*"] = "*" if label == "*" else "base" if token == base else "purpose"
+    parsed = robots.parsed
+    lines = []
+    for index in parsed.star if label == "*" else parsed.tokens.get(label, []):
+        group = parsed.groups[index]
+        lines.append(next((line for value, line in zip(group.agents, group.agent_lines, strict=True)
+                           if _names(value, label)), group.agent_lines[0]))
+    return GroupChoice(token=token, chosen=chosen, group=label, lines=tuple(lines))
+
+
+def _names(value: str, label: str) -> bool:
+    name = value.lower()
+    lead = LEADING_TOKEN.match(name)
+    return name == label or (lead is not None and lead.group() == label)
 
 
 def tokens_for(robots: RobotsTxt | None, base: str, purposes: Iterable[Usage]) -> dict[str, tuple[Usage, ...]]:

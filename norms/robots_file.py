@@ -123,10 +123,11 @@ class ContentUsageRule:
 class Group:
     """One RFC 9309 group: its ``User-agent`` values and everything scoped to it, in file order."""
 
-    __slots__ = ("agents", "delays", "licenses", "rates", "rules", "signals", "usages")
+    __slots__ = ("agent_lines", "agents", "delays", "licenses", "rates", "rules", "signals", "usages")
 
     def __init__(self) -> None:
         self.agents: list[str] = []
+        self.agent_lines: list[int] = []  # the line of each User-agent value, for the checker's evidence
         # (allow, pattern, line, raw): RobotsRule objects are built only for
         # the groups a crawler selects, which keeps reading a big file cheap.
         self.rules: list[tuple[bool, str, int, str]] = []
@@ -393,6 +394,7 @@ def read_robots(body: bytes | str) -> ParsedRobots:
                 warn(f"line {number}: User-agent without a value names no crawler", "robots-empty-user-agent", number)
                 continue
             group.agents.append(value)
+            group.agent_lines.append(number)
             if agent == "*":
                 if not out.star or out.star[-1] != index:
                     out.star.append(index)

@@ -29,6 +29,14 @@ def purpose_token(base: str, usage: Usage) -> str:
     return f"{base}-{PURPOSE_CLASS[usage]}"
 
 
+def purpose_tokens(base: str) -> dict[str, tuple[Usage, ...]]:
+    """Each purpose token of ``base`` and the usages it crawls for: ``fairfetch-ai`` -> ai-index, ai-input."""
+    out: dict[str, list[Usage]] = {}
+    for usage in PURPOSE_CLASS:
+        out.setdefault(purpose_token(base, usage), []).append(usage)
+    return {token: tuple(usages) for token, usages in out.items()}
+
+
 def token_family(token: str) -> frozenset[str]:
     """The names a page directive may address us by: the token and, for a purpose token, its base."""
     token = token.lower()

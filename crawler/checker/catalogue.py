@@ -78,6 +78,10 @@ CATALOGUE: dict[str, Entry] = {
     "robots-group-blocks-all": Entry(W, "a group with 'User-agent: *' beside named crawlers disallows everything for everyone",
         "This group blocks every crawler, search engines included, because it also names '*'. To block "
         "only {suggestion}, give them their own group without 'User-agent: *'."),
+    "robots-unknown-purpose-token": Entry(W, "a group for a fairfetch-... token fairfetch never crawls under",
+        "Name the purpose token you meant ('{suggestion}' is the closest), or the base token for all of them: "
+        "fairfetch crawls only under its three purpose tokens (-search, -ai, -train), so this group applies "
+        "to no crawl of it."),
     # -- Content-Signal / Content-Usage (robots.txt lines and response headers) --------------------
     "content-signal-syntax": Entry(W, "a Content-Signal item that is not key=value",
         "Write Content-Signal as comma-separated pairs: 'search=yes, ai-input=no, ai-train=no'."),

@@ -8,14 +8,17 @@ crawler), the fetch outcome (status, size, content type) or the checked URL
 
 from __future__ import annotations
 
+from difflib import get_close_matches
 from urllib.parse import urljoin, urlsplit
 
-from crawler.checker.agents import KNOWN_AGENTS
+from crawler.checker.agents import KNOWN_AGENTS, OWN_AGENT
 from crawler.checker.problems import Problem, from_finding, problem
 from norms.model import LicenseRef
 from norms.robots import RobotsTxt
+from norms.robots_file import LEADING_TOKEN
 from norms.rsl import LicenseSource
 from norms.tdmrep import TdmRepFile
+from norms.tokens import purpose_tokens
 
 _AI_TOKENS = {a.lower(): a for a in KNOWN_AGENTS}
 
@@ -26,6 +29,7 @@ def robots_problems(
     *,
     truncated: bool = False,
     content_type: str | None = None,
+    base: str = OWN_AGENT,
 ) -> list[Problem]:
     """robots.txt: outcome (unreachable, absent, HTML), size, content type, every line the reader flagged."""
     out: list[Problem] = []
@@ -48,6 +52,29 @@ def robots_problems(
         out.append(from_finding(found, url))
     if robots.outcome == "parsed":
         out.extend(_blocking_groups(robots, url))
+        out.extend(_stray_purpose_tokens(robots, url, base))
+    return out
+
+
+def _stray_purpose_tokens(robots: RobotsTxt, url: str, base: str) -> list[Problem]:
+    """``User-agent: fairfetch-ai-train``: shaped like our purpose tokens, but no crawl of ours obeys it."""
+    ours = {token.lower(): usages for token, usages in purpose_tokens(base).items()}
+    prefix = base.lower() + "-"
+    out = []
+    for group in robots.parsed.groups:
+        for value, line in zip(group.agents, group.agent_lines, strict=True):
+            lead = LEADING_TOKEN.match(value.lower())
+            token = lead.group() if lead else value.lower()
+            if not token.startswith(prefix) or token in ours:
+                continue
+            closest = get_close_matches(token, list(ours), n=1, cutoff=0)[0]
+            named = ", ".join(f"{t} for {' and '.join(u.value for u in usages)}" for t, usages in ours.items())
+            out.append(problem(
+                "robots-unknown-purpose-token", url,
+                f"'User-agent: {value}' is no token {base} crawls under ({named}); its group applies to none "
+                f"of them, and each falls back to the group of its own token, of {base}, or of '*'",
+                line=line, suggestion=closest,
+            ))
     return out
 
 

@@ -1,7 +1,7 @@
 """One live check of a URL: fetch what the site publishes, then ``report.analyse`` it.
 
 The checker fetches like fairfetch crawls: robots.txt first, then only what
-robots.txt allows for the ``fairfetch`` token (RSL licences on the same
+robots.txt allows for the ``fairfetch`` token (or ``--user-agent``'s; RSL licences on the same
 origin, ``/.well-known/tdmrep.json``, the ``tdm-policy`` it names, the page).
 A site that disallows fairfetch still gets its robots.txt analysed, but its
 page is not requested. Every fetch goes through the guard and shares one
@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 import anyio
 
-from crawler.checker.agents import CHECKED_AGENTS, OWN_AGENT
+from crawler.checker.agents import OWN_AGENT, checked_agents, licence_tokens, page_agents
 from crawler.checker.fetch import Fetched, Fetcher, Limits, proxy_for
 from crawler.checker.guard import Refused, Unresolvable, guard
 from crawler.checker.lint_files import (
@@ -64,9 +64,9 @@ def _origin(url: str) -> str:
 
 
 class _Check:
-    def __init__(self, url: str, limits: Limits, agents: tuple[str, ...]) -> None:
+    def __init__(self, url: str, limits: Limits, base: str) -> None:
         self.url = url
-        self.agents = agents
+        self.base = base
         self.fetcher = Fetcher(limits)
         self.origin = _origin(url)
         self.documents: list[Document] = []
@@ -81,14 +81,14 @@ class _Check:
                                    source_url=robots_url)
         ctype = next((v for k, v in doc.headers if k == "content-type"), None)
         self.problems.extend(robots_problems(robots, robots_url, truncated=doc.truncated,
-                                             content_type=ctype if doc.status == 200 else None))
+                                             content_type=ctype if doc.status == 200 else None, base=self.base))
         return robots
 
     async def licence(self, ref: LicenseRef, robots: RobotsTxt) -> LicenseSource:
         ref, settled = licence_before_fetch(ref, robots.source_url or f"{self.origin}/robots.txt", self.problems)
         if settled is not None:
             return settled
-        if urlsplit(ref.url).scheme.lower() in ("http", "https") and not robots.allowed(ref.url, OWN_AGENT) \
+        if urlsplit(ref.url).scheme.lower() in ("http", "https") and not robots.allowed(ref.url, self.base) \
                 and _origin(ref.url) == self.origin:
             source = LicenseSource.failed(ref, "the licence document is disallowed by the origin's robots.txt")
             self.problems.extend(licence_problems(source, disallowed=True, robots_url=robots.source_url))
@@ -111,7 +111,7 @@ class _Check:
 
     async def tdmrep(self, robots: RobotsTxt) -> TdmRepFile | None:
         url = f"{self.origin}{TDMREP_PATH}"
-        if not robots.allowed(url, OWN_AGENT):
+        if not robots.allowed(url, self.base):
             self.documents.append(Document(kind="tdmrep", url=url, note="not fetched: robots.txt disallows it"))
             return None
         doc = await self.fetcher.fetch(url, max_bytes=TDMREP_MAX_BYTES)
@@ -147,19 +147,23 @@ class _Check:
                     f"({got.error or f'HTTP {got.status}'})", element=f"rule #{rule.index + 1}"))
 
 
-async def check_async(url: str, *, limits: Limits | None = None,
-                      agents: tuple[str, ...] = CHECKED_AGENTS) -> CheckReport:
-    """Check ``url`` live. Raises ``Refused`` for a target the guard refuses; otherwise always reports."""
+async def check_async(url: str, *, limits: Limits | None = None, agents: tuple[str, ...] | None = None,
+                      base: str = OWN_AGENT) -> CheckReport:
+    """Check ``url`` live as ``base`` (``--user-agent``) crawls; ``agents`` default to ``checked_agents(base)``.
+
+    Raises ``Refused`` for a target the guard refuses; otherwise always reports.
+    """
     limits = limits or Limits()
+    agents = agents or checked_agents(base)
     await anyio.to_thread.run_sync(partial(validate_target, url, allow_private=limits.allow_private))
     started = time.monotonic()
-    run = _Check(url, limits, agents)
+    run = _Check(url, limits, base)
     robots = await run.robots()
 
     # robots.txt License lines: each token's group may name its own; fetch each URL once.
     per_agent: dict[str, list[LicenseSource]] = {}
     by_ref: dict[LicenseRef, LicenseSource] = {}
-    for agent in agents:
+    for agent in licence_tokens(agents, base):
         sources = []
         for ref in robots.licenses(agent):
             if ref not in by_ref:
@@ -170,28 +174,29 @@ async def check_async(url: str, *, limits: Limits | None = None,
 
     page: PageRead | None = None
     page_sources: list[LicenseSource] = []
-    if any(robots.allowed(url, token) for token in tokens_for(robots, OWN_AGENT, ALL_USAGES)):
+    if any(robots.allowed(url, token) for token in tokens_for(robots, base, ALL_USAGES)):
         got = await run.fetcher.fetch(url)
         run.documents.append(_document("page", got))
         if got.error is not None or got.status is None:
             run.problems.append(problem("page-unreachable", url, got.error or "no answer"))
         else:
-            page = read_page(url, got.final_url, got.status, got.headers, got.body, agents)
+            page = read_page(url, got.final_url, got.status, got.headers, got.body, page_agents(agents, base), base)
             for ref in page.refs:
                 page_sources.append(await run.licence(ref, robots))
             if got.status >= 400:
                 run.problems.append(problem("page-unreachable", url, f"the page answered HTTP {got.status}"))
     else:
         run.documents.append(
-            Document(kind="page", url=url, note=f"not fetched: robots.txt disallows it for {OWN_AGENT}"))
+            Document(kind="page", url=url, note=f"not fetched: robots.txt disallows it for {base}"))
     return analyse(url=url, agents=agents, robots=robots, licences=per_agent, page_licences=page_sources,
                    tdmrep=tdmrep, page=page, documents=run.documents, problems=run.problems, started=started,
-                   mode="live")
+                   mode="live", base=base)
 
 
-def check(url: str, *, limits: Limits | None = None, agents: tuple[str, ...] = CHECKED_AGENTS) -> CheckReport:
+def check(url: str, *, limits: Limits | None = None, agents: tuple[str, ...] | None = None,
+          base: str = OWN_AGENT) -> CheckReport:
     """``check_async`` from synchronous code (the CLI, tests)."""
-    return anyio.run(partial(check_async, url, limits=limits, agents=agents))
+    return anyio.run(partial(check_async, url, limits=limits, agents=agents, base=base))
 
 
 __all__ = ["Limits", "Refused", "check", "check_async", "validate_target"]

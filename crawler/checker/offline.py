@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
-from crawler.checker.agents import CHECKED_AGENTS, OWN_AGENT
+from crawler.checker.agents import OWN_AGENT, checked_agents, licence_tokens, page_agents
 from crawler.checker.lint_files import (
     licence_before_fetch,
     licence_problems,
@@ -48,7 +48,8 @@ class OfflineInputs:
     html: LocalFile | None = None
     headers: LocalFile | None = None
     status: int | None = None
-    agents: tuple[str, ...] = CHECKED_AGENTS
+    agents: tuple[str, ...] | None = None  # default: checked_agents(base)
+    base: str = OWN_AGENT  # the crawler's base token (--user-agent)
 
 
 def read_headers(text: str) -> tuple[int | None, tuple[tuple[str, str], ...]]:
@@ -94,14 +95,14 @@ class _Offline:
         self.files[url] = given.name
         self.documents.append(Document(kind="robots.txt", url=url, file=given.name, bytes=len(given.data)))
         robots = robots_from_fetch(status=200, body=given.data, source_url=url)
-        self.problems.extend(robots_problems(robots, url))
+        self.problems.extend(robots_problems(robots, url, base=self.inputs.base))
         return robots
 
     def licence(self, ref: LicenseRef, robots: RobotsTxt) -> LicenseSource:
         ref, settled = licence_before_fetch(ref, robots.source_url or f"{self.origin}/robots.txt", self.problems)
         if settled is not None:
             return settled
-        if urlsplit(ref.url).scheme.lower() in ("http", "https") and not robots.allowed(ref.url, OWN_AGENT) \
+        if urlsplit(ref.url).scheme.lower() in ("http", "https") and not robots.allowed(ref.url, self.inputs.base) \
                 and ref.url.lower().startswith(self.origin + "/"):
             source = LicenseSource.failed(ref, "the licence document is disallowed by the origin's robots.txt")
             self.problems.extend(licence_problems(source, disallowed=True, robots_url=robots.source_url))
@@ -187,17 +188,19 @@ class _Offline:
         self.documents.append(Document(kind="page", url=inputs.url, file=name, status=status,
                                        bytes=len(body or b""),
                                        content_type=next((v for k, v in headers if k == "content-type"), None)))
-        return read_page(inputs.url, inputs.url, status, headers, body, inputs.agents)
+        agents = page_agents(inputs.agents or checked_agents(inputs.base), inputs.base)
+        return read_page(inputs.url, inputs.url, status, headers, body, agents, inputs.base)
 
 
 def check_files(inputs: OfflineInputs) -> CheckReport:
     """The report for ``inputs.url`` from local files; never fetches, never raises on content."""
     started = time.monotonic()
     run = _Offline(inputs)
+    agents = inputs.agents or checked_agents(inputs.base)
     robots = run.robots()
     per_agent: dict[str, list[LicenseSource]] = {}
     by_ref: dict[LicenseRef, LicenseSource] = {}
-    for agent in inputs.agents:
+    for agent in licence_tokens(agents, inputs.base):
         sources = []
         for ref in robots.licenses(agent):
             if ref not in by_ref:
@@ -210,11 +213,14 @@ def check_files(inputs: OfflineInputs) -> CheckReport:
     run.undeclared()
     if page is not None and page.status is not None and page.status >= 400:
         run.problems.append(problem("page-unreachable", inputs.url, f"the page answers HTTP {page.status}"))
-    report = analyse(url=inputs.url, agents=inputs.agents, robots=robots, licences=per_agent,
+    report = analyse(url=inputs.url, agents=agents, robots=robots, licences=per_agent,
                      page_licences=page_sources, tdmrep=tdmrep, page=page, documents=run.documents,
-                     problems=run.problems, started=started, mode="offline")
+                     problems=run.problems, started=started, mode="offline", base=inputs.base)
     for p in report.problems:
         p.file = run.files.get(p.where)
+    for row in report.agents:
+        if row.group is not None and row.group.source is not None:
+            row.group.file = run.files.get(row.group.source)
     return report
 
 

@@ -15,7 +15,14 @@ import hashlib
 from html import escape
 from urllib.parse import quote
 
-from crawler.checker.report import CheckReport, Decision
+from crawler.checker.report import (
+    AgentReport,
+    CheckReport,
+    Decision,
+    binds_all,
+    deciding_signals,
+    describe_group,
+)
 
 STYLE = """
 body{font:16px/1.45 system-ui,sans-serif;margin:1.5rem auto;max-width:76rem;padding:0 1rem;color:#1b1b1b;background:#fff}
@@ -23,8 +30,8 @@ h1{font-size:1.6rem;margin:.2rem 0 .6rem}h2{font-size:1.25rem;margin:1.6rem 0 .4
 table{border-collapse:collapse;margin:.6rem 0;width:100%}caption{text-align:left;color:#444;padding:.2rem 0}
 th,td{border:1px solid #bbb;padding:.35rem .5rem;text-align:left;vertical-align:top}
 thead th{background:#f1f1f1}
-td.allow{background:#e3f4e3}td.cond{background:#fff4d6}td.deny{background:#fbe2e2}
-.sig{display:block;font-size:.85em;color:#333}
+td.allow{background:#e3f4e3}td.cond{background:#fff4d6}td.deny{background:#fbe2e2}td.na{color:#444;background:#f6f6f6}
+.sig{display:block;font-size:.85em;color:#333}th .sig{font-weight:400}
 .sev{font-weight:700;padding:.05rem .4rem;border-radius:.3rem;white-space:nowrap}
 .sev-error{background:#8b0000;color:#fff}.sev-warning{background:#7a4a00;color:#fff}.sev-info{background:#3d4b5c;color:#fff}
 .summary{font-size:1.05rem;margin:.4rem 0}
@@ -95,16 +102,35 @@ def _decision_cell(d: Decision) -> str:
     return f'<td class={css} title="{escape(title)}">{escape(mark)}{sig}</td>'
 
 
+def _usage_cell(agent: AgentReport, usage: str) -> str:
+    d = agent.usages.get(usage)
+    if d is not None:
+        return _decision_cell(d)
+    title = f"{agent.agent} does not crawl for {usage}"
+    return f'<td class=na title="{escape(title)}">not applicable</td>'
+
+
+def _crawler_cell(agent: AgentReport) -> str:
+    """The row's token; for a purpose token, the robots.txt group it obeys (with the full URL on hover)."""
+    if agent.group is None:
+        return f"<th scope=row>{escape(agent.agent)}</th>"
+    group = agent.group
+    title = f"{group.source or ''}" + (f" line {group.line}" if group.line is not None else "")
+    return (f"<th scope=row>{escape(agent.agent)}<span class=sig title=\"{escape(title)}\">"
+            f"{escape(describe_group(group, agent.agent))}</span></th>")
+
+
 def _matrix(report: CheckReport) -> str:
     head = "".join(f"<th scope=col>{escape(USAGE_TITLES.get(u, u))}</th>" for u in report.usages)
     rows = "".join(
-        f"<tr><th scope=row>{escape(a.agent)}</th>{_decision_cell(a.fetch)}"
-        f"{''.join(_decision_cell(a.usages[u]) for u in report.usages)}</tr>"
+        f"<tr data-agent=\"{escape(a.agent)}\">{_crawler_cell(a)}{_decision_cell(a.fetch)}"
+        f"{''.join(_usage_cell(a, u) for u in report.usages)}</tr>"
         for a in report.agents
     )
     return (
         "<table id=matrix><caption>What each crawler may do with this page, and the signal that decided "
-        "(hover a cell, or open the evidence below)</caption>"
+        "(hover a cell, or open the evidence below); fairfetch's rows are its purpose tokens, each under "
+        "the robots.txt group named beneath it</caption>"
         f"<thead><tr><th scope=col>crawler</th><th scope=col>fetch</th>{head}</tr></thead><tbody>{rows}</tbody></table>"
     )
 
@@ -114,7 +140,7 @@ def _obligations(report: CheckReport) -> str:
         return "<h2>Obligations</h2><p>No allowed use carries an obligation.</p>"
     rows = "".join(
         f"<tr><td>{escape(r.usage)}</td><td>{escape(r.kind)}</td><td>{escape(r.detail)}</td>"
-        f"<td>{escape('every crawler' if len(r.agents) == len(report.agents) else ', '.join(r.agents))}</td></tr>"
+        f"<td>{escape('every crawler' if binds_all(report, r.usage, r.agents) else ', '.join(r.agents))}</td></tr>"
         for r in report.obligations
     )
     return ("<h2>Obligations</h2><table id=obligations><caption>Conditions on the allowed uses: snippet limits, "
@@ -138,18 +164,9 @@ def _problems(report: CheckReport) -> str:
 
 
 def _evidence(report: CheckReport) -> str:
-    seen: set[tuple[str | None, str | None, int | None, str | None]] = set()
-    rows = []
-    for agent in report.agents:
-        for d in (agent.fetch, *agent.usages.values()):
-            key = (d.signal, d.source, d.line, d.raw)
-            if d.signal is None or key in seen:
-                continue
-            seen.add(key)
-            where = (d.source or "") + (f" line {d.line}" if d.line is not None else "") + (
-                f" {d.element}" if d.element else "")
-            rows.append(f"<tr><td>{escape(d.signal)}</td><td><code>{escape(where)}</code></td>"
-                        f"<td><code>{escape(d.raw or '')}</code></td><td>{escape(d.rule or '')}</td></tr>")
+    rows = [f"<tr><td>{escape(d.signal or '')}</td><td><code>{escape(where)}</code></td>"
+            f"<td><code>{escape(d.raw or '')}</code></td><td>{escape(d.rule or '')}</td></tr>"
+            for d, where in deciding_signals(report)]
     docs = "".join(
         f"<tr><td>{escape(d.kind)}</td><td><code>{escape(d.url)}</code></td><td>{escape(d.file or '')}</td>"
         f"<td>{'' if d.status is None else d.status}</td><td>{d.bytes}</td>"

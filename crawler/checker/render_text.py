@@ -15,7 +15,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from crawler.checker.report import CheckReport, Decision
+from crawler.checker.report import (
+    AgentReport,
+    CheckReport,
+    Decision,
+    binds_all,
+    deciding_signals,
+    describe_group,
+)
 
 # C0 controls but tab and newline, DEL, C1 controls, and the bidi/isolate overrides (Trojan Source).
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -28,13 +35,22 @@ def clean(value: object) -> str:
     return escape(text)
 
 
-def cell(d: Decision) -> str:
-    """``allow`` / ``allow*`` (with obligations) / ``deny``, then the deciding signal and line."""
+def cell(d: Decision | None) -> str:
+    """``allow`` / ``allow*`` (with obligations) / ``deny``, then the deciding signal and line; ``n/a``."""
+    if d is None:
+        return "n/a"
     verdict = ("allow*" if d.conditional else "allow") if d.allowed else "deny"
     if d.signal is None:
         return verdict
     where = f":{d.line}" if d.line is not None else ""
     return f"{verdict} ({d.signal}{where})"
+
+
+def crawler_cell(agent: AgentReport) -> str:
+    """The row's token and, for a purpose token, the robots.txt group it obeys."""
+    if agent.group is None:
+        return clean(agent.agent)
+    return f"{clean(agent.agent)}\n[dim]{clean(describe_group(agent.group, agent.agent))}[/dim]"
 
 
 def _table(title: str, columns: list[str]) -> Table:
@@ -48,32 +64,25 @@ def render_text(report: CheckReport, console: Console) -> None:
     """Print ``report`` as tables; every value from the site is cleaned first."""
     mode = "offline check of" if report.mode == "offline" else "check of"
     matrix = Table(title=f"{mode} {clean(report.url)}", header_style="bold",
-                   caption="allow* = allowed with obligations; (signal:line) decided")
+                   caption="allow* = allowed with obligations; (signal:line) decided; "
+                           "n/a = the token does not crawl for that use")
     for col in ["crawler", "fetch", *report.usages]:
         matrix.add_column(col, overflow="fold")
     for agent in report.agents:
-        matrix.add_row(clean(agent.agent), clean(cell(agent.fetch)),
+        matrix.add_row(crawler_cell(agent), clean(cell(agent.fetch)),
                        *(clean(cell(agent.usages[u])) for u in report.usages))
     console.print(matrix)
 
     if report.obligations:
         obl = _table("obligations of the allowed uses", ["use", "obligation", "detail", "crawlers"])
         for row in report.obligations:
-            who = "every crawler" if len(row.agents) == len(report.agents) else ", ".join(row.agents)
+            who = "every crawler" if binds_all(report, row.usage, row.agents) else ", ".join(row.agents)
             obl.add_row(clean(row.usage), clean(row.kind), clean(row.detail), clean(who))
         console.print(obl)
 
     why = _table("deciding signals", ["signal", "where", "as written", "rule"])
-    seen: set[tuple[str | None, str | None, int | None, str | None]] = set()
-    for agent in report.agents:
-        for d in (agent.fetch, *agent.usages.values()):
-            key = (d.signal, d.source, d.line, d.raw)
-            if d.signal is None or key in seen:
-                continue
-            seen.add(key)
-            where = (d.source or "") + (f" line {d.line}" if d.line is not None else "") + (
-                f" {d.element}" if d.element else "")
-            why.add_row(clean(d.signal), clean(where), clean(d.raw or ""), clean(d.rule or ""))
+    for d, where in deciding_signals(report):
+        why.add_row(clean(d.signal), clean(where), clean(d.raw or ""), clean(d.rule or ""))
     console.print(why)
 
     docs = _table("read" if report.mode == "offline" else "fetched",

@@ -3,7 +3,9 @@
 ``live.check`` fetches a site's files, ``offline.check_files`` reads them from
 disk; both hand what they got to ``analyse``, which decides every usage for
 every crawler token with ``norms.evaluate`` and gathers the problems, so the
-two modes cannot drift apart. ``SCHEMA_VERSION`` versions the JSON
+two modes cannot drift apart. fairfetch's rows are its purpose tokens, each
+decided by ``norms.purposes`` exactly as the crawler decides, with the
+robots.txt group that governed it (``governing_group``). ``SCHEMA_VERSION`` versions the JSON
 (docs/publishers.md documents it).
 """
 
@@ -16,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from crawler.checker.agents import OWN_AGENT
+from crawler.checker.agents import OWN_AGENT, licence_tokens, matrix_rows
 from crawler.checker.contradictions import contradictions
 from crawler.checker.lint_page import page_problems
 from crawler.checker.problems import Problem, unique
@@ -26,13 +28,14 @@ from norms.http import HeaderLines, header_lines
 from norms.model import Evidence, LicenseRef, Obligation
 from norms.paywall import detect_paywall
 from norms.problems import Severity
+from norms.purposes import evaluate_purposes, governing_group
 from norms.robots import RobotsTxt
 from norms.robots_tags import RobotsDirectives, robots_directives
 from norms.rsl import LicenseSource, discover_from_headers, discover_from_html
 from norms.tdmrep import TdmRepFile
 from norms.verdict import UsageDecision, Verdict
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class Decision(BaseModel):
@@ -49,12 +52,37 @@ class Decision(BaseModel):
     obligations: list[str] = Field(default_factory=list)
 
 
+class RobotsGroup(BaseModel):
+    """The robots.txt group a purpose token obeys: its own, the base token's, ``*``, or none."""
+
+    chosen: Literal["purpose", "base", "*", "none"]
+    user_agent: str | None = None  # the User-agent value of that group, as matched (lowercase)
+    source: str | None = None  # the robots.txt URL
+    file: str | None = None  # offline: the local file
+    line: int | None = None  # its User-agent line (the first, if several groups name it)
+
+
 class AgentReport(BaseModel):
-    """What one crawler token may do with the URL."""
+    """What one crawler token may do with the URL (a usage it does not crawl for: None)."""
 
     agent: str
     fetch: Decision
-    usages: dict[str, Decision]
+    usages: dict[str, Decision | None]
+    base: str | None = None  # for fairfetch's purpose tokens: the base token (--user-agent)
+    group: RobotsGroup | None = None  # for fairfetch's purpose tokens: the group that decided
+
+    def decisions(self) -> list[Decision]:
+        """The fetch decision and each applicable usage's."""
+        return [self.fetch, *(d for d in self.usages.values() if d is not None)]
+
+
+def describe_group(group: RobotsGroup, agent: str) -> str:
+    """``group 'fairfetch-train' (its own), robots.txt line 2``: the renderers' words for a group."""
+    if group.chosen == "none" or group.user_agent is None:
+        return "no robots.txt group applies"
+    whose = {"purpose": "its own", "base": "the base token's", "*": f"no group names {agent}"}[group.chosen]
+    where = f", {group.file or 'robots.txt'} line {group.line}" if group.line is not None else ""
+    return f"group '{group.user_agent}' ({whose}){where}"
 
 
 class ObligationRow(BaseModel):
@@ -127,28 +155,50 @@ def _usage(d: UsageDecision) -> Decision:
     return _decision(d.allowed, d.conditional, d.decided_by, obligations)
 
 
-def agent_report(verdict: Verdict, agent: str | None = None) -> AgentReport:
+def agent_report(verdict: Verdict, agent: str | None = None, usages: tuple[Usage, ...] = ALL_USAGES) -> AgentReport:
+    """One matrix row; the usages outside ``usages`` are None (not applicable)."""
     fetch = _decision(verdict.fetch.allowed, False, verdict.fetch.decided_by, [])
     if fetch.rule is None:
         fetch.rule = verdict.fetch.reason
     return AgentReport(agent=agent or verdict.user_agent, fetch=fetch,
-                       usages={u.value: _usage(verdict.usages[u]) for u in ALL_USAGES})
+                       usages={u.value: _usage(verdict.usages[u]) if u in usages else None for u in ALL_USAGES})
 
 
-def obligation_rows(verdicts: list[Verdict]) -> list[ObligationRow]:
-    """Each obligation of an allowed use once, with the crawlers it binds."""
+def obligation_rows(judged: list[tuple[Verdict, str, tuple[Usage, ...]]]) -> list[ObligationRow]:
+    """Each obligation of an allowed use once, with the crawlers (row tokens) it binds."""
     rows: dict[tuple[str, str, str], ObligationRow] = {}
-    for verdict in verdicts:
-        for usage in ALL_USAGES:
+    for verdict, agent, usages in judged:
+        for usage in usages:
             decision = verdict.usages[usage]
             if not decision.allowed:
                 continue
             for o in decision.obligations:
                 key = (usage.value, o.kind.value, describe(o))
                 row = rows.setdefault(key, ObligationRow(usage=key[0], kind=key[1], detail=key[2], agents=[]))
-                if verdict.user_agent not in row.agents:
-                    row.agents.append(verdict.user_agent)
+                if agent not in row.agents:
+                    row.agents.append(agent)
     return list(rows.values())
+
+
+def binds_all(report: CheckReport, usage: str, agents: list[str]) -> bool:
+    """Whether an obligation on ``usage`` binds every row that crawls for it ("every crawler")."""
+    return set(agents) == {a.agent for a in report.agents if a.usages.get(usage) is not None}
+
+
+def deciding_signals(report: CheckReport) -> list[tuple[Decision, str]]:
+    """Each deciding signal of the matrix once, with where it is (``URL line 3 <meta ...>``)."""
+    seen: set[tuple[str | None, str | None, int | None, str | None]] = set()
+    out = []
+    for agent in report.agents:
+        for d in agent.decisions():
+            key = (d.signal, d.source, d.line, d.raw)
+            if d.signal is None or key in seen:
+                continue
+            seen.add(key)
+            where = (d.source or "") + (f" line {d.line}" if d.line is not None else "") + (
+                f" {d.element}" if d.element else "")
+            out.append((d, where))
+    return out
 
 
 @dataclass
@@ -168,6 +218,7 @@ class PageRead:
 def read_page(
     url: str, final_url: str, status: int, headers: tuple[tuple[str, str], ...], body: bytes | None,
     agents: tuple[str, ...],
+    base: str = OWN_AGENT,
 ) -> PageRead:
     """Parse a page response (from the network or from files) and list its markup problems."""
     lines = header_lines(list(headers))
@@ -176,7 +227,7 @@ def read_page(
         page.html = body
         page.doc = parse_html(body)
         page.refs += discover_from_html(page.doc, final_url)
-    page.directives = robots_directives(lines, page.doc, OWN_AGENT, source_url=url)
+    page.directives = robots_directives(lines, page.doc, base, source_url=url)
     paywall = detect_paywall(page.doc, url) if page.doc is not None and page.doc.root is not None else None
     page.problems = page_problems(url, lines, page.doc, page.directives, paywall, agents)
     return page
@@ -187,14 +238,20 @@ def _is_html(lines: HeaderLines) -> bool:
     return not ctype or "html" in ctype.lower()
 
 
-def _evaluate(url: str, agent: str, **signals: Any) -> Verdict:
-    return evaluate(url, user_agent=agent, purposes=ALL_USAGES, **signals)
-
-
-def evaluate_purposes(url: str, agent: str, **signals: Any) -> Verdict:
-    from norms.purposes import evaluate_purposes as by_purpose
-
-    return by_purpose(url, base_token=agent, purposes=ALL_USAGES, **signals)
+def _row(url: str, agent: str, base: str | None, usages: tuple[Usage, ...], robots: RobotsTxt,
+         **signals: Any) -> tuple[Verdict, AgentReport]:
+    """One row: a known crawler under its token; a purpose token as the crawler judges it (norms.purposes)."""
+    if base is None:
+        verdict = evaluate(url, user_agent=agent, purposes=usages, robots=robots, **signals)
+        return verdict, agent_report(verdict, agent, usages)
+    verdict = evaluate_purposes(url, base_token=base, purposes=usages, robots=robots, **signals)
+    choice = governing_group(robots, base, usages[0])
+    report = agent_report(verdict, agent, usages)
+    report.base = base
+    report.group = RobotsGroup(chosen=choice.chosen, user_agent=choice.group,
+                               source=robots.source_url if choice.lines else None,
+                               line=choice.lines[0] if choice.lines else None)
+    return verdict, report
 
 
 def analyse(
@@ -210,19 +267,21 @@ def analyse(
     problems: list[Problem],
     started: float,
     mode: Literal["live", "offline"],
+    base: str = OWN_AGENT,
 ) -> CheckReport:
-    """Decide every usage for every token and assemble the report (the step both modes share)."""
+    """Decide every usage for every row and assemble the report (the step both modes share).
+
+    ``licences`` are keyed by ``agents.licence_tokens``: a purpose token reads its base's.
+    """
     page = page or PageRead()
-    verdicts = [
-        # fairfetch crawls each purpose under its own token (fairfetch-search, -ai, -train), each
-        # judged by its own robots.txt group when one names it (norms.purposes).
-        (evaluate_purposes if agent == OWN_AGENT else _evaluate)(
-            url, agent, robots=robots, licenses=[*licences.get(agent, []), *page_licences], tdmrep=tdmrep,
-            status=page.status, headers=page.headers, html=page.html)
-        for agent in agents
-    ]
+    judged, rows = [], []
+    for agent, of, usages in matrix_rows(agents, base):
+        verdict, row = _row(url, agent, of, usages, robots, licenses=[*licences.get(of or agent, []), *page_licences],
+                            tdmrep=tdmrep, status=page.status, headers=page.headers, html=page.html)
+        judged.append((verdict, agent, usages))
+        rows.append(row)
     found = [*problems, *page.problems,
-             *contradictions(url, agents, robots, licences, page_licences, tdmrep, page.lines, page.doc,
+             *contradictions(url, licence_tokens(agents, base), robots, licences, page_licences, tdmrep, page.lines, page.doc,
                              page.directives)]
     found = unique(found)
     counts = {s.value: sum(1 for p in found if p.severity is s) for s in Severity}
@@ -231,8 +290,8 @@ def analyse(
         url=url,
         checked_at=datetime.now(UTC),
         seconds=round(time.monotonic() - started, 3),
-        agents=[agent_report(v, agent) for v, agent in zip(verdicts, agents, strict=True)],
-        obligations=obligation_rows(verdicts),
+        agents=rows,
+        obligations=obligation_rows(judged),
         documents=documents,
         problems=found,
         counts=counts,
@@ -247,7 +306,11 @@ __all__ = [
     "Document",
     "ObligationRow",
     "PageRead",
+    "RobotsGroup",
     "Usage",
     "analyse",
+    "binds_all",
+    "deciding_signals",
+    "describe_group",
     "read_page",
 ]

@@ -42,6 +42,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from crawler.checker.agents import OWN_AGENT
 from crawler.checker.fetch import Limits, tls_context
 from crawler.checker.guard import Refused
 from crawler.checker.live import check_async
@@ -84,6 +85,7 @@ class ServiceConfig:
     keep_alive: int = 5  # seconds an idle keep-alive connection is kept
     max_connections: int = 1000
     max_body: int = 4 * 1024 * 1024  # bytes of one POST
+    base: str = OWN_AGENT  # the crawl's base token (--user-agent): its purpose tokens are the first rows
 
 
 class RateLimiter:
@@ -220,7 +222,7 @@ class Service:
         refused = await self._admit(request, want_json)
         if refused is not None:
             return refused
-        return await self._run(partial(check_async, url, limits=self.config.limits), url, want_json)
+        return await self._run(partial(check_async, url, limits=self.config.limits, base=self.config.base), url, want_json)
 
     async def offline(self, request: Request) -> Response:
         want_json = request.url.path != "/check"
@@ -249,7 +251,7 @@ class Service:
         status = int(status_text) if status_text.isdigit() and 100 <= int(status_text) <= 599 else None
         inputs = OfflineInputs(url=url, robots=files.get("robots"), rsl=[files["rsl"]] if "rsl" in files else [],
                                tdmrep=files.get("tdmrep"), html=files.get("html"), headers=files.get("headers"),
-                               status=status)
+                               status=status, base=self.config.base)
         refused = await self._admit(request, want_json)
         if refused is not None:
             return refused

@@ -13,6 +13,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from crawler import DEFAULT_TOKEN
 from crawler.cli.output import console, err_console, fail, print_json
 
 if TYPE_CHECKING:
@@ -33,9 +34,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "page (each capped in time and size; nothing robots.txt disallows for fairfetch).\n"
             "Offline: read the same files from disk (--robots, --rsl, --tdmrep, --html, --headers)\n"
             "and fetch nothing: lint them before you publish.\n\n"
-            "Either way: for fairfetch and every known AI crawler and each usage (search, ai-index,\n"
-            "ai-input, ai-train), whether it is allowed, with what obligations and which signal decided\n"
-            "(file and line), then every problem found, each with a fix. Loopback and private\n"
+            "Either way: for fairfetch's purpose tokens (fairfetch-search, fairfetch-ai, fairfetch-train,\n"
+            "each with the robots.txt group it obeys) and every known AI crawler, and each usage (search,\n"
+            "ai-index, ai-input, ai-train), whether it is allowed, with what obligations and which signal\n"
+            "decided (file and line), then every problem found, each with a fix. Loopback and private\n"
             "targets are refused live unless --allow-private. --serve runs the checker as a web service."
         ),
         epilog=(
@@ -53,7 +55,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--url", dest="url_option", metavar="URL",
                    help="the page the files stand for (offline; same as the positional URL)")
     p.add_argument("--agent", action="append", default=[], metavar="TOKEN",
-                   help="crawler token to decide for (repeatable; default: fairfetch and every known AI crawler)")
+                   help="crawler token to decide for (repeatable; default: fairfetch's purpose tokens and every "
+                        "known AI crawler; the base token stands for its three purpose tokens)")
+    p.add_argument("--user-agent", default=DEFAULT_TOKEN, metavar="TOKEN",
+                   help=f"the crawl's base product token, as 'fairfetch crawl --user-agent' (default {DEFAULT_TOKEN}): "
+                        "its purpose tokens are TOKEN-search, TOKEN-ai and TOKEN-train")
     p.add_argument("--json", action="store_true", help="print the report as JSON (schema in docs/publishers.md)")
     offline = p.add_argument_group("offline: check files before publishing them (nothing is fetched)")
     offline.add_argument("--robots", type=Path, metavar="FILE", help="the robots.txt to check")
@@ -112,6 +118,9 @@ def run(args: argparse.Namespace) -> int:
     url = (args.url or args.url_option or "").strip()
     if args.timeout <= 0 or args.max_bytes <= 0:
         return fail("--timeout and --max-bytes must be positive")
+    base = args.user_agent.strip()
+    if not base or any(c.isspace() or c == "/" for c in base):
+        return fail(f"--user-agent {args.user_agent!r} must be a product token (no spaces or '/')")
     try:
         signer = _signer(args)
     except ValueError as exc:
@@ -126,21 +135,20 @@ def run(args: argparse.Namespace) -> int:
         from crawler.checker.server import ServiceConfig
 
         return _serve(ServiceConfig(host=args.host, port=args.port, limits=limits, max_checks=args.max_checks,
-                                    rate_per_minute=args.rate, trust_proxy=args.trust_proxy))
+                                    rate_per_minute=args.rate, trust_proxy=args.trust_proxy, base=base))
     if not url:
         return fail("give the URL to check (or --url with the offline files, or --serve)")
     agents = tuple(dict.fromkeys(a.strip() for a in args.agent if a.strip()))
     if _offline_given(args):
-        report = _offline(args, url, agents)
+        report = _offline(args, url, agents, base)
         if isinstance(report, int):
             return report
     else:
-        from crawler.checker.agents import CHECKED_AGENTS
         from crawler.checker.guard import Refused
         from crawler.checker.live import check
 
         try:
-            report = check(url, limits=limits, agents=agents or CHECKED_AGENTS)
+            report = check(url, limits=limits, agents=agents or None, base=base)
         except Refused as exc:
             return fail(f"refused: {exc}")
     if args.json:
@@ -152,10 +160,9 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_PROBLEMS if report.has_errors else 0
 
 
-def _offline(args: argparse.Namespace, url: str, agents: tuple[str, ...]) -> CheckReport | int:
+def _offline(args: argparse.Namespace, url: str, agents: tuple[str, ...], base: str) -> CheckReport | int:
     from urllib.parse import urlsplit
 
-    from crawler.checker.agents import CHECKED_AGENTS
     from crawler.checker.offline import LocalFile, OfflineInputs, check_files
 
     parts = urlsplit(url)
@@ -171,7 +178,7 @@ def _offline(args: argparse.Namespace, url: str, agents: tuple[str, ...]) -> Che
         inputs = OfflineInputs(
             url=url, robots=load(args.robots), rsl=[LocalFile(str(p), p.read_bytes()) for p in args.rsl],
             tdmrep=load(args.tdmrep), html=load(args.html), headers=load(args.headers), status=args.status,
-            agents=agents or CHECKED_AGENTS,
+            agents=agents or None, base=base,
         )
     except OSError as exc:
         return fail(f"cannot read {exc.filename}: {exc.strerror}")

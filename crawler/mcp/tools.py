@@ -130,6 +130,9 @@ def check_text(report: CheckOutput) -> str:
     for agent in report.agents:
         lines.append(f"- {agent.agent}: fetch {'allowed' if agent.fetch.allowed else 'refused'}")
         for usage, d in agent.usages.items():
+            if d is None:
+                lines.append(f"    {usage}: not applicable")
+                continue
             place = ""
             if d.source:
                 place = f" — {d.signal} at {d.source}" + (f" line {d.line}" if d.line else "") + (

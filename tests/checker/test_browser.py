@@ -113,7 +113,7 @@ def _serious(page: Any) -> list[str]:
 
 
 def _cells(page: Any, agent: str) -> list[str]:
-    row = page.locator("#matrix tbody tr", has=page.locator(f"th:text-is('{agent}')"))
+    row = page.locator(f"#matrix tbody tr[data-agent='{agent}']")
     texts: list[str] = row.locator("td").all_inner_texts()
     return texts
 
@@ -130,8 +130,11 @@ def test_a_url_then_pasted_files_without_javascript(service: str, browser: Any) 
     assert page.locator("h1").inner_text().startswith("Check of")
     gpt = _cells(page, "GPTBot")
     assert len(gpt) == 5 and all("denied" in c and "robots.txt:10" in c for c in gpt)
-    ours = _cells(page, "fairfetch")
+    ours = _cells(page, "fairfetch-ai")
     assert "allowed" in ours[0] and "allowed" in ours[3]  # fetch, ai-input
+    assert ours[1] == ours[4] == "not applicable"  # fairfetch-ai crawls for neither search nor ai-train
+    group = page.locator("#matrix tr[data-agent='fairfetch-ai'] th").inner_text()
+    assert group.startswith("fairfetch-ai") and "group 'fairfetch' (the base token's), robots.txt line" in group
     page.locator("#evidence summary").click()  # raw evidence on demand (<details>, no script)
     assert page.locator("#evidence table").is_visible()
     assert "Disallow: /" in page.locator("#evidence").inner_text()

@@ -40,6 +40,13 @@ def agent(data: dict[str, Any], token: str) -> dict[str, Any]:
     return next(a for a in data["agents"] if a["agent"] == token)
 
 
+def ours(data: dict[str, Any], usage: str) -> dict[str, Any]:
+    """fairfetch's decision for ``usage``: in the row of the purpose token that crawls for it."""
+    token = {"search": "fairfetch-search", "ai-train": "fairfetch-train"}.get(usage, "fairfetch-ai")
+    decision: dict[str, Any] = agent(data, token)["usages"][usage]
+    return decision
+
+
 def kinds(data: dict[str, Any]) -> set[str]:
     return {p["code"] for p in data["problems"]}
 
@@ -48,21 +55,27 @@ def test_json_has_the_documented_shape(web: FixtureWeb) -> None:
     data = report(web, "http://agents.example/")
     assert set(data) == {"schema_version", "mode", "url", "checked_at", "seconds", "usages", "agents",
                          "obligations", "documents", "problems", "counts"}
-    assert data["schema_version"] == 2 and data["mode"] == "live"
+    assert data["schema_version"] == 3 and data["mode"] == "live"
     assert data["usages"] == ["search", "ai-index", "ai-input", "ai-train"]
     tokens = [a["agent"] for a in data["agents"]]
-    assert tokens[0] == "fairfetch" and "GPTBot" in tokens and "ClaudeBot" in tokens and len(tokens) == 13
+    assert tokens[:3] == ["fairfetch-search", "fairfetch-ai", "fairfetch-train"]
+    assert "GPTBot" in tokens and "ClaudeBot" in tokens and len(tokens) == 15
+    crawls_for = {"fairfetch-search": {"search"}, "fairfetch-ai": {"ai-index", "ai-input"},
+                  "fairfetch-train": {"ai-train"}}
     for a in data["agents"]:
-        assert set(a) == {"agent", "fetch", "usages"}
+        assert set(a) == {"agent", "fetch", "usages", "base", "group"}
         assert set(a["usages"]) == set(data["usages"])
-        for d in a["usages"].values():
-            assert {"allowed", "conditional", "signal", "source", "line", "raw", "rule"} <= set(d)
+        applicable = {u for u, d in a["usages"].items() if d is not None}
+        assert applicable == crawls_for.get(a["agent"], set(data["usages"]))
+        assert (a["base"] == "fairfetch") == (a["agent"] in crawls_for) == (a["group"] is not None)
+        for u in applicable:
+            assert {"allowed", "conditional", "signal", "source", "line", "raw", "rule"} <= set(a["usages"][u])
     assert [d["kind"] for d in data["documents"]] == ["robots.txt", "tdmrep", "page"]
 
 
 def test_gptbot_denied_by_robots_txt_with_its_line(web: FixtureWeb) -> None:
     data = report(web, "http://agents.example/", "--agent", "GPTBot", "--agent", "fairfetch")
-    assert [a["agent"] for a in data["agents"]] == ["GPTBot", "fairfetch"]
+    assert [a["agent"] for a in data["agents"]] == ["GPTBot", "fairfetch-search", "fairfetch-ai", "fairfetch-train"]
     gpt = agent(data, "GPTBot")
     assert gpt["fetch"]["allowed"] is False
     for d in gpt["usages"].values():
@@ -70,21 +83,22 @@ def test_gptbot_denied_by_robots_txt_with_its_line(web: FixtureWeb) -> None:
         assert d["signal"] == "robots.txt"
         assert d["source"] == "http://agents.example/robots.txt"
         assert d["line"] == 10 and d["raw"] == "Disallow: /"
-    ours = agent(data, "fairfetch")
-    assert ours["usages"]["ai-input"]["allowed"] is True
+    assert ours(data, "ai-input")["allowed"] is True
 
 
 def test_rsl_host_prohibition_and_insecure_licence(web: FixtureWeb) -> None:
     data = report(web, "http://rsl.example/premium/investigation")
     for a in data["agents"]:
+        if a["usages"]["ai-input"] is None:  # fairfetch-search and fairfetch-train do not crawl for it
+            continue
         assert a["usages"]["ai-input"]["allowed"] is False
         assert a["usages"]["ai-input"]["signal"] == "rsl"
         assert a["usages"]["ai-input"]["source"] == "http://rsl.example/license.xml"
     assert "rsl" in [d["kind"] for d in data["documents"]]
     assert "rsl-insecure" in kinds(data)  # the fixture web serves licences over plain http
     free = report(web, "http://rsl.example/news/quay-market")
-    assert agent(free, "fairfetch")["usages"]["ai-input"]["allowed"] is True
-    assert agent(free, "fairfetch")["usages"]["ai-input"]["signal"] == "rsl"
+    assert ours(free, "ai-input")["allowed"] is True
+    assert ours(free, "ai-input")["signal"] == "rsl"
 
 
 def test_rsl_missing_and_bomb_are_problems(web: FixtureWeb) -> None:
@@ -97,20 +111,20 @@ def test_rsl_missing_and_bomb_are_problems(web: FixtureWeb) -> None:
 
 def test_rsl_link_header_is_found_on_the_page(web: FixtureWeb) -> None:
     data = report(web, "http://rsl-link.example/bulletin/saturn")
-    ours = agent(data, "fairfetch")["usages"]
-    assert ours["ai-train"]["allowed"] is False and ours["ai-train"]["signal"] == "rsl"
-    assert ours["ai-train"]["source"] == "http://rsl-link.example/terms/rsl.xml"
+    train = ours(data, "ai-train")
+    assert train["allowed"] is False and train["signal"] == "rsl"
+    assert train["source"] == "http://rsl-link.example/terms/rsl.xml"
 
 
 def test_noai_meta_denies_ai_usages_with_its_line(web: FixtureWeb) -> None:
     data = report(web, "http://noai.example/recipes/bread")
-    for token in ("fairfetch", "GPTBot"):
-        usages = agent(data, token)["usages"]
-        assert usages["ai-train"]["allowed"] is False
-        assert usages["ai-train"]["signal"] == "meta-robots"
-        assert usages["ai-train"]["raw"] == "noai, noimageai"
-        assert "line" in usages["ai-train"]["element"]
-        assert usages["search"]["allowed"] is True
+    for train, search in ((ours(data, "ai-train"), ours(data, "search")),
+                          (agent(data, "GPTBot")["usages"]["ai-train"], agent(data, "GPTBot")["usages"]["search"])):
+        assert train["allowed"] is False
+        assert train["signal"] == "meta-robots"
+        assert train["raw"] == "noai, noimageai"
+        assert "line" in train["element"]
+        assert search["allowed"] is True
 
 
 def test_robots_5xx_is_an_error_and_nothing_else_is_fetched(web: FixtureWeb) -> None:
@@ -127,9 +141,9 @@ def test_huge_robots_is_cut_at_500_kib(web: FixtureWeb) -> None:
     robots = data["documents"][0]
     assert robots["kind"] == "robots.txt" and robots["truncated"] is True and robots["bytes"] == 512_000
     assert "robots-too-large" in kinds(data)
-    assert agent(data, "fairfetch")["fetch"]["allowed"] is False  # /early/ is before the cut
+    assert agent(data, "fairfetch-ai")["fetch"]["allowed"] is False  # /early/ is before the cut
     late = report(web, "http://huge-robots.example/late/winter-salads")
-    assert agent(late, "fairfetch")["fetch"]["allowed"] is True  # /late/ is past it
+    assert agent(late, "fairfetch-ai")["fetch"]["allowed"] is True  # /late/ is past it
 
 
 def test_malformed_robots_lines_are_reported_with_line_numbers(web: FixtureWeb) -> None:
@@ -142,7 +156,7 @@ def test_malformed_robots_lines_are_reported_with_line_numbers(web: FixtureWeb) 
 def test_tdmrep_shadowed_rule_and_paywall_without_markup(web: FixtureWeb) -> None:
     tdm = report(web, "http://tdm.example/reports/open-data")
     assert "tdmrep-shadowed" in kinds(tdm)
-    assert agent(tdm, "fairfetch")["usages"]["ai-train"]["signal"] == "tdmrep"
+    assert ours(tdm, "ai-train")["signal"] == "tdmrep"
     pay = report(web, "http://paywall.example/news/ferry-deal")
     assert "paywall-unmarked" in kinds(pay)
 

@@ -54,8 +54,8 @@ def one(data: dict[str, Any], code: str) -> dict[str, Any]:
 
 
 def test_schema_and_nothing_fetched(report: dict[str, Any]) -> None:
-    assert report["schema_version"] == 2 and report["mode"] == "offline"
-    assert report["url"] == URL and len(report["agents"]) == 13
+    assert report["schema_version"] == 3 and report["mode"] == "offline"
+    assert report["url"] == URL and len(report["agents"]) == 15  # 3 purpose tokens + 12
     assert {d["kind"] for d in report["documents"]} == {"robots.txt", "rsl", "tdmrep", "page"}
     assert all(d["file"] for d in report["documents"])
     assert report["counts"]["error"] == sum(p["severity"] == "error" for p in report["problems"])
@@ -220,14 +220,19 @@ def test_a_robots_txt_over_500_kib_is_reported() -> None:
     report = check_files(OfflineInputs(url=URL, robots=LocalFile("robots.txt", big)))
     p = next(p for p in report.problems if p.code == "robots-too-large")
     assert p.file == "robots.txt" and "500 KiB" in p.fix
-    ours = next(a for a in report.agents if a.agent == "fairfetch")
+    ours = next(a for a in report.agents if a.agent == "fairfetch-ai")
     assert ours.fetch.allowed  # /late/ is past the limit, and this URL is not under /private/
 
 
-def test_fairfetch_row_follows_its_purpose_token_groups() -> None:
+def test_fairfetch_rows_follow_their_purpose_token_groups() -> None:
     robots = b"User-agent: fairfetch-train\nDisallow: /\n\nUser-agent: *\nAllow: /\n"
     report = check_files(OfflineInputs(url=URL, robots=LocalFile("robots.txt", robots)))
-    ours = next(a for a in report.agents if a.agent == "fairfetch")
-    assert ours.fetch.allowed and ours.usages["search"].allowed
-    train = ours.usages["ai-train"]
-    assert not train.allowed and train.signal == "robots.txt" and train.line == 2
+    rows = {a.agent: a for a in report.agents if a.base == "fairfetch"}
+    search, train = rows["fairfetch-search"], rows["fairfetch-train"]
+    assert search.fetch.allowed and search.usages["search"] is not None and search.usages["search"].allowed
+    assert search.group is not None and (search.group.chosen, search.group.line) == ("*", 4)
+    decision = train.usages["ai-train"]
+    assert decision is not None and not decision.allowed and decision.signal == "robots.txt" and decision.line == 2
+    assert not train.fetch.allowed  # a crawl only for training never requests it
+    assert train.group is not None and (train.group.chosen, train.group.line, train.group.file) == (
+        "purpose", 1, "robots.txt")

@@ -157,8 +157,8 @@ def test_content_type_relative_licence_and_unreachable_tdm_policy() -> None:
     assert relative.line == 1 and f"{site.base}/terms/licence.xml" in relative.fix
     assert "/terms/licence.xml" in fetched and "/policy.json" in fetched
     assert found["tdmrep-policy-unreachable"].element == "rule #1" and "404" in found["tdmrep-policy-unreachable"].message
-    ours = next(a for a in report.agents if a.agent == "fairfetch")
-    assert ours.usages["search"].signal == "rsl" and ours.usages["search"].allowed  # the resolved licence applies
+    search = next(a for a in report.agents if a.agent == "fairfetch-search").usages["search"]
+    assert search is not None and search.signal == "rsl" and search.allowed  # the resolved licence applies
     assert "contradiction-tdmrep-licence" in found  # reserved by TDMRep, ai-input permitted by the licence
 
 

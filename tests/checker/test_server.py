@@ -135,10 +135,10 @@ def test_post_api_check_takes_pasted_and_uploaded_files(client: httpx.Client, st
                     files={"html_file": ("a.html", b"<html><head><meta name=robots content=noai></head></html>")})
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
     data = r.json()
-    assert data["mode"] == "offline" and data["schema_version"] == 2
+    assert data["mode"] == "offline" and data["schema_version"] == 3
     misspelt = next(p for p in data["problems"] if p["code"] == "robots-misspelt-directive")
     assert misspelt["file"] == "robots (pasted)" and misspelt["line"] == 2
     page = next(d for d in data["documents"] if d["kind"] == "page")
     assert page["file"] == "a.html"
-    ours = next(a for a in data["agents"] if a["agent"] == "fairfetch")
+    ours = next(a for a in data["agents"] if a["agent"] == "fairfetch-ai")
     assert ours["usages"]["ai-input"]["allowed"] is False and ours["usages"]["ai-input"]["signal"] == "meta-robots"
