@@ -2,8 +2,10 @@
 
 ``live.check`` fetches a URL's signal documents and page (``fetch``, every hop
 through the SSRF guard in ``guard``, one deadline per check); ``offline.check_files``
-reads the same documents from local files. Both hand them to ``report.analyse``,
-which decides every usage for every known crawler token with ``norms.evaluate``
+reads the same documents from local files. Both bundle what they read in a
+``signals.SiteSignals`` and hand it to ``report.analyse``, which decides every
+usage for fairfetch's purpose tokens (``norms.purposes``) and every known crawler
+token (``norms.evaluate``)
 and gathers the problems: the readers' findings (``lint_files``, ``lint_page``),
 contradictions across signals (``contradictions``), each catalogued with a fix
 (``catalogue``, ``problems``). ``render_text`` and ``render_html`` show a report;

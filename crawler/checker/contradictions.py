@@ -11,14 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from crawler.checker.problems import Problem, problem
+from crawler.checker.signals import SiteSignals
 from norms.content_signal import read_content_signal_headers
-from norms.html import HtmlDoc
-from norms.http import HeaderLines
 from norms.model import Effect, Signal, Statement, Usage
-from norms.robots import RobotsTxt
-from norms.robots_tags import RobotsDirectives
 from norms.rsl import LicenseSource
-from norms.tdmrep import TdmRepFile, tdmrep_statements
+from norms.tdmrep import tdmrep_statements
 
 # The use each known crawler's product token is for (from the operators' own documentation).
 AGENT_USAGE: dict[str, Usage] = {
@@ -58,22 +55,14 @@ def _denies(statements: Iterable[Statement], signal: Signal, usage: Usage) -> St
                  and s.effect is Effect.DENY and not s.derived), None)
 
 
-def contradictions(
-    url: str,
-    agents: tuple[str, ...],
-    robots: RobotsTxt,
-    licences: dict[str, list[LicenseSource]],
-    page_licences: list[LicenseSource],
-    tdmrep: TdmRepFile | None,
-    lines: HeaderLines,
-    doc: HtmlDoc | None,
-    directives: RobotsDirectives | None,
-) -> list[Problem]:
-    """Every pair of signals that disagree about a use of ``url``, once each."""
+def contradictions(url: str, agents: tuple[str, ...], site: SiteSignals) -> list[Problem]:
+    """Every pair of signals that disagree about a use of ``url``, once each (``agents``: licence tokens)."""
     out: list[Problem] = []
+    robots, tdmrep = site.robots, site.tdmrep
+    lines, doc, directives = site.page.lines, site.page.doc, site.page.directives
     robots_url = robots.source_url or "robots.txt"
     for agent in agents:
-        sources = [*licences.get(agent, []), *page_licences]
+        sources = site.licences_for(agent)
         usage = AGENT_USAGE.get(agent)
         if usage is not None and robots.outcome == "parsed" and robots.group_for(agent) == agent.lower() \
                 and robots.allowed(url, agent):
@@ -99,7 +88,7 @@ def contradictions(
                     "permits ai-train; the restriction wins",
                     line=ev.line, element=ev.element,
                 ))
-    sources = [s for group in licences.values() for s in group] + page_licences
+    sources = [s for group in site.licences.values() for s in group] + site.page_licences
     if directives is not None and directives.noai:
         permits_input = _permitting(sources, url, Usage.AI_INPUT)
         if permits_input is not None:

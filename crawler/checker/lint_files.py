@@ -13,11 +13,11 @@ from urllib.parse import urljoin, urlsplit
 
 from crawler.checker.agents import KNOWN_AGENTS, OWN_AGENT
 from crawler.checker.problems import Problem, from_finding, problem
-from norms.model import LicenseRef
+from norms.model import LicenseRef, SignalError
 from norms.robots import RobotsTxt
 from norms.robots_file import LEADING_TOKEN
 from norms.rsl import LicenseSource
-from norms.tdmrep import TdmRepFile
+from norms.tdmrep import TdmRepFile, parse_tdmrep_json
 from norms.tokens import purpose_tokens
 
 _AI_TOKENS = {a.lower(): a for a in KNOWN_AGENTS}
@@ -143,6 +143,22 @@ def _declared(source: LicenseSource) -> str:
     if ref.via == "link-header":
         return "in a Link header"
     return f"in the page, line {ref.line}" if ref.line else "in the page"
+
+
+def read_tdmrep(body: bytes, url: str, page_url: str, problems: list[Problem], *,
+                too_large: bool = False) -> TdmRepFile | None:
+    """tdmrep.json as read (None if too large or unreadable), its problems added to ``problems``."""
+    if too_large:
+        problems.append(problem("tdmrep-too-large", url, "tdmrep.json is larger than 1 MB; ignored"))
+        return None
+    try:
+        file = parse_tdmrep_json(body, source_url=url)
+    except SignalError as exc:
+        code = "tdmrep-invalid-json" if exc.line is not None else "tdmrep-invalid"
+        problems.append(problem(code, url, str(exc), line=exc.line))
+        return None
+    problems.extend(tdmrep_problems(file, page_url))
+    return file
 
 
 def tdmrep_problems(file: TdmRepFile, page_url: str) -> list[Problem]:

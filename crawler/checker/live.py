@@ -23,17 +23,18 @@ from crawler.checker.guard import Refused, Unresolvable, guard
 from crawler.checker.lint_files import (
     licence_before_fetch,
     licence_problems,
+    read_tdmrep,
     robots_problems,
-    tdmrep_problems,
 )
 from crawler.checker.problems import Problem, problem
-from crawler.checker.report import CheckReport, Document, PageRead, analyse, read_page
+from crawler.checker.report import CheckReport, Document, analyse
+from crawler.checker.signals import PageRead, SiteSignals, read_page
 from norms import ALL_USAGES, SignalError
 from norms.model import LicenseRef
 from norms.purposes import tokens_for
 from norms.robots import ROBOTS_MAX_BYTES, RobotsTxt, robots_from_fetch
 from norms.rsl import MAX_DOCUMENT_BYTES, LicenseSource
-from norms.tdmrep import TdmRepFile, parse_tdmrep_json
+from norms.tdmrep import TdmRepFile
 from norms.urls import normalize_url
 
 TDMREP_PATH = "/.well-known/tdmrep.json"
@@ -118,16 +119,9 @@ class _Check:
         self.documents.append(_document("tdmrep", doc))
         if doc.error is not None or doc.status != 200 or doc.body is None:
             return None
-        if doc.truncated:
-            self.problems.append(problem("tdmrep-too-large", url, "tdmrep.json is larger than 1 MB; ignored"))
-            return None
-        try:
-            file = parse_tdmrep_json(doc.body, source_url=url)
-        except SignalError as exc:
-            self.problems.append(problem("tdmrep-invalid-json" if exc.line is not None else "tdmrep-invalid", url, str(exc), line=exc.line))
-            return None
-        self.problems.extend(tdmrep_problems(file, self.url))
-        await self.policies(file)
+        file = read_tdmrep(doc.body, url, self.url, self.problems, too_large=doc.truncated)
+        if file is not None:
+            await self.policies(file)
         return file
 
     async def policies(self, file: TdmRepFile) -> None:
@@ -188,9 +182,10 @@ async def check_async(url: str, *, limits: Limits | None = None, agents: tuple[s
     else:
         run.documents.append(
             Document(kind="page", url=url, note=f"not fetched: robots.txt disallows it for {base}"))
-    return analyse(url=url, agents=agents, robots=robots, licences=per_agent, page_licences=page_sources,
-                   tdmrep=tdmrep, page=page, documents=run.documents, problems=run.problems, started=started,
-                   mode="live", base=base)
+    site = SiteSignals(robots=robots, licences=per_agent, page_licences=page_sources, tdmrep=tdmrep,
+                       page=page or PageRead())
+    return analyse(url=url, agents=agents, site=site, documents=run.documents, problems=run.problems,
+                   started=started, mode="live", base=base)
 
 
 def check(url: str, *, limits: Limits | None = None, agents: tuple[str, ...] | None = None,

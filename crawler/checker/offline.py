@@ -17,16 +17,16 @@ from crawler.checker.agents import OWN_AGENT, checked_agents, licence_tokens, pa
 from crawler.checker.lint_files import (
     licence_before_fetch,
     licence_problems,
+    read_tdmrep,
     robots_problems,
-    tdmrep_problems,
 )
 from crawler.checker.problems import Problem, problem
-from crawler.checker.report import CheckReport, Document, PageRead, analyse, read_page
-from norms import SignalError
+from crawler.checker.report import CheckReport, Document, analyse
+from crawler.checker.signals import PageRead, SiteSignals, read_page
 from norms.model import LicenseRef
 from norms.robots import RobotsTxt, robots_from_fetch
 from norms.rsl import LicenseSource
-from norms.tdmrep import TdmRepFile, parse_tdmrep_json
+from norms.tdmrep import TdmRepFile
 
 TDMREP_PATH = "/.well-known/tdmrep.json"
 
@@ -159,15 +159,9 @@ class _Offline:
         url = f"{self.origin}{TDMREP_PATH}"
         self.files[url] = given.name
         self.documents.append(Document(kind="tdmrep", url=url, file=given.name, bytes=len(given.data)))
-        if len(given.data) > 1_000_000:
-            self.problems.append(problem("tdmrep-too-large", url, "tdmrep.json is larger than 1 MB; ignored"))
+        file = read_tdmrep(given.data, url, self.inputs.url, self.problems, too_large=len(given.data) > 1_000_000)
+        if file is None:
             return None
-        try:
-            file = parse_tdmrep_json(given.data, source_url=url)
-        except SignalError as exc:
-            self.problems.append(problem("tdmrep-invalid-json" if exc.line is not None else "tdmrep-invalid", url, str(exc), line=exc.line))
-            return None
-        self.problems.extend(tdmrep_problems(file, self.inputs.url))
         for rule in file.rules:
             if rule.policy is not None and not urlsplit(rule.policy).scheme:
                 self.problems.append(problem("tdmrep-policy-invalid", url,
@@ -213,9 +207,10 @@ def check_files(inputs: OfflineInputs) -> CheckReport:
     run.undeclared()
     if page is not None and page.status is not None and page.status >= 400:
         run.problems.append(problem("page-unreachable", inputs.url, f"the page answers HTTP {page.status}"))
-    report = analyse(url=inputs.url, agents=agents, robots=robots, licences=per_agent,
-                     page_licences=page_sources, tdmrep=tdmrep, page=page, documents=run.documents,
-                     problems=run.problems, started=started, mode="offline", base=inputs.base)
+    site = SiteSignals(robots=robots, licences=per_agent, page_licences=page_sources, tdmrep=tdmrep,
+                       page=page or PageRead())
+    report = analyse(url=inputs.url, agents=agents, site=site, documents=run.documents, problems=run.problems,
+                     started=started, mode="offline", base=inputs.base)
     for p in report.problems:
         p.file = run.files.get(p.where)
     for row in report.agents:

@@ -12,7 +12,6 @@ robots.txt group that governed it (``governing_group``). ``SCHEMA_VERSION`` vers
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -20,19 +19,12 @@ from pydantic import BaseModel, Field
 
 from crawler.checker.agents import OWN_AGENT, licence_tokens, matrix_rows
 from crawler.checker.contradictions import contradictions
-from crawler.checker.lint_page import page_problems
 from crawler.checker.problems import Problem, unique
+from crawler.checker.signals import SiteSignals
 from norms import ALL_USAGES, Usage, evaluate
-from norms.html import HtmlDoc, parse_html
-from norms.http import HeaderLines, header_lines
-from norms.model import Evidence, LicenseRef, Obligation
-from norms.paywall import detect_paywall
+from norms.model import Evidence, Obligation
 from norms.problems import Severity
 from norms.purposes import evaluate_purposes, governing_group
-from norms.robots import RobotsTxt
-from norms.robots_tags import RobotsDirectives, robots_directives
-from norms.rsl import LicenseSource, discover_from_headers, discover_from_html
-from norms.tdmrep import TdmRepFile
 from norms.verdict import UsageDecision, Verdict
 
 SCHEMA_VERSION = 3
@@ -201,50 +193,16 @@ def deciding_signals(report: CheckReport) -> list[tuple[Decision, str]]:
     return out
 
 
-@dataclass
-class PageRead:
-    """A page's response as the analysis needs it: headers, parsed HTML, licences it links, problems."""
-
-    status: int | None = None
-    headers: tuple[tuple[str, str], ...] | None = None
-    html: bytes | None = None
-    lines: HeaderLines = field(default_factory=lambda: header_lines([]))
-    doc: HtmlDoc | None = None
-    refs: list[LicenseRef] = field(default_factory=list)
-    directives: RobotsDirectives | None = None
-    problems: list[Problem] = field(default_factory=list)
-
-
-def read_page(
-    url: str, final_url: str, status: int, headers: tuple[tuple[str, str], ...], body: bytes | None,
-    agents: tuple[str, ...],
-    base: str = OWN_AGENT,
-) -> PageRead:
-    """Parse a page response (from the network or from files) and list its markup problems."""
-    lines = header_lines(list(headers))
-    page = PageRead(status=status, headers=headers, lines=lines, refs=discover_from_headers(lines, final_url))
-    if body is not None and _is_html(lines):
-        page.html = body
-        page.doc = parse_html(body)
-        page.refs += discover_from_html(page.doc, final_url)
-    page.directives = robots_directives(lines, page.doc, base, source_url=url)
-    paywall = detect_paywall(page.doc, url) if page.doc is not None and page.doc.root is not None else None
-    page.problems = page_problems(url, lines, page.doc, page.directives, paywall, agents)
-    return page
-
-
-def _is_html(lines: HeaderLines) -> bool:
-    ctype = next((v for k, v in lines if k == "content-type"), "")
-    return not ctype or "html" in ctype.lower()
-
-
-def _row(url: str, agent: str, base: str | None, usages: tuple[Usage, ...], robots: RobotsTxt,
-         **signals: Any) -> tuple[Verdict, AgentReport]:
+def _row(url: str, agent: str, base: str | None, usages: tuple[Usage, ...],
+         site: SiteSignals) -> tuple[Verdict, AgentReport]:
     """One row: a known crawler under its token; a purpose token as the crawler judges it (norms.purposes)."""
+    robots, page = site.robots, site.page
+    signals: dict[str, Any] = dict(robots=robots, licenses=site.licences_for(base or agent), tdmrep=site.tdmrep,
+                                   status=page.status, headers=page.headers, html=page.html)
     if base is None:
-        verdict = evaluate(url, user_agent=agent, purposes=usages, robots=robots, **signals)
+        verdict = evaluate(url, user_agent=agent, purposes=usages, **signals)
         return verdict, agent_report(verdict, agent, usages)
-    verdict = evaluate_purposes(url, base_token=base, purposes=usages, robots=robots, **signals)
+    verdict = evaluate_purposes(url, base_token=base, purposes=usages, **signals)
     choice = governing_group(robots, base, usages[0])
     report = agent_report(verdict, agent, usages)
     report.base = base
@@ -258,11 +216,7 @@ def analyse(
     *,
     url: str,
     agents: tuple[str, ...],
-    robots: RobotsTxt,
-    licences: dict[str, list[LicenseSource]],
-    page_licences: list[LicenseSource],
-    tdmrep: TdmRepFile | None,
-    page: PageRead | None,
+    site: SiteSignals,
     documents: list[Document],
     problems: list[Problem],
     started: float,
@@ -271,18 +225,14 @@ def analyse(
 ) -> CheckReport:
     """Decide every usage for every row and assemble the report (the step both modes share).
 
-    ``licences`` are keyed by ``agents.licence_tokens``: a purpose token reads its base's.
+    ``site.licences`` are keyed by ``agents.licence_tokens``: a purpose token reads its base's.
     """
-    page = page or PageRead()
     judged, rows = [], []
     for agent, of, usages in matrix_rows(agents, base):
-        verdict, row = _row(url, agent, of, usages, robots, licenses=[*licences.get(of or agent, []), *page_licences],
-                            tdmrep=tdmrep, status=page.status, headers=page.headers, html=page.html)
+        verdict, row = _row(url, agent, of, usages, site)
         judged.append((verdict, agent, usages))
         rows.append(row)
-    found = [*problems, *page.problems,
-             *contradictions(url, licence_tokens(agents, base), robots, licences, page_licences, tdmrep, page.lines, page.doc,
-                             page.directives)]
+    found = [*problems, *site.page.problems, *contradictions(url, licence_tokens(agents, base), site)]
     found = unique(found)
     counts = {s.value: sum(1 for p in found if p.severity is s) for s in Severity}
     return CheckReport(
@@ -305,12 +255,10 @@ __all__ = [
     "Decision",
     "Document",
     "ObligationRow",
-    "PageRead",
     "RobotsGroup",
     "Usage",
     "analyse",
     "binds_all",
     "deciding_signals",
     "describe_group",
-    "read_page",
 ]
