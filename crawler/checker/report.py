@@ -5,8 +5,8 @@ disk; both hand what they got to ``analyse``, which decides every usage for
 every crawler token with ``norms.evaluate`` and gathers the problems, so the
 two modes cannot drift apart. fairfetch's rows are its purpose tokens, each
 decided by ``norms.purposes`` exactly as the crawler decides, with the
-robots.txt group that governed it (``governing_group``). ``SCHEMA_VERSION`` versions the JSON
-(docs/publishers.md documents it).
+robots.txt group that governed it (``governing_group``). ``SCHEMA_VERSION``
+versions the JSON (docs/publishers.md documents it).
 """
 
 from __future__ import annotations
