@@ -9,10 +9,16 @@ import pytest
 from fixtures.web import FixtureWeb
 from fixtures.web.sites_identity import TOKENS_HOST, TOKENS_ROBOTS
 from norms import Usage, evaluate
-from norms.purposes import evaluate_purposes, request_tokens, robots_token
+from norms.purposes import (
+    GroupChoice,
+    evaluate_purposes,
+    governing_group,
+    request_tokens,
+    robots_token,
+)
 from norms.robots import parse_robots
 from norms.robots_tags import robots_directives
-from norms.tokens import purpose_token, token_family
+from norms.tokens import purpose_token, purpose_tokens, token_family
 from tests.crawler.crawlrun import run_crawl
 
 ROBOTS = parse_robots(TOKENS_ROBOTS.encode(), source_url=f"http://{TOKENS_HOST}/robots.txt")
@@ -32,6 +38,24 @@ def test_each_purpose_uses_its_tokens_group_else_the_base_group() -> None:
     assert robots_token(ROBOTS, "fairfetch", Usage.SEARCH) == "fairfetch-search"
     assert robots_token(ROBOTS, "fairfetch", Usage.AI_INPUT) == "fairfetch"  # no fairfetch-ai group
     assert robots_token(None, "fairfetch", Usage.AI_TRAIN) == "fairfetch"
+
+
+def test_the_governing_group_and_its_user_agent_lines() -> None:
+    """What the checker shows: which group governs each purpose, and the User-agent line naming it."""
+    assert purpose_tokens("acme") == {"acme-search": (Usage.SEARCH,), "acme-ai": (Usage.AI_INDEX, Usage.AI_INPUT),
+                                      "acme-train": (Usage.AI_TRAIN,)}
+    assert governing_group(ROBOTS, "fairfetch", Usage.AI_TRAIN) == GroupChoice(
+        token="fairfetch-train", chosen="purpose", group="fairfetch-train", lines=(2,))
+    assert governing_group(ROBOTS, "fairfetch", Usage.AI_INPUT) == GroupChoice(
+        token="fairfetch", chosen="base", group="fairfetch", lines=(8,))
+    assert governing_group(ROBOTS, "acme", Usage.SEARCH) == GroupChoice(
+        token="acme", chosen="*", group="*", lines=(12,))
+    assert governing_group(None, "fairfetch", Usage.SEARCH).chosen == "none"
+    # a versioned value names the token; two groups naming it both apply, each with its own line
+    two = parse_robots(b"User-agent: other\nUser-agent: FairFetch-Train/2.0\nDisallow: /a\n\n"
+                       b"User-agent: fairfetch-train\nDisallow: /b\n")
+    assert governing_group(two, "fairfetch", Usage.AI_TRAIN).lines == (2, 5)
+    assert governing_group(two, "fairfetch", Usage.SEARCH) == GroupChoice(token="fairfetch", chosen="none", group=None)
 
 
 def test_a_train_group_disallow_is_never_bypassed() -> None:
