@@ -228,13 +228,20 @@ def test_ledger_export_refusals_writes_json_lines(hostile: tuple[FixtureWeb, Cra
 
 
 def _peak_rss_kib(web: FixtureWeb, seeds: list[str], db: str) -> int:
-    """Peak RSS of one crawl subprocess, measured by a fresh parent that waits for nothing else."""
+    """Peak RSS of one crawl subprocess, measured by a fresh parent that waits for nothing else.
+
+    ``--extract-processes 0``: pages are extracted in the crawl process, where robots.txt is
+    decoded too, so no pool process (trafilatura and dateparser's tables) can be the largest child
+    and hide the crawl process's growth; and the crawl skips the pool's start-up (the forkserver,
+    then each process compiling dateparser's locales on its first page: seconds of CPU each).
+    """
     code = (
         "import resource, subprocess, sys\n"
         "done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
         "print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code, *crawl_command(seeds, db)], env=crawl_env(web), cwd=REPO,
+    command = crawl_command(seeds, db, "--extract-processes", "0")
+    out = subprocess.run([sys.executable, "-c", code, *command], env=crawl_env(web), cwd=REPO,
                          capture_output=True, text=True, timeout=150, check=True)
     returncode, rss = out.stdout.split()
     assert returncode == "0"
@@ -347,7 +354,8 @@ def test_a_pause_holds_across_workers(redis_url: str, redis_prefix: str, pg_url:
 
     with FixtureWeb(catalog=CATALOG) as web:
         site = web.site("slowdown.example")
-        a, b = two_workers(web, redis_url, redis_prefix, "pause", pg_url, [site.seed_url], "--concurrency", "1")
+        a, b = two_workers(web, redis_url, redis_prefix, "pause", pg_url, [site.seed_url], "--concurrency", "1",
+                           "--no-extract")
         log = sorted(web.requests_for("slowdown.example"), key=lambda r: r.time)
     assert a["fetched"] + b["fetched"] == len(site.expected["stored_paths"]), (a, b)
     # Whichever worker got the 429/503, neither sent anything to the origin before the pause ended.

@@ -37,9 +37,10 @@ from tests.crawler.crawlrun import FAIRFETCH, REPO, crawl_env, path_of
 def worker(
     web: FixtureWeb, redis_url: str, prefix: str, crawl_id: str, db_url: str, *args: str
 ) -> subprocess.Popen[str]:
+    # "--idle 3" first: a test's own --idle comes later on the command line, and the last one wins.
     command = [
-        str(FAIRFETCH), "crawl", *args, "--redis", redis_url, "--redis-prefix", prefix,
-        "--crawl-id", crawl_id, "--db", db_url, "--json", "--idle", "3",
+        str(FAIRFETCH), "crawl", "--idle", "3", *args, "--redis", redis_url, "--redis-prefix", prefix,
+        "--crawl-id", crawl_id, "--db", db_url, "--json",
     ]
     return subprocess.Popen(command, env=crawl_env(web), cwd=REPO, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
