@@ -15,13 +15,12 @@ from __future__ import annotations
 import logging
 import re
 from copy import copy
-from dataclasses import asdict, dataclass
-from typing import Any
 
 import trafilatura
 from trafilatura.settings import Extractor
 
 from crawler.extract_metadata import page_metadata
+from crawler.extracted import Extracted
 from norms.html import HtmlDoc, drop_tree, parse_html
 from norms.lenient import join_url
 
@@ -30,25 +29,9 @@ _SPACE = re.compile(r"[ \t\r\f\v]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 # Licence links that are RSL documents are signals, not the page's declared licence.
 _RSL_TYPE = "application/rsl+xml"
+__all__ = ["Extracted", "extract"]
 # trafilatura's options, built once: building them per page (a configparser read) was 5 % of extraction.
 _OPTIONS = Extractor(output_format="python", fast=True, precision=True, comments=False, with_metadata=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Extracted:
-    text: str | None
-    title: str | None = None
-    author: str | None = None
-    date: str | None = None
-    site_name: str | None = None
-    description: str | None = None
-    language: str | None = None
-    canonical_url: str | None = None
-    license_url: str | None = None
-
-    def metadata(self) -> dict[str, Any]:
-        """Everything but the text, without empty fields (the ledger's ``metadata`` column)."""
-        return {k: v for k, v in asdict(self).items() if k != "text" and v}
 
 
 def _link(doc: HtmlDoc, rel: str, base_url: str, *, skip_type: str | None = None) -> str | None:

@@ -33,11 +33,11 @@ import os
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from crawler.extract import Extracted
+    from crawler.extracted import Extracted
     from norms.classify import Classification
     from norms.http import HeaderLines
 
@@ -62,7 +62,8 @@ class PageWork:
 
     extracted: Extracted | None
     classification: Classification | None
-    cpu_seconds: float = 0.0  # CPU time the work took in its process (the pool's share of a page's cost)
+    # CPU time the work took in its process (the pool's share of a page's cost); not part of the result.
+    cpu_seconds: float = field(default=0.0, compare=False)
 
 
 def page_work(html: str, url: str, exclude_selectors: tuple[str, ...], headers: HeaderLines | None,
