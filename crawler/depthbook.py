@@ -29,9 +29,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
-import redis
+if TYPE_CHECKING:  # redis only with --redis: its import is a tenth of a crawl's start-up otherwise
+    import redis
 
-if TYPE_CHECKING:
     from crawler.crawlkeys import CrawlKeys
 
 SKIP, NEW, DEEPER_BEFORE = 0, 1, 2  # what to do with an offered link (see DepthBook.page)
@@ -115,11 +115,14 @@ class RedisDepthBook:
         self.keys = [keys.namespace + "depth", keys.namespace + "expanded"]
         self._page = server.register_script(_PAGE)
         self._lost = lost  # stops the worker: without the book it cannot tell what to follow
+        from redis import RedisError
+
+        self._error: type[Exception] = RedisError
 
     def page(self, url: str | None, depth: int, links: Sequence[str], limit: int) -> tuple[int, list[int]]:
         try:
             found = self._page(keys=self.keys, args=[url or "", depth, limit, *links])
-        except redis.RedisError as exc:
+        except self._error as exc:
             self._lost(exc)
             return depth, [0] * len(links)
         return int(found[0]), [int(x) for x in found[1:]]

@@ -1,8 +1,10 @@
 """Main text and bibliographic metadata of a page, for attribution later.
 
-trafilatura finds the main text and most metadata (title, author, date, site
-name); the links it does not report (canonical URL, licence) and a fallback
-text for pages it rejects come from the one lxml parse in ``norms.html``.
+trafilatura finds the main text; its metadata readers, run on the one lxml
+parse of ``norms.html``, find title, author, date, site name and description
+(``crawler.extract_metadata`` says which of them and why); the links it does
+not report (canonical URL, licence) and a fallback text for pages it rejects
+come from that parse too.
 Parts the publisher excluded (paywalled sections, ``exclude_selectors`` of
 the verdict) are removed *before* extraction, so they can never leak into the
 stored text. Pure: no I/O.
@@ -12,11 +14,13 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import asdict, dataclass
-from typing import Any
+from copy import copy
 
 import trafilatura
+from trafilatura.settings import Extractor
 
+from crawler.extract_metadata import page_metadata
+from crawler.extracted import Extracted
 from norms.html import HtmlDoc, drop_tree, parse_html
 from norms.lenient import join_url
 
@@ -25,23 +29,9 @@ _SPACE = re.compile(r"[ \t\r\f\v]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 # Licence links that are RSL documents are signals, not the page's declared licence.
 _RSL_TYPE = "application/rsl+xml"
-
-
-@dataclass(frozen=True, slots=True)
-class Extracted:
-    text: str | None
-    title: str | None = None
-    author: str | None = None
-    date: str | None = None
-    site_name: str | None = None
-    description: str | None = None
-    language: str | None = None
-    canonical_url: str | None = None
-    license_url: str | None = None
-
-    def metadata(self) -> dict[str, Any]:
-        """Everything but the text, without empty fields (the ledger's ``metadata`` column)."""
-        return {k: v for k, v in asdict(self).items() if k != "text" and v}
+__all__ = ["Extracted", "extract"]
+# trafilatura's options, built once: building them per page (a configparser read) was 5 % of extraction.
+_OPTIONS = Extractor(output_format="python", fast=True, precision=True, comments=False, with_metadata=False)
 
 
 def _link(doc: HtmlDoc, rel: str, base_url: str, *, skip_type: str | None = None) -> str | None:
@@ -92,33 +82,29 @@ def extract(
         doc = None
     if doc is None:
         doc = parse_html(html)
+    options = copy(_OPTIONS)
+    options.url = options.source = url
     try:
-        found = trafilatura.bare_extraction(
-            html, url=url, with_metadata=True, include_comments=False, favor_precision=True, fast=True
-        )
+        found = trafilatura.bare_extraction(html, options=options)
     except Exception as exc:  # trafilatura has no error contract; a page must not stop the crawl
         logger.debug("trafilatura failed on %s: %s", url, exc)
         found = None
-
-    def field(name: str) -> str | None:
-        value = getattr(found, name, None) if found is not None else None
-        return str(value).strip() or None if value else None
-
-    text = field("text") or _fallback_text(parse_html(html))
+    raw = getattr(found, "text", None) if found is not None else None
+    text = (str(raw).strip() or None if raw else None) or _fallback_text(parse_html(html))
     if text:
         text = _BLANK_LINES.sub("\n\n", text).strip() or None
-    title = field("title")
+    meta = page_metadata(doc.root, url) if doc.root is not None else None
+    title = meta.title if meta is not None else None
     if title is None and doc.root is not None:
         node = doc.root.find(".//title")
         title = (node.text_content().strip() or None) if node is not None else None
     return Extracted(
         text=text,
         title=title,
-        author=field("author"),
-        date=field("date"),
-        site_name=field("sitename"),
-        description=field("description"),
-        language=field("language"),
+        author=meta.author if meta is not None else None,
+        date=meta.date if meta is not None else None,
+        site_name=meta.site_name if meta is not None else None,
+        description=meta.description if meta is not None else None,
         canonical_url=_link(doc, "canonical", url),
         license_url=_link(doc, "license", url, skip_type=_RSL_TYPE),
     )

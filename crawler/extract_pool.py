@@ -31,13 +31,13 @@ import logging
 import multiprocessing
 import os
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from crawler.extract import Extracted
+    from crawler.extracted import Extracted
     from norms.classify import Classification
     from norms.http import HeaderLines
 
@@ -62,18 +62,24 @@ class PageWork:
 
     extracted: Extracted | None
     classification: Classification | None
+    # CPU time the work took in its process (the pool's share of a page's cost); not part of the result.
+    cpu_seconds: float = field(default=0.0, compare=False)
 
 
 def page_work(html: str, url: str, exclude_selectors: tuple[str, ...], headers: HeaderLines | None,
               extract_text: bool) -> PageWork:
     """Extraction (if wanted) and classification of one page: the pool's task, also run in-process."""
+    import time
+
     from crawler.extract import extract
     from norms.classify import classify_page
     from norms.html import parse_html
 
+    started = time.process_time()
     doc = parse_html(html)
     found = extract(html, url, exclude_selectors=exclude_selectors, doc=doc) if extract_text else None
-    return PageWork(found, classify_page(url, doc, headers=headers))
+    classification = classify_page(url, doc, headers=headers)
+    return PageWork(found, classification, time.process_time() - started)
 
 
 def _warm() -> int:
@@ -96,19 +102,28 @@ class ExtractPool:
         self.restarts = 0  # times the pool was started again after a process died
         self.in_process = 0  # pages extracted on the reactor after repeated breakages
         self.pages = 0
+        self.cpu_seconds = 0.0  # CPU the pool's processes spent on pages (start-up not included)
+        self._started: Future[None] | None = None  # set once start()'s thread has its processes
 
     def start(self) -> None:
         """Start the processes now, in a thread: the first pages do not wait for them, nor the reactor.
 
         Starting a process waits for the forkserver, which imports trafilatura
         first (a second or two on a busy machine): on the reactor thread that
-        delayed the crawl's first request by as much.
+        delayed the crawl's first request by as much. Pages wait for that
+        thread (:meth:`run`): a page submitted while it spawns would block the
+        reactor on the executor's lock until the forkserver had its imports.
         """
         executor = self._pool()
+        started: Future[None] = Future()
+        self._started = started
 
         def warm() -> None:
-            for _ in range(self.processes):
-                executor.submit(_warm)
+            try:
+                for _ in range(self.processes):
+                    executor.submit(_warm)
+            finally:
+                started.set_result(None)
 
         threading.Thread(target=warm, name="fairfetch-extract-pool-start", daemon=True).start()
 
@@ -140,6 +155,8 @@ class ExtractPool:
                   extract_text: bool) -> PageWork:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.processes * IN_FLIGHT_PER_PROCESS)
+        if self._started is not None and not self._started.done():
+            await asyncio.wrap_future(self._started)
         async with self._slots:
             loop = asyncio.get_running_loop()
             for _ in range(MAX_ATTEMPTS):
@@ -155,6 +172,7 @@ class ExtractPool:
                     self._restart(generation)
                     continue
                 self.pages += 1
+                self.cpu_seconds += work.cpu_seconds
                 return work
         logger.error("extracting %s broke the extraction pool %d times: extracted in-process", url, MAX_ATTEMPTS)
         self.in_process += 1

@@ -391,6 +391,13 @@ class ScaleOut:
 # Pacing record value: "<next allowed epoch ms>:<holder token>". Times come from
 # Redis' TIME so that workers on machines with skewed clocks agree.
 _NOW = "local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+# KEYS: my alive key, the busy stamps; ARGV: lease ms, worker, stamps' expiry in seconds.
+_BUSY = """
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+""" + _NOW + """
+redis.call('ZADD', KEYS[2], now, ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+"""
 _CLAIM = _NOW + """
 local cur = redis.call('GET', KEYS[1])
 if cur then
@@ -557,6 +564,7 @@ class SharedFrontierIdle:
         self.scaleout = found
         self.worker = found.worker
         self._stamp: Any = None
+        self._busy_script: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SharedFrontierIdle:
@@ -594,14 +602,16 @@ class SharedFrontierIdle:
         busy = bool(engine.downloader.active or not engine.scraper.slot.is_idle())  # type: ignore[union-attr]
         try:
             server: redis.Redis = scheduler.server
-            self.scaleout.leases.keep_alive(server)
+            leases = self.scaleout.leases
             if not busy:
+                leases.keep_alive(server)
                 return
-            self.scaleout.leases.settle(server, self._ledger(), idle=False)
-            now_ms = _redis_ms(server)
-            key = scaleout_keys(self.crawler).active
-            server.zadd(key, {self.worker: now_ms})
-            server.expire(key, 24 * 3600)
+            leases.settle(server, self._ledger(), idle=False)
+            if self._busy_script is None:
+                self._busy_script = server.register_script(_BUSY)
+            # Alive key, busy stamp (Redis time) and its expiry: one round trip, was four.
+            self._busy_script(keys=[leases.keys.alive(self.worker), scaleout_keys(self.crawler).active],
+                              args=[leases.lease_ms, self.worker, 24 * 3600])
         except redis.RedisError as exc:
             scheduler._lost(exc)
 

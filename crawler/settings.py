@@ -9,6 +9,8 @@ may set them directly.
 
 from __future__ import annotations
 
+from scrapy.settings import default_settings as _scrapy
+
 from crawler import DEFAULT_TOKEN, PROJECT_URL, user_agent
 
 BOT_NAME = "fairfetch"
@@ -129,10 +131,18 @@ DOWNLOADER_MIDDLEWARES = {
 EXTENSIONS = {
     "scrapy.extensions.throttle.AutoThrottle": None,
     "crawler.middlewares.politeness.OriginThrottle": 0,
-    # No listening consoles: an unattended crawler opens no ports.
-    "scrapy.extensions.telnet.TelnetConsole": None,
-    "scrapy.extensions.remote_control.RemoteControl": None,
 }
+# Components this crawler never runs are taken out of Scrapy's own lists, not set to None:
+# Scrapy imports every class a component dict names, None or not, and these imports were a
+# tenth of a crawl's start-up (RemoteControl brings aiohttp, CookiesMiddleware tldextract and
+# requests). No listening consoles (telnet, remote control): an unattended crawler opens no ports.
+_NEVER_RUN = {
+    "scrapy.extensions.telnet.TelnetConsole",
+    "scrapy.extensions.remote_control.RemoteControl",
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware",  # COOKIES_ENABLED is False
+}
+EXTENSIONS_BASE = {k: v for k, v in _scrapy.EXTENSIONS_BASE.items() if k not in _NEVER_RUN}
+DOWNLOADER_MIDDLEWARES_BASE = {k: v for k, v in _scrapy.DOWNLOADER_MIDDLEWARES_BASE.items() if k not in _NEVER_RUN}
 # DOWNLOAD_HANDLERS: crawler.pauses.PausingHTTPHandler (above) waits out "slow down" pauses, then
 # signs each request right before it is sent (SigningHTTPHandler; a no-op without FAIRFETCH_SIGNING_KEY).
 TELNETCONSOLE_ENABLED = False

@@ -27,6 +27,17 @@ of the crawl process: interpreter start-up and imports (a fixed cost, heavier fo
 fairfetch's CLI) are left out, the ledger's final writes and Scrapy's shutdown
 are in. The whole process wall time is reported as well.
 
+CPU is reported where wall time on a shared machine cannot be trusted: the crawl
+process's CPU seconds at its first request (start-up) and in all, and for
+fairfetch with extraction the CPU its extraction pool's processes spent on pages
+(``extract_cpu_seconds`` of the crawl's JSON summary; the pool's processes are
+not the crawl process's children once it exits, so ``wait4`` misses them),
+each also per page. Every crawl runs with compiled bytecode, as an installed
+fairfetch does: :func:`crawl_env` points ``PYTHONPYCACHEPREFIX`` at a cache
+the warm-up run fills, even where the caller's environment sets
+``PYTHONDONTWRITEBYTECODE`` (compiling the sources every time added a few
+tenths of a second of start-up).
+
 ``python -m tests.bench.crawl_bench compare [--rounds 3 --concurrency 16]`` prints
 the figures for docs/benchmarks-crawl.md; ``python -m tests.bench.crawl_bench bare
 SEED...`` is the bare spider's own entry point, used by :func:`run_bare`.
@@ -159,6 +170,8 @@ class CrawlRun:
     cpu_seconds: float  # user + system CPU time of the crawl process, start-up included
     requests: tuple[RequestRecord, ...]
     output: str  # stdout + stderr tail, for a failure message
+    startup_cpu_seconds: float | None = None  # the crawl process's CPU when the server saw its first request
+    pool_cpu_seconds: float = 0.0  # fairfetch: CPU its extraction pool's processes spent on pages
 
     @property
     def pages(self) -> frozenset[tuple[str, str]]:
@@ -186,6 +199,13 @@ class CrawlRun:
         span = times[high] - times[low]
         return (high - low) / span if span > 0 else 0.0
 
+    def cpu_ms_per_page(self) -> dict[str, float]:
+        """CPU per page: the crawl process after its start-up, and the extraction pool's processes."""
+        pages = len(self.pages) or 1
+        crawling = self.cpu_seconds - (self.startup_cpu_seconds or 0.0)
+        return {"crawl_process": round(1000 * crawling / pages, 2),
+                "extract_pool": round(1000 * self.pool_cpu_seconds / pages, 2)}
+
     def signal_fetches(self, path: str = "/robots.txt") -> dict[str, int]:
         """How often each host's ``path`` was requested in this run."""
         return dict(Counter(r.host for r in self.requests if r.path == path))
@@ -201,21 +221,55 @@ class CrawlRun:
             "steady_pages_per_second": round(self.steady_pages_per_second, 1),
             "max_rss_mib": round(self.max_rss_mib, 1),
             "cpu_seconds": round(self.cpu_seconds, 2),
+            "startup_cpu_seconds": None if self.startup_cpu_seconds is None else round(self.startup_cpu_seconds, 2),
+            "first_request_after_seconds": round(self.wall_seconds - self.crawl_seconds, 2),
+            "cpu_ms_per_page": self.cpu_ms_per_page(),
         }
 
 
-def _run(name: str, command: list[str], web: FixtureWeb, workdir: Path, timeout: float) -> CrawlRun:
-    """Run ``command`` with the proxy set, reap it with ``wait4`` for its own peak RSS."""
-    web.reset_log()
+def crawl_env(web: FixtureWeb, pycache: Path) -> dict[str, str]:
+    """The environment of a crawl subprocess: the fixture proxy, this checkout, compiled bytecode in ``pycache``."""
     env = {**os.environ, **web.env()}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    log = workdir / f"{name}.out"
-    with open(log, "wb") as out:
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(pycache)
+    return env
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a running process (Linux ``/proc``), None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _summary(path: Path) -> dict[str, Any]:
+    """The crawl's ``--json`` summary (fairfetch), {} for the bare spider or a crawl that printed none."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    start = text.find("{")
+    try:
+        found = json.loads(text[start:]) if start >= 0 else {}
+    except json.JSONDecodeError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _run(name: str, command: list[str], web: FixtureWeb, workdir: Path, timeout: float) -> CrawlRun:
+    """Run ``command`` with the proxy set, reap it with ``wait4`` for its own peak RSS and CPU."""
+    web.reset_log()
+    env = crawl_env(web, workdir / "pycache")
+    log, stdout = workdir / f"{name}.out", workdir / f"{name}.json"
+    startup_cpu: float | None = None
+    with open(log, "wb") as err, open(stdout, "wb") as out:
         started = time.time()
         process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL,
-                                   stdout=out, stderr=subprocess.STDOUT)
+                                   stdout=out, stderr=err)
         deadline = started + timeout
         while True:
+            if startup_cpu is None and web.requests():
+                startup_cpu = process_cpu_seconds(process.pid)
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
@@ -223,11 +277,12 @@ def _run(name: str, command: list[str], web: FixtureWeb, workdir: Path, timeout:
                 process.kill()
                 pid, status, usage = os.wait4(process.pid, 0)
                 break
-            time.sleep(0.02)
+            time.sleep(0.005 if startup_cpu is None else 0.02)
         ended = time.time()
     process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
     records = tuple(web.requests())
     first = min((r.time for r in records), default=ended)
+    summary = _summary(stdout)
     return CrawlRun(
         name=name,
         exit_code=process.returncode,
@@ -236,7 +291,10 @@ def _run(name: str, command: list[str], web: FixtureWeb, workdir: Path, timeout:
         max_rss_mib=usage.ru_maxrss / 1024,  # kilobytes on Linux
         cpu_seconds=usage.ru_utime + usage.ru_stime,
         requests=records,
-        output=log.read_text(encoding="utf-8", errors="replace")[-4000:],
+        output=(stdout.read_text(encoding="utf-8", errors="replace")[-2000:]
+                + log.read_text(encoding="utf-8", errors="replace")[-4000:]),
+        startup_cpu_seconds=startup_cpu,
+        pool_cpu_seconds=float(summary.get("extract_cpu_seconds") or 0.0),
     )
 
 
@@ -326,6 +384,12 @@ class Comparison:
                 **best.as_dict(),
                 "median_pages_per_second": round(statistics.median(r.pages_per_second for r in runs), 1),
                 "all_pages_per_second": [round(r.pages_per_second, 1) for r in runs],
+                # CPU, the figure a loaded machine does not distort much: medians over the rounds.
+                "median_cpu_ms_per_page": {
+                    part: round(statistics.median(r.cpu_ms_per_page()[part] for r in runs), 2)
+                    for part in ("crawl_process", "extract_pool")},
+                "median_startup_cpu_seconds": round(statistics.median(
+                    r.startup_cpu_seconds or 0.0 for r in runs), 2),
             }
             if name != "bare":
                 out[name]["ratio_to_bare"] = round(self.ratio(name), 3)

@@ -13,7 +13,9 @@ this crawl's alone on a machine other people use too. Workers are real
 Compared over *the same stretch of the crawl*: from the joiner's first request
 (for the lone worker: from the moment it had requested as many pages as the
 pair had then) to the last page. Reported: pages/s over that stretch for both
-and their ratio, how long the joiner took from its start to its first request,
+and their ratio, how long the joiner took from its start to its first request
+and the CPU seconds it had used by then (the figure a loaded machine does not
+inflate; workers run with compiled bytecode, see ``crawl_bench.crawl_env``),
 and per page: round trips to Redis and to PostgreSQL counted in the workers
 (each command, pipeline or script call; each statement or commit), commands the
 Redis server executed (Lua scripts' inner commands included) and PostgreSQL
@@ -26,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import socket
 import statistics
 import subprocess
@@ -45,6 +46,7 @@ import redis
 
 from fixtures.web import FixtureWeb
 from fixtures.web.bench import bench_host
+from tests.bench.crawl_bench import crawl_env, process_cpu_seconds
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HOSTS, PAGES = 12, 100
@@ -133,8 +135,7 @@ sys.exit(code)
 
 
 def worker(web: FixtureWeb, redis_url: str, db: str, counts: Path, *args: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, **web.env()}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    env = crawl_env(web, counts.parent / "pycache")  # compiled bytecode, as an installed fairfetch runs
     return subprocess.Popen(
         [sys.executable, "-c", _COUNTING_CLI, str(counts), "crawl", *args, "--redis", redis_url,
          "--crawl-id", "bench", "--db", db, "--depth", "0", "--extract-processes", "1", "--idle", "2", "--json"],
@@ -148,6 +149,7 @@ class Run:
     page_times: tuple[float, ...]  # server times of the page requests, sorted
     joined_at: float | None  # the joiner's first page request
     join_latency: float | None  # joiner start -> its first request
+    join_cpu: float | None  # the joiner's CPU seconds at its first request
     redis_commands: int  # executed by the server, including those inside Lua scripts
     pg_transactions: int
     redis_round_trips: int  # sent by the workers: commands, pipelines and script calls
@@ -167,12 +169,21 @@ def run(web: FixtureWeb, workers: int, tmp: Path) -> Run:
         first = worker(web, redis_url, db, counted[0], *seeds)
         joiner = None
         started = 0.0
+        join_cpu: float | None = None
         try:
             if workers == 2:
                 while len([r for r in web.requests() if r.path.startswith("/page/")]) < JOIN_AFTER:
                     time.sleep(0.01)
                 started = time.time()
                 joiner = worker(web, redis_url, db, counted[1], "--join", "--contact", JOINER)
+                seen = 0
+                while joiner.poll() is None and time.time() - started < 120:
+                    log = web.requests()  # the server runs in this process: look at new records only
+                    if any(JOINER in r.user_agent for r in log[seen:]):
+                        join_cpu = process_cpu_seconds(joiner.pid)
+                        break
+                    seen = len(log)
+                    time.sleep(0.01)
             first.wait(900)
             if joiner is not None:
                 joiner.wait(900)
@@ -188,7 +199,7 @@ def run(web: FixtureWeb, workers: int, tmp: Path) -> Run:
     joined = min(by_joiner) if by_joiner else None
     trips = [json.loads(path.read_text()) for path in counted if path.exists()]
     return Run(workers, len(pages), tuple(r.time for r in pages), joined,
-               None if joined is None else joined - started, redis_commands, pg,
+               None if joined is None else joined - started, join_cpu, redis_commands, pg,
                sum(t["redis"] for t in trips), sum(t["pg"] for t in trips))
 
 
@@ -217,6 +228,7 @@ def compare(rounds: int = 2) -> dict[str, Any]:
         "ratio_two_to_one": [round(r, 2) for r in ratios],
         "median_ratio": round(statistics.median(ratios), 2),
         "joiner_first_request_after_seconds": [round(r.join_latency or 0, 2) for r in results[2]],
+        "joiner_cpu_seconds_at_first_request": [round(r.join_cpu or 0, 2) for r in results[2]],
         "pages_stored": [r.pages for r in every],
         "redis_round_trips_per_page": {n: [round(r.redis_round_trips / r.pages, 2) for r in results[n]]
                                        for n in (1, 2)},

@@ -102,3 +102,19 @@ def test_the_pool_gives_what_the_reactor_gives() -> None:
             pool.close()
 
     assert asyncio.run(main()) == [page_work(text, url, (), None, True) for text, url in pages]
+
+
+def test_a_pool_result_does_not_load_trafilatura_into_the_crawler() -> None:
+    """Unpickling a result imports its classes' modules: none of them may bring trafilatura (half a
+    second of CPU and ~40 MB on the reactor at the first page), nor the pool's CPU count disturb equality."""
+    import pickle
+    import sys
+
+    work = page_work((REPO / "fixtures" / "pages" / "plain_article.html").read_text(encoding="utf-8"),
+                     "https://news.example/plain", (), None, True)
+    assert work.extracted is not None and work.extracted.text and work.cpu_seconds > 0
+    probe = ("import pickle, sys; pickle.loads(sys.stdin.buffer.read()); "
+             "print(sorted(m for m in ('trafilatura', 'htmldate', 'numpy', 'crawler.extract') if m in sys.modules))")
+    found = subprocess.run([sys.executable, "-c", probe], input=pickle.dumps(work), capture_output=True,
+                           cwd=REPO, check=True, timeout=120)
+    assert found.stdout.decode().strip() == "[]", found.stderr.decode()[-2000:]
