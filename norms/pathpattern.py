@@ -75,7 +75,7 @@ class PathPattern:
     O(len(pattern) + len(path)) character comparisons in C per call.
     """
 
-    __slots__ = ("_head", "_last", "_middle", "anchored", "match", "priority", "text")
+    __slots__ = ("_head", "_last", "_middle", "anchored", "match", "need", "priority", "text")
 
     def __init__(self, raw: str, *, normalized: bool = False) -> None:
         text = raw if normalized else normalize_pattern(raw)
@@ -87,6 +87,12 @@ class PathPattern:
         self._head = parts[0]
         self._middle = tuple(p for p in parts[1:-1] if p)
         self._last = parts[-1] if len(parts) > 1 else None
+        # A piece every matching path holds, tested first with one C-level ``in``: a path
+        # that lacks it is refused without the left-to-right walk (the longest piece,
+        # the last of equals: hostile patterns end in what the path lacks). Only worth it
+        # when the walk has two pieces or more to find.
+        after_head = [p for p in parts[1:] if p]
+        self.need = max(reversed(after_head), key=len) if len(after_head) >= 2 else None
         if self._last is None:
             self.match = self._exact if self.anchored else self._prefix
         else:
@@ -103,6 +109,9 @@ class PathPattern:
 
     def _wild(self, path: str) -> bool:
         if not path.startswith(self._head):
+            return False
+        need = self.need
+        if need is not None and need not in path:
             return False
         pos = len(self._head)
         find = path.find

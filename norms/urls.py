@@ -260,9 +260,19 @@ def _split(url: str) -> tuple[str, str, str, str]:
 
 
 def normalize_url(url: str) -> str:
-    """``url`` in RFC 3986 normal form (see the module docstring); ``SignalError`` if it is not a valid URL."""
+    """``url`` in RFC 3986 normal form (see the module docstring); ``SignalError`` if it is not a valid URL.
+
+    A URL already in normal form (``normal_path_start``: one regex, the common
+    case) comes back as it is; tests/norms/test_urls_fast_path.py checks that
+    the full normalisation would return it unchanged.
+    """
     if isinstance(url, str) and normal_path_start(url) >= 0:
         return url
+    return _normalize(url)
+
+
+def _normalize(url: str) -> str:
+    """``normalize_url`` without the fast path."""
     scheme, authority, path, query = _split(url)
     userinfo, at, hostport = authority.rpartition("@")
     if at:

@@ -505,10 +505,12 @@ def _narrowest(matchers: list[_Matcher], origin: str, path: str) -> list[int]:
     best = -1
     chosen: list[int] = []
     for m in matchers:
-        spec = m.pattern.specificity
+        pattern = m.pattern
+        spec = pattern.specificity
         if spec < best:
             break
-        if not m.pattern.matches(origin, path):
+        # pattern.matches(origin, path), inline: this runs for every crawled page
+        if (pattern.origin and origin and pattern.origin != origin) or not pattern.match_path(path):
             continue
         best = spec
         if m.content_index not in chosen:
@@ -558,13 +560,13 @@ class RslDocument(BaseModel):
 
     def terms_for(self, url: str) -> Terms | None:
         """Effective terms for ``url`` (narrowest matching scope); None = the document says nothing about it."""
-        origin, path = split_url(scrub(url))
+        origin, path = split_url(url if url.isascii() else scrub(url))  # ASCII holds no lone surrogate
         # Private attributes read through pydantic's __getattr__ are slow; this runs per page.
         private = self.__pydantic_private__ or {}
         matchers: list[_Matcher] = private["_matchers"]
         cache: dict[tuple[int, ...], Terms] = private["_terms"]
         chosen = _narrowest(matchers, origin, path)
-        other = collapsed(path)
+        other = collapsed(path) if "//" in path else None
         if other is not None:
             # Empty segments: the scopes of both readings apply (norms.urls).
             chosen += [i for i in _narrowest(matchers, origin, other) if i not in chosen]
