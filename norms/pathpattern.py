@@ -96,7 +96,7 @@ class PathPattern:
         if self._last is None:
             self.match = self._exact if self.anchored else self._prefix
         else:
-            self.match = self._wild
+            self.match = self._wild if self.need is None else self._wild_needing
 
     def __repr__(self) -> str:
         return f"PathPattern({self.text!r})"
@@ -107,11 +107,11 @@ class PathPattern:
     def _exact(self, path: str) -> bool:
         return path == self._head
 
+    def _wild_needing(self, path: str) -> bool:
+        return self.need in path and self._wild(path)  # type: ignore[operator]
+
     def _wild(self, path: str) -> bool:
         if not path.startswith(self._head):
-            return False
-        need = self.need
-        if need is not None and need not in path:
             return False
         pos = len(self._head)
         find = path.find

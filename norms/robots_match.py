@@ -241,7 +241,7 @@ class PathIndex(Generic[T]):
                     if piece not in path:
                         absent |= bit
                 if absent:
-                    whole, rules = self._pruned(absent)
+                    whole, rules = self._subsets.get(absent) or self._pruned(absent)
                     if whole is None:
                         return None
             m = whole(path)

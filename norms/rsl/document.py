@@ -40,6 +40,7 @@ from norms.lenient import scrub
 from norms.model import Obligation, ObligationKind, Usage
 from norms.problems import Finding
 from norms.rsl.patterns import UrlPattern, collapsed, split_url
+from norms.urls import normal_path_start
 from norms.vocabulary import usages_for
 
 RSL_NAMESPACE = "https://rslstandard.org/rsl"
@@ -560,11 +561,14 @@ class RslDocument(BaseModel):
 
     def terms_for(self, url: str) -> Terms | None:
         """Effective terms for ``url`` (narrowest matching scope); None = the document says nothing about it."""
-        origin, path = split_url(url if url.isascii() else scrub(url))  # ASCII holds no lone surrogate
+        start = normal_path_start(url)
+        if start >= 0:  # split_url's fast path, inline: this runs before every request
+            origin, path = url[:start], url[start:]
+        else:
+            origin, path = split_url(url if url.isascii() else scrub(url))  # ASCII holds no lone surrogate
         # Private attributes read through pydantic's __getattr__ are slow; this runs per page.
         private = self.__pydantic_private__ or {}
         matchers: list[_Matcher] = private["_matchers"]
-        cache: dict[tuple[int, ...], Terms] = private["_terms"]
         chosen = _narrowest(matchers, origin, path)
         other = collapsed(path) if "//" in path else None
         if other is not None:
@@ -572,6 +576,7 @@ class RslDocument(BaseModel):
             chosen += [i for i in _narrowest(matchers, origin, other) if i not in chosen]
         if not chosen:
             return None
+        cache: dict[tuple[int, ...], Terms] = private["_terms"]
         key = tuple(sorted(chosen))
         terms = cache.get(key)
         if terms is None:
