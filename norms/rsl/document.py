@@ -40,7 +40,6 @@ from norms.lenient import scrub
 from norms.model import Obligation, ObligationKind, Usage
 from norms.problems import Finding
 from norms.rsl.patterns import UrlPattern, collapsed, split_url
-from norms.urls import normal_path_start
 from norms.vocabulary import usages_for
 
 RSL_NAMESPACE = "https://rslstandard.org/rsl"
@@ -506,14 +505,12 @@ def _narrowest(matchers: list[_Matcher], origin: str, path: str) -> list[int]:
     best = -1
     chosen: list[int] = []
     for m in matchers:
-        pattern = m.pattern
-        spec = pattern.specificity
-        if spec < best:
+        p = m.pattern
+        if p.specificity < best:
             break
-        # pattern.matches(origin, path), inline: this runs for every crawled page
-        if (pattern.origin and origin and pattern.origin != origin) or not pattern.match_path(path):
+        if (p.origin and origin and p.origin != origin) or not p.match_path(path):  # p.matches(), inline
             continue
-        best = spec
+        best = p.specificity
         if m.content_index not in chosen:
             chosen.append(m.content_index)
     return chosen
@@ -561,11 +558,7 @@ class RslDocument(BaseModel):
 
     def terms_for(self, url: str) -> Terms | None:
         """Effective terms for ``url`` (narrowest matching scope); None = the document says nothing about it."""
-        start = normal_path_start(url)
-        if start >= 0:  # split_url's fast path, inline: this runs before every request
-            origin, path = url[:start], url[start:]
-        else:
-            origin, path = split_url(url if url.isascii() else scrub(url))  # ASCII holds no lone surrogate
+        origin, path = split_url(url if url.isascii() else scrub(url))  # ASCII holds no lone surrogate
         # Private attributes read through pydantic's __getattr__ are slow; this runs per page.
         private = self.__pydantic_private__ or {}
         matchers: list[_Matcher] = private["_matchers"]
