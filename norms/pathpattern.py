@@ -108,7 +108,7 @@ class PathPattern:
         return path == self._head
 
     def _wild_needing(self, path: str) -> bool:
-        return self.need in path and self._wild(path)  # type: ignore[operator]
+        return self.need in path and self._wild(path)  # type: ignore[operator]  # need is set for this matcher
 
     def _wild(self, path: str) -> bool:
         if not path.startswith(self._head):

@@ -170,9 +170,10 @@ class PathIndex(Generic[T]):
         # alternation per set of absent rules, built when first needed.
         self._needs: tuple[tuple[str, int], ...] = ()
         self._subsets: dict[int, tuple[Callable[[str], re.Match[str] | None] | None, list[tuple[bool, T]]]] = {}
-        self._sorted = every
+        self._sorted: list[_Rule[T]] = []
         if 0 < len(every) <= whole_regex_limit:
             every.sort(key=lambda r: (r[0], r[1]), reverse=True)
+            self._sorted = every
             self._whole, self._whole_rules = _alternation(every)
             self._needs = tuple((r[3].need, 1 << i) for i, r in enumerate(every) if r[3] is not None and r[3].need)
         # Highest priority first, allow before disallow on a tie: the first
