@@ -11,9 +11,9 @@ classify (markers, structured data).
 The figure asserted is the *extra* CPU time per MiB over lxml parsing the
 same bytes (the baseline, measured in the same run, best of three): the
 readers' own cost, which is what a quadratic step would blow up. Budget:
-50 ms/MiB for every shape, ``many-meta-tags`` (52,000 elements per MiB, four
-times a dense real page) included. Doubling the page must at most about
-double the time (linear, not quadratic).
+50 ms/MiB for every shape, ``many-meta-tags`` (23,500 elements per MiB,
+2.5 times the density of a real news page) included. Doubling the page must
+at most about double the time (linear, not quadratic).
 """
 
 from __future__ import annotations
