@@ -49,6 +49,7 @@ class Script:
 #: page: 1,000 elements, 0.04 ms either way), so it answers True and nothing is scanned.
 SCAN_MIN_ELEMENTS = 20_000
 _COUNT_ELEMENTS = etree.XPath("count(//*)")
+_IMPLIED = frozenset(("html", "head", "body", "p"))  # elements libxml2 adds without a tag in the source
 
 
 @dataclass
@@ -62,7 +63,8 @@ class HtmlDoc:
     #: Set when the parser stopped early (nesting beyond libxml2's depth limit): ``metas`` then
     #: also holds the ``<meta>`` tags found in the raw text after the cut (line ``None``).
     truncated: str | None = None
-    #: The text ``root`` was parsed from (None when the tree came from elsewhere): see ``may_have``.
+    #: The text ``root`` was parsed from, kept only when it holds ``SCAN_MIN_ELEMENTS`` ``<`` or
+    #: more (a tree that may be big enough for ``may_have`` to scan); None otherwise.
     source: str | None = field(default=None, repr=False, compare=False)
     _names: dict[str, bool] | None = field(default=None, init=False, repr=False, compare=False)
     _lower: str = field(default="", init=False, repr=False, compare=False)
@@ -74,17 +76,17 @@ class HtmlDoc:
         character references in names, no names it invents beyond the implied
         ``html``/``head``/``body``/``p``), so a name absent from the lower-cased
         source is absent from the tree, and a reader can skip its whole-tree
-        XPath walk for it. That pays only on a big tree (``SCAN_MIN_ELEMENTS``,
-        counted once: a ``<`` count of the source, then a count of the tree);
-        elsewhere the answer is True. ``name`` must be lower-case.
+        XPath walk for it. That pays only on a big tree (``SCAN_MIN_ELEMENTS``:
+        ``parse_html`` keeps the source only when it has as many ``<``, and the
+        tree is counted once); elsewhere the answer is True. ``name`` must be
+        lower-case.
         """
         source = self.source
-        if source is None:
+        if source is None or name in _IMPLIED:
             return True
         names = self._names
         if names is None:
-            big = source.count("<") >= SCAN_MIN_ELEMENTS and self.root is not None
-            if big and _COUNT_ELEMENTS(self.root) >= SCAN_MIN_ELEMENTS:
+            if self.root is not None and _COUNT_ELEMENTS(self.root) >= SCAN_MIN_ELEMENTS:
                 names = self._names = {"": True}
                 self._lower = source.lower()
             else:
@@ -180,7 +182,8 @@ def parse_html(html: str | bytes | HtmlDoc | None) -> HtmlDoc:
         root = lxml.html.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError):
         return HtmlDoc(root=None)
-    doc = HtmlDoc(root=root, source=text)
+    # Every element needs a "<" in the source: only a page with that many can be scanned (may_have).
+    doc = HtmlDoc(root=root, source=text if text.count("<") >= SCAN_MIN_ELEMENTS else None)
     cut = next((e for e in parser.error_log if e.type_name == "ERR_RESOURCE_LIMIT"), None)
     if cut is not None:
         doc.truncated = f"the page nests too deeply to parse past line {cut.line} ({cut.message})"

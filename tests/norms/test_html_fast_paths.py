@@ -109,6 +109,14 @@ def test_only_big_trees_are_scanned() -> None:
     assert dense.may_have("no-such-attribute-anywhere") is False and dense.may_have("content") is True
     deep = parse_html(page("deep-nesting", 1024 * 1024))  # 95,000 tags in the source, 512 in the tree
     assert deep.may_have("no-such-attribute-anywhere") is True
+    assert news.source is None  # a page with fewer "<" than SCAN_MIN_ELEMENTS does not keep its text
+
+
+@pytest.mark.usefixtures("scan_always")
+def test_elements_the_parser_adds_are_never_denied() -> None:
+    doc = parse_html("x")  # libxml2 wraps bare text in html and body (and in places in p)
+    assert doc.root is not None and doc.root.find("body") is not None
+    assert all(doc.may_have(name) for name in ("html", "head", "body", "p"))
 
 
 DENSE_FILLER = "<i>x</i>" * 200
