@@ -343,7 +343,7 @@ def evaluate(
                               rule="a URL that cannot be normalised (RFC 3986) cannot be decided: refused"),
         )
         return _build(text, user_agent, wanted, [invalid], [], _NOT_COVERED, defaults, (), ())
-    url = scrub(url)  # a lone surrogate cannot be in a URL on the wire; matchers encode the URL
+    url = url if url.isascii() else scrub(url)  # a normal form is ASCII; a lone surrogate is not on the wire
     if robots is not None and not licenses and tdmrep is None and grants is None and html is None:
         # The commonest question (robots.txt alone, before a request) in one probe.
         gate, found = robots.decide(url, user_agent)

@@ -75,7 +75,7 @@ class PathPattern:
     O(len(pattern) + len(path)) character comparisons in C per call.
     """
 
-    __slots__ = ("_head", "_last", "_middle", "anchored", "match", "priority", "text")
+    __slots__ = ("_head", "_last", "_middle", "anchored", "match", "need", "priority", "text")
 
     def __init__(self, raw: str, *, normalized: bool = False) -> None:
         text = raw if normalized else normalize_pattern(raw)
@@ -87,10 +87,16 @@ class PathPattern:
         self._head = parts[0]
         self._middle = tuple(p for p in parts[1:-1] if p)
         self._last = parts[-1] if len(parts) > 1 else None
+        # A piece every matching path holds, tested first with one C-level ``in``: a path
+        # that lacks it is refused without the left-to-right walk (the longest piece,
+        # the last of equals: hostile patterns end in what the path lacks). Only worth it
+        # when the walk has two pieces or more to find.
+        after_head = [p for p in parts[1:] if p]
+        self.need = max(reversed(after_head), key=len) if len(after_head) >= 2 else None
         if self._last is None:
             self.match = self._exact if self.anchored else self._prefix
         else:
-            self.match = self._wild
+            self.match = self._wild if self.need is None else self._wild_needing
 
     def __repr__(self) -> str:
         return f"PathPattern({self.text!r})"
@@ -100,6 +106,9 @@ class PathPattern:
 
     def _exact(self, path: str) -> bool:
         return path == self._head
+
+    def _wild_needing(self, path: str) -> bool:
+        return self.need in path and self._wild(path)  # type: ignore[operator]  # need is set for this matcher
 
     def _wild(self, path: str) -> bool:
         if not path.startswith(self._head):

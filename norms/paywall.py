@@ -156,6 +156,8 @@ _ATTR_PATHS: dict[str, str] = {
 }
 # Plain strings for the substring test (joined in C), smart ones (which know their element)
 # only when a needle was found and the element must be named.
+# The attribute name each path reads (``HtmlDoc.may_have``): "src" for "//script/@src | ...".
+_ATTR_NAMES = {a: p.rpartition("@")[2] for a, p in _ATTR_PATHS.items()}
 _ATTR_VALUES = {a: etree.XPath(p, smart_strings=False) for a, p in _ATTR_PATHS.items()}
 _ATTR_XPATHS = {a: etree.XPath(p) for a, p in _ATTR_PATHS.items()}
 _COMMENT_XPATH = etree.XPath("//comment()")
@@ -195,7 +197,8 @@ def _vendor_evidence(doc: HtmlDoc, url: str) -> list[Evidence]:
     joined: dict[str, str] = {}
     for vendor, attr, needles in _ATTR_MARKERS:
         if attr not in joined:
-            plain = _ATTR_VALUES[attr](root)
+            # An attribute name the page never spells cannot be on any element: no walk.
+            plain = _ATTR_VALUES[attr](root) if doc.may_have(_ATTR_NAMES[attr]) else []
             # One lowercased blob per attribute: a substring test in C before any Python loop.
             joined[attr] = "\n".join(plain).lower() if isinstance(plain, list) and plain else ""
         blob = joined[attr]

@@ -21,7 +21,7 @@ from lxml import etree
 from lxml.cssselect import CSSSelector
 from pydantic import BaseModel, ConfigDict
 
-from norms.html import HtmlDoc
+from norms.html import HtmlDoc, select
 from norms.lenient import dump_json, load_json, shown
 from norms.model import SignalError
 
@@ -148,14 +148,13 @@ def _scope_of(el: etree._Element) -> etree._Element | None:
     return None
 
 
-_PROP_XPATH = etree.XPath("//@itemprop | //@property")
+_PROPS = (("//@itemprop", "itemprop"), ("//@property", "property"))
 
 
-def _flag_elements(root: etree._Element) -> list[etree._Element]:
+def _flag_elements(doc: HtmlDoc) -> list[etree._Element]:
     """Elements whose itemprop/property names isAccessibleForFree (any case, RDFa prefixes too)."""
-    found = _PROP_XPATH(root)
     out: list[etree._Element] = []
-    for value in found if isinstance(found, list) else []:
+    for value in select(doc, _PROPS):
         if "isaccessibleforfree" in str(value).lower():
             parent = getattr(value, "getparent", lambda: None)()
             if isinstance(parent, etree._Element) and all(parent is not o for o in out):
@@ -173,7 +172,7 @@ def _microdata_markings(doc: HtmlDoc) -> list[Marking]:
     root = doc.root
     if root is None:
         return out
-    for el in _flag_elements(root):
+    for el in _flag_elements(doc):
         scope = _scope_of(el)
         is_part = False
         selectors: list[str] = []

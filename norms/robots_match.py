@@ -45,9 +45,9 @@ T = TypeVar("T")
 LONG_PATH = 1024
 
 
-def normalise_url(url: str) -> str:
-    """Path and query of ``url`` as robots.txt rules see it (normalised; scheme, host, fragment dropped)."""
-    return match_target(url)
+# Path and query of a URL as robots.txt rules see it (normalised; scheme, host, fragment
+# dropped): ``match_target`` itself, not a wrapper (this runs before every request).
+normalise_url = match_target
 
 
 def normalise_pattern(pattern: str) -> str:
@@ -59,7 +59,7 @@ Pattern = PathPattern
 
 
 class _Wild(Generic[T]):
-    __slots__ = ("allow", "match", "payload", "pieces", "priority", "regex")
+    __slots__ = ("allow", "match", "need", "payload", "pieces", "priority", "regex")
 
     def __init__(self, pattern: PathPattern, allow: bool, payload: T) -> None:
         self.priority = pattern.priority
@@ -68,6 +68,10 @@ class _Wild(Generic[T]):
         self.match = pattern.match
         self.pieces = [p for p in pattern.text.rstrip("$").split("*") if p]
         self.regex = _wildcard_regex(pattern.text)
+        # Worth a separate ``in`` before the group's regex only for a rule of many pieces
+        # (``/*a*a*a*a*b``), whose alternative costs one scan per piece (see PathIndex.best).
+        after_head = len(pattern.text.rstrip("$").split("*")) - 1
+        self.need = pattern.need if after_head >= _PRECHECK_PIECES else None
 
 
 def _plain_regex(text: str) -> str:
@@ -98,6 +102,15 @@ def _wildcard_regex(text: str) -> str:
     return "".join(out)
 
 
+_Rule = tuple[int, bool, str, "_Wild[T] | None", T]
+
+
+def _alternation(rules: list[_Rule[T]]) -> tuple[Callable[[str], re.Match[str] | None], list[tuple[bool, T]]]:
+    """One regex over ``rules`` (sorted best first): the first alternative that matches is the winner."""
+    regex = "|".join(f"({_plain_regex(r[2]) if r[3] is None else r[3].regex})" for r in rules)
+    return re.compile(regex, re.DOTALL).match, [(r[1], r[4]) for r in rules]
+
+
 class PathIndex(Generic[T]):
     """The Allow/Disallow rules of one group selection, indexed for longest-match lookup.
 
@@ -110,8 +123,11 @@ class PathIndex(Generic[T]):
         "_by_key",
         "_exact",
         "_key_lengths",
+        "_needs",
         "_plain",
         "_plain_lengths",
+        "_sorted",
+        "_subsets",
         "_whole",
         "_whole_rules",
         "_wild",
@@ -149,11 +165,17 @@ class PathIndex(Generic[T]):
         # grow with the number of rules.
         self._whole: Callable[[str], re.Match[str] | None] | None = None
         self._whole_rules: list[tuple[bool, T]] = []
+        # Rules of many pieces whose necessary piece a path lacks are left out of the
+        # alternation: (piece, bit of the rule in the sorted list); one pruned
+        # alternation per set of absent rules, built when first needed.
+        self._needs: tuple[tuple[str, int], ...] = ()
+        self._subsets: dict[int, tuple[Callable[[str], re.Match[str] | None] | None, list[tuple[bool, T]]]] = {}
+        self._sorted: list[_Rule[T]] = []
         if 0 < len(every) <= whole_regex_limit:
             every.sort(key=lambda r: (r[0], r[1]), reverse=True)
-            self._whole_rules = [(r[1], r[4]) for r in every]
-            self._whole = re.compile("|".join(f"({_plain_regex(r[2]) if r[3] is None else r[3].regex})"
-                                              for r in every), re.DOTALL).match
+            self._sorted = every
+            self._whole, self._whole_rules = _alternation(every)
+            self._needs = tuple((r[3].need, 1 << i) for i, r in enumerate(every) if r[3] is not None and r[3].need)
         # Highest priority first, allow before disallow on a tie: the first
         # alternative of the alternation that matches is then the winner.
         wild.sort(key=lambda w: (w.priority, w.allow), reverse=True)
@@ -194,6 +216,17 @@ class PathIndex(Generic[T]):
                     found.update(hit)
         return found
 
+    def _pruned(self, absent: int) -> tuple[Callable[[str], re.Match[str] | None] | None, list[tuple[bool, T]]]:
+        """The group's alternation without the rules of bit set ``absent`` (None when no rule is left)."""
+        sub = self._subsets.get(absent)
+        if sub is None:
+            if len(self._subsets) >= _SUBSETS:
+                return self._whole, self._whole_rules  # bounded: the full alternation answers the same
+            kept = [r for i, r in enumerate(self._sorted) if not absent >> i & 1]
+            sub = _alternation(kept) if kept else (None, [])
+            self._subsets[absent] = sub
+        return sub
+
     def __bool__(self) -> bool:
         return bool(self._plain or self._exact or self._wild)
 
@@ -202,8 +235,18 @@ class PathIndex(Generic[T]):
         if whole is not None and len(path) > LONG_PATH:
             whole = None  # a hostile length: the per-rule matcher below has no regex scan per alternative
         if whole is not None:
+            rules = self._whole_rules
+            if self._needs:
+                absent = 0
+                for piece, bit in self._needs:
+                    if piece not in path:
+                        absent |= bit
+                if absent:
+                    whole, rules = self._subsets.get(absent) or self._pruned(absent)
+                    if whole is None:
+                        return None
             m = whole(path)
-            return None if m is None else self._whole_rules[m.lastindex - 1]  # type: ignore[operator]
+            return None if m is None else rules[m.lastindex - 1]  # type: ignore[operator]
         best_prio = -1
         best_allow = False
         best_payload: T | None = None
@@ -258,6 +301,11 @@ class PathIndex(Generic[T]):
         return best_allow, best_payload  # type: ignore[return-value]
 
 
+# A small group's wildcard rule of at least this many pieces after its head is first
+# checked for its necessary piece (``PathPattern.need``) with one ``in``.
+_PRECHECK_PIECES = 3
+# At most this many pruned alternations are kept per group (then the full one is used).
+_SUBSETS = 32
 # Alternatives per compiled wildcard regex: large enough that a typical file
 # needs one, small enough that compiling a pathological 500 KiB file stays cheap.
 _CHUNK = 200

@@ -92,7 +92,7 @@ class TdmRepFile(BaseModel):
         """The first rule whose location matches ``url`` (array order, as the spec requires)."""
         target = _target(url)
         first = self._first(target)
-        if "//" in target.partition("?")[0]:
+        if "//" in target and "//" in target.partition("?")[0]:
             # Empty segments: judged as written and collapsed; a reservation in either holds.
             other = self._first(collapse_empty_segments(target))
             if other is not None and other.reservation == 1 and (first is None or first.reservation != 1):

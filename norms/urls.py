@@ -66,6 +66,13 @@ _NORMAL = re.compile(
     r"(https?)://([a-z0-9](?:[a-z0-9\-.]*[a-z0-9])?)(?::([1-9][0-9]{0,4}))?"
     r"(/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*)(\?[A-Za-z0-9\-._~!$&'()*+,;=:@/?]*)?"
 ).fullmatch
+# The commonest case of all, in one regex and no further test: no port, and no "/."
+# before the query (a dot segment, or a name starting with a dot, left to the full
+# path); group 1 is the path.
+_NORMAL_PLAIN = re.compile(
+    r"https?://[a-z0-9](?:[a-z0-9\-.]*[a-z0-9])?(?![^?]*/\.)"
+    r"(/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*)(?:\?[A-Za-z0-9\-._~!$&'()*+,;=:@/?]*)?"
+).fullmatch
 _NORMAL_HEAD = re.compile(r"(https?)://([a-z0-9](?:[a-z0-9\-.]*[a-z0-9])?)(?::([1-9][0-9]{0,4}))?(?=/)").match
 _NORMAL_BYTES = bytes(sorted(ord(c) for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?"))
 
@@ -90,10 +97,15 @@ _LAST: tuple[Any, int] = (None, -1)
 
 def _path_start(url: str) -> int:
     if len(url) < 1024:
+        m = _NORMAL_PLAIN(url)
+        if m is not None:
+            return m.start(1)
         m = _NORMAL(url)
-        if m is None or "/." in m.group(4):
+        if m is None:
             return -1
-        start = m.start(4)
+        start, end = m.span(4)
+        if url.find("/.", start, end) >= 0:
+            return -1
     else:
         m = _NORMAL_HEAD(url)
         if m is None:
@@ -260,9 +272,19 @@ def _split(url: str) -> tuple[str, str, str, str]:
 
 
 def normalize_url(url: str) -> str:
-    """``url`` in RFC 3986 normal form (see the module docstring); ``SignalError`` if it is not a valid URL."""
+    """``url`` in RFC 3986 normal form (see the module docstring); ``SignalError`` if it is not a valid URL.
+
+    A URL already in normal form (``normal_path_start``: one regex, the common
+    case) comes back as it is; tests/norms/test_urls_fast_path.py checks that
+    the full normalisation would return it unchanged.
+    """
     if isinstance(url, str) and normal_path_start(url) >= 0:
         return url
+    return _normalize(url)
+
+
+def _normalize(url: str) -> str:
+    """``normalize_url`` without the fast path."""
     scheme, authority, path, query = _split(url)
     userinfo, at, hostport = authority.rpartition("@")
     if at:

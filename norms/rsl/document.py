@@ -505,12 +505,12 @@ def _narrowest(matchers: list[_Matcher], origin: str, path: str) -> list[int]:
     best = -1
     chosen: list[int] = []
     for m in matchers:
-        spec = m.pattern.specificity
-        if spec < best:
+        p = m.pattern
+        if p.specificity < best:
             break
-        if not m.pattern.matches(origin, path):
+        if (p.origin and origin and p.origin != origin) or not p.match_path(path):  # p.matches(), inline
             continue
-        best = spec
+        best = p.specificity
         if m.content_index not in chosen:
             chosen.append(m.content_index)
     return chosen
@@ -558,18 +558,18 @@ class RslDocument(BaseModel):
 
     def terms_for(self, url: str) -> Terms | None:
         """Effective terms for ``url`` (narrowest matching scope); None = the document says nothing about it."""
-        origin, path = split_url(scrub(url))
+        origin, path = split_url(url if url.isascii() else scrub(url))  # ASCII holds no lone surrogate
         # Private attributes read through pydantic's __getattr__ are slow; this runs per page.
         private = self.__pydantic_private__ or {}
         matchers: list[_Matcher] = private["_matchers"]
-        cache: dict[tuple[int, ...], Terms] = private["_terms"]
         chosen = _narrowest(matchers, origin, path)
-        other = collapsed(path)
+        other = collapsed(path) if "//" in path else None
         if other is not None:
             # Empty segments: the scopes of both readings apply (norms.urls).
             chosen += [i for i in _narrowest(matchers, origin, other) if i not in chosen]
         if not chosen:
             return None
+        cache: dict[tuple[int, ...], Terms] = private["_terms"]
         key = tuple(sorted(chosen))
         terms = cache.get(key)
         if terms is None:

@@ -64,10 +64,10 @@ def origin_of(scheme: str, netloc: str) -> str:
 def split_url(url: str) -> tuple[str, str]:
     """``(origin, normalised path-and-query)`` of an absolute URL; origin is "" for a bare path."""
     start = normal_path_start(url)
-    if start >= 0:  # already in normal form (what the crawler and evaluate pass): no second pass
-        m = _ABSOLUTE.match(url)
-        if m is not None:
-            return origin_of(m.group(1), m.group(2)), url[start:]
+    if start >= 0:
+        # Already in normal form (what the crawler and evaluate pass): a lower-case http(s)
+        # scheme and host, no userinfo, no default port, so what precedes the path is the origin.
+        return url[:start], url[start:]
     try:
         if url.startswith("/") and not url.startswith("//"):
             return "", match_target(url)
@@ -108,7 +108,7 @@ class UrlPattern:
     bare path of the same length because it also pins the host.
     """
 
-    __slots__ = ("_match", "origin", "path", "raw", "specificity")
+    __slots__ = ("match_path", "origin", "path", "raw", "specificity")
 
     def __init__(self, raw: str, *, exact: bool = False) -> None:
         self.raw = raw
@@ -127,10 +127,11 @@ class UrlPattern:
         if exact and not self.path.endswith("$"):
             self.path += "$"
         self.specificity = len(self.path) * 2 + (1 if origin else 0)
-        self._match = PathPattern(self.path, normalized=True).match
+        #: The path part alone (``PathPattern.match`` on a normalised path and query).
+        self.match_path = PathPattern(self.path, normalized=True).match
 
     def matches(self, origin: str, path: str) -> bool:
         """Does the asset at ``origin`` + normalised ``path`` fall under this pattern?"""
         if self.origin and origin and self.origin != origin:
             return False
-        return self._match(path)
+        return self.match_path(path)

@@ -1,11 +1,14 @@
 """Hostile path patterns: every matcher (robots.txt, TDMRep ``location``, RSL ``<content url>``) stays linear.
 
-Run with ``make bench``. Each case is timed against protego's ``can_fetch``
-on the same pattern(s) and path in the same run (interleaved rounds, best
-round each), and must cost at most ``MAX_RATIO`` x protego. Google's
-reference parser was timed by hand on the same cases (docs/benchmarks.md
-gives the figures and the command); where it is faster than protego the
-documented ratio is against it.
+Run with ``make bench``. Each case is timed in CPU time against protego's
+``can_fetch`` on the same pattern(s) and path in the same run (interleaved
+rounds, best round each), and must cost at most ``MAX_RATIO`` x the faster of
+protego and Google's reference parser. The reference cannot run here (its
+code may not be committed): it was timed by hand on the same cases
+(docs/benchmarks.md gives the figures and the command), and where it was
+faster than protego, ``REFERENCE_OVER_PROTEGO`` holds its check time over
+protego's from that session, so the budget is asserted as ``MAX_RATIO`` x
+that share of protego's time measured in this run.
 
 Cases (files are generated, all under the 500 KiB parse limit):
 
@@ -37,6 +40,13 @@ from norms.tdmrep import parse_tdmrep_json
 pytestmark = pytest.mark.bench
 
 MAX_RATIO = 1.5
+# Google's reference check time / protego's, where the reference was faster (2026-12-03,
+# same machine, CPU time; docs/benchmarks.md "Hostile path patterns"). The same pattern
+# as a tdmrep.json location or an RSL <content url> is held to the same reference.
+REFERENCE_OVER_PROTEGO = {
+    "star-60": 0.27, "tdmrep-60": 0.27, "rsl-60": 0.27,
+    "wild10k-60": 0.13, "wild10k-20000": 0.88, "mixed10k-60": 0.13,
+}
 HOSTILE = "/*a*a*a*a*a*a*a*a*b"
 FILES = {
     "star": f"User-agent: *\nDisallow: {HOSTILE}\n",
@@ -54,10 +64,10 @@ CASES = [(name, url) for name in FILES for url in (SHORT, LONG)]
 def best_of(fn: Callable[[], object], rounds: int, inner: int) -> float:
     best = float("inf")
     for _ in range(rounds):
-        start = time.perf_counter()
+        start = time.process_time()
         for _ in range(inner):
             fn()
-        best = min(best, (time.perf_counter() - start) / inner)
+        best = min(best, (time.process_time() - start) / inner)
     return best
 
 
@@ -87,10 +97,11 @@ def test_bench_hostile_robots(benchmark, name: str, url: str) -> None:  # type: 
     a, b = compare(ours, lambda: protego.can_fetch(url, "fairfetch"))
     benchmark.extra_info.update(us_per_check=a * 1e6, protego_us_per_check=b * 1e6, ratio=a / b,
                                 parse_ms=parse_ours * 1e3, protego_parse_ms=parse_theirs * 1e3)
-    print(f"\n{name} path {len(url) - 16}: check {a * 1e3:.3f} ms, protego {b * 1e3:.3f} ms, ratio {a / b:.2f};"
+    print(f"\n{name} path {len(url) - 16}: check {a * 1e6:.2f} us, protego {b * 1e6:.2f} us, ratio {a / b:.2f};"
           f" parse {parse_ours * 1e3:.1f} ms, protego {parse_theirs * 1e3:.1f} ms")
     benchmark.pedantic(ours, rounds=3, iterations=1)
-    assert a <= MAX_RATIO * b, f"{name}: {a * 1e3:.3f} ms vs protego {b * 1e3:.3f} ms"
+    faster = min(1.0, REFERENCE_OVER_PROTEGO.get(f"{name}-{len(url) - 16}", 1.0)) * b
+    assert a <= MAX_RATIO * faster, f"{name}: {a * 1e3:.4f} ms vs {faster * 1e3:.4f} ms (faster of protego and reference)"
 
 
 @pytest.mark.parametrize("url", [SHORT, LONG], ids=["60", "20000"])
@@ -121,4 +132,5 @@ def test_bench_hostile_location_and_content_url(benchmark, standard: str, url: s
     benchmark.extra_info.update(us_per_check=a * 1e6, protego_us_per_check=b * 1e6, ratio=a / b)
     print(f"\n{standard} path {len(url) - 16}: {a * 1e6:.2f} us, protego {b * 1e6:.2f} us, ratio {a / b:.2f}")
     benchmark.pedantic(ours, rounds=3, iterations=1)
-    assert a <= MAX_RATIO * b, f"{standard}: {a * 1e6:.2f} us vs protego {b * 1e6:.2f} us"
+    faster = min(1.0, REFERENCE_OVER_PROTEGO.get(f"{standard}-{len(url) - 16}", 1.0)) * b
+    assert a <= MAX_RATIO * faster, f"{standard}: {a * 1e6:.2f} us vs {faster * 1e6:.2f} us (faster of protego and reference)"
