@@ -131,7 +131,7 @@ class ExtractPool:
         if self._executor is None:
             self._executor = ProcessPoolExecutor(self.processes, mp_context=self._context,
                                                  max_tasks_per_child=MAX_TASKS_PER_CHILD,
-                                                 initializer=_ignore_interrupts)
+                                                 initializer=_pool_process_start, initargs=(os.getpid(),))
             self._generation += 1
         return self._executor
 
@@ -204,10 +204,37 @@ def pool_for(crawler: Any) -> ExtractPool | None:
     return found
 
 
-def _ignore_interrupts() -> None:
-    """Pool processes leave Ctrl-C to the crawl: the terminal sends SIGINT to the whole process
-    group, and a pool process dying of it mid-page would print a traceback and lose its work;
-    the crawl stops the pool itself when it closes."""
+def _pool_process_start(crawl_pid: int) -> None:
+    """Set a pool process up: Ctrl-C is the crawl's, and the process dies with its crawl.
+
+    Ctrl-C: the terminal sends SIGINT to the whole process group, and a pool
+    process dying of it mid-page would print a traceback and lose its work; the
+    crawl stops the pool itself when it closes.
+
+    Dying with the crawl: a pool process waits on a queue whose write end it
+    holds itself, so a crawl killed with SIGKILL (or by the OOM killer) never
+    closes it, and the process would wait for ever, holding its memory. A
+    daemon thread looks for the crawl every ``ORPHAN_CHECK_SECONDS`` and ends
+    the process when it is gone.
+    """
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_when_gone, args=(crawl_pid,), name="fairfetch-orphan-check",
+                     daemon=True).start()
+
+
+ORPHAN_CHECK_SECONDS = 1.0
+
+
+def _exit_when_gone(crawl_pid: int) -> None:
+    import time
+
+    while True:
+        time.sleep(ORPHAN_CHECK_SECONDS)
+        try:
+            os.kill(crawl_pid, 0)
+        except ProcessLookupError:
+            os._exit(0)
+        except PermissionError:  # the pid now belongs to another user's process: ours is gone
+            os._exit(0)

@@ -118,3 +118,41 @@ def test_a_pool_result_does_not_load_trafilatura_into_the_crawler() -> None:
     found = subprocess.run([sys.executable, "-c", probe], input=pickle.dumps(work), capture_output=True,
                            cwd=REPO, check=True, timeout=120)
     assert found.stdout.decode().strip() == "[]", found.stderr.decode()[-2000:]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited; only its parent's wait is missing
+
+
+@pytest.mark.slow
+def test_a_killed_crawl_leaves_no_pool_process_behind(tmp_path: Path) -> None:
+    """kill -9 of the crawl: its forkserver and pool processes exit on their own, soon."""
+    with FixtureWeb(bench_hosts=2, bench_pages_per_host=40) as web:
+        bench = [h for h in web.hosts if h.startswith("bench-")]
+        db = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+        command = crawl_command([web.site(h).seed_url for h in bench], db, "--depth", "0",
+                                "--extract-processes", "2", "--delay", "0.2")
+        proc = subprocess.Popen(command, env=crawl_env(web), cwd=REPO, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 60
+            workers: list[int] = []
+            while len(workers) < 2:
+                assert time.monotonic() < deadline and proc.poll() is None, "the pool never started"
+                time.sleep(0.05)
+                workers = pool_processes(proc.pid)
+            forkservers = [c for c in children(proc.pid)
+                           if b"forkserver" in (Path("/proc") / str(c) / "cmdline").read_bytes()]
+            proc.kill()
+            proc.wait(timeout=10)
+            left = [*workers, *forkservers]
+            deadline = time.monotonic() + 15
+            while any(_alive(pid) for pid in left) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            proc.kill()
+    assert not [pid for pid in left if _alive(pid)], "pool processes outlived the killed crawl"
