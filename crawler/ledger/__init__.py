@@ -5,6 +5,7 @@ with their decisions and evidence, host classifications and a fetch log of
 every request made or refused. SQLite by default, PostgreSQL at scale.
 """
 
+from crawler.ledger.database import DEFAULT_DB_URL, LedgerError
 from crawler.ledger.records import (
     OUTCOMES,
     FetchRecord,
@@ -14,7 +15,8 @@ from crawler.ledger.records import (
     evidence_from_verdict,
     obligations_from_verdict,
 )
-from crawler.ledger.store import DEFAULT_DB_URL, MAX_SIGNAL_BODY, Ledger, LedgerError
+from crawler.ledger.snapshots import MAX_SIGNAL_BODY
+from crawler.ledger.store import Ledger
 
 __all__ = [
     "DEFAULT_DB_URL",

@@ -25,7 +25,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from crawler.ledger.export import snapshot_dict
-from crawler.ledger.store import SNAPSHOTS, Ledger
+from crawler.ledger.models import SNAPSHOTS
+from crawler.ledger.store import Ledger
 
 MAX_CHANGE_LINES = 200
 

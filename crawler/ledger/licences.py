@@ -19,7 +19,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from crawler.ledger.store import PG_SCHEMA_LOCK, Ledger
+from crawler.ledger.database import PG_SCHEMA_LOCK
+from crawler.ledger.store import Ledger
 
 _READY = "_fairfetch_licences_ready"
 OUTCOMES = ("granted", "denied", "failed")

@@ -226,3 +226,11 @@ TABLES = (Crawl, Origin, SignalSnapshot, Host, Page, FetchLog, Payment, Revocati
 # What a ledger must hold to be read at all. Since Alembic (crawler.ledger.migrations) every
 # table is created by the migration that introduced it; a reader checks the revision first.
 REQUIRED_TABLES = (Crawl, Origin, SignalSnapshot, Host, Page, FetchLog)
+
+# The Core tables the store's statements are built on (SQLModel leaves ``__table__`` untyped).
+CRAWLS: sa.Table = Crawl.__table__  # type: ignore[attr-defined]
+ORIGINS: sa.Table = Origin.__table__  # type: ignore[attr-defined]
+SNAPSHOTS: sa.Table = SignalSnapshot.__table__  # type: ignore[attr-defined]
+HOSTS: sa.Table = Host.__table__  # type: ignore[attr-defined]
+PAGES: sa.Table = Page.__table__  # type: ignore[attr-defined]
+FETCH_LOG: sa.Table = FetchLog.__table__  # type: ignore[attr-defined]

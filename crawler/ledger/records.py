@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import to_jsonable_python
@@ -65,6 +66,19 @@ def as_utc(value: datetime) -> datetime:
 def url_key(url: str) -> str:
     """The indexable stand-in for a URL (see ``crawler.ledger.models``)."""
     return hashlib.sha256(url.encode("utf-8")).hexdigest()
+
+
+def naive_utc(value: datetime) -> datetime:
+    """Comparable form of a stored or given time (SQLite hands back naive UTC)."""
+    return as_utc(value).replace(tzinfo=None)
+
+
+def host_of(url: str) -> str:
+    """Lower-case host of ``url`` ('' when it has none)."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
 
 
 class FetchRecord(BaseModel):

@@ -16,8 +16,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from crawler.ledger.models import PAGES
 from crawler.ledger.records import as_utc, url_key
-from crawler.ledger.store import PAGES, Ledger
+from crawler.ledger.store import Ledger
 
 _STORED_COLUMNS = (
     PAGES.c.url, PAGES.c.crawl_id, PAGES.c.fetched_at, PAGES.c.status, PAGES.c.content_hash,

@@ -19,9 +19,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from crawler.ledger.database import PG_SCHEMA_LOCK
 from crawler.ledger.export import fetch_dict, snapshot_dict
+from crawler.ledger.models import FETCH_LOG, PAGES, SNAPSHOTS
 from crawler.ledger.records import FetchRecord, storable_json, url_key
-from crawler.ledger.store import _PG_SCHEMA_LOCK, FETCH_LOG, PAGES, SNAPSHOTS, Ledger
+from crawler.ledger.store import Ledger
 
 _READY = "_fairfetch_refusals_ready"
 
@@ -48,7 +50,7 @@ def _ensure(ledger: Ledger) -> None:
     with ledger.engine.begin() as conn:
         if ledger.engine.dialect.name == "postgresql":
             # Workers of one crawl create it at once: queue them as the store does for its tables.
-            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_SCHEMA_LOCK)))
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(PG_SCHEMA_LOCK)))
         SQLModel.metadata.create_all(conn, tables=[EVIDENCE])
     setattr(ledger, _READY, True)
 

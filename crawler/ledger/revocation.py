@@ -11,7 +11,7 @@ happened.
 
 Purged text must not be recoverable from the database file:
 
-* SQLite ledgers run with ``PRAGMA secure_delete=ON`` (``crawler.ledger.store``):
+* SQLite ledgers run with ``PRAGMA secure_delete=ON`` (``crawler.ledger.database``):
   the freed bytes are overwritten with zeros. After a purge the write-ahead
   log is checkpointed and truncated (:func:`compact`), so neither the
   database file nor the ``-wal`` file holds the old page image.
@@ -33,9 +33,9 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
 
 from crawler.ledger.export import iso
-from crawler.ledger.models import Revocation
-from crawler.ledger.records import as_utc, storable_json, storable_text, url_key, utc_now
-from crawler.ledger.store import PAGES, Ledger, host_of
+from crawler.ledger.models import PAGES, Revocation
+from crawler.ledger.records import as_utc, host_of, storable_json, storable_text, url_key, utc_now
+from crawler.ledger.store import Ledger
 
 REVOCATIONS = Revocation.__table__  # type: ignore[attr-defined]
 

@@ -15,7 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from crawler.ledger.models import Payment
-from crawler.ledger.store import Ledger, host_of
+from crawler.ledger.records import host_of
+from crawler.ledger.store import Ledger
 
 _TABLE: sa.Table = Payment.__table__  # type: ignore[attr-defined]
 

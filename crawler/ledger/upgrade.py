@@ -16,7 +16,7 @@ from alembic.config import Config
 from pydantic import BaseModel
 
 from crawler.ledger import migrations
-from crawler.ledger.store import (
+from crawler.ledger.database import (
     PG_SCHEMA_LOCK,
     LedgerError,
     make_engine,

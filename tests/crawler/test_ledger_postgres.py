@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crawler.ledger import Ledger, LedgerError
+from crawler.ledger.models import PAGES
 from crawler.ledger.records import storable_text, url_key
-from crawler.ledger.store import PAGES
 from tests.crawler.test_ledger import CRAWL, MESSY, REPO, ROBOTS, T0, fetch, page, robots, start
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.services)]
