@@ -263,7 +263,7 @@ class ScaleOut:
         it works); the others poll until the copy appears. If the holder dies
         its lock lapses after ``LOCK_MS`` and the next worker fetches. The
         document is stored as the hash ``encode`` makes of it and rebuilt by
-        ``decode`` (``crawler.middlewares.signals`` owns both: this module
+        ``decode`` (``crawler.middlewares.signal_download`` owns both: this module
         knows nothing of what a document holds).
         """
         key = self.keys.document(kind, url)

@@ -26,14 +26,8 @@ from crawler.mcp.fetcher import HttpFetcher
 from crawler.mcp.pacing import OriginPacer
 from crawler.mcp.recorder import Recorder
 from crawler.middlewares.politeness import origin_floor, too_slow
-from crawler.middlewares.signals import (
-    ROBOTS,
-    RSL,
-    TDMREP,
-    TDMREP_PATH,
-    Fetched,
-    license_from_document,
-)
+from crawler.middlewares.signal_download import ROBOTS, RSL, TDMREP, Fetched
+from crawler.middlewares.signals import TDMREP_PATH, license_from_document
 from crawler.origin_cache import OriginSignals, SingleFlight, origin_of
 from norms.model import LicenseRef, SignalError
 

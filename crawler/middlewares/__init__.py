@@ -1,6 +1,7 @@
 """Downloader middlewares and extensions of the ``fair`` spider, one concern per module.
 
-``signals``: per-origin signal documents (robots.txt, RSL, tdmrep.json), fetched once.
+``signals``: per-origin signal documents (robots.txt, RSL, tdmrep.json), fetched once;
+``signal_download`` downloads one of them, ``sitemap_reads`` the sitemaps for classification.
 ``enforce``: the decision before each request and after each response.
 ``politeness``: Crawl-delay / Request-rate per origin on top of AutoThrottle.
 """

@@ -330,7 +330,7 @@ def test_the_sitemap_is_read_after_the_first_pages_or_at_the_end(world: World) -
     answered; an origin with fewer pages gets it when the crawl goes idle, so
     its host classification still has its footprint (reviews.example above).
     """
-    from crawler.middlewares.signals import SITEMAP_AFTER_PAGES
+    from crawler.middlewares.sitemap_reads import SITEMAP_AFTER_PAGES
 
     checked = 0
     for host in world.web.hosts:

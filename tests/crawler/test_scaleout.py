@@ -28,7 +28,7 @@ from scrapy import Spider
 from scrapy.crawler import Crawler
 
 from crawler.crawlkeys import CrawlKeys, ScaleOutError, check_crawl_id
-from crawler.middlewares.signals import Fetched, decode_fetched, encode_fetched
+from crawler.middlewares.signal_download import Fetched, decode_fetched, encode_fetched
 from crawler.scaleout import LOCK_MS, ScaleOut, register_seeds, safe_url
 from fixtures.web import FixtureWeb
 from tests.crawler.crawlrun import FAIRFETCH, REPO, crawl_env, path_of
