@@ -12,8 +12,10 @@ retries made by Scrapy's ``RetryMiddleware`` and signal documents all wait
 alike, so nothing can slip past the pause. A request that would have to wait
 longer than ``FAIRFETCH_MAX_PAUSE`` (120 s) is given up instead (error kind
 ``retry-after``, a fetch-log row); the origin stays paused for as long as it
-asked. Scaled out, the pause is also written to Redis (``crawler.scaleout``)
-and every worker waits for it.
+asked. Scaled out, the pause is also written to Redis and every worker waits
+for it: ``crawler.scaleout.PacedHTTPHandler`` subclasses this handler and
+hands it the crawl's :class:`SharedPauses` (this module never imports
+``crawler.scaleout``, which would close an import circle).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from crawler.faults import OriginPaused
 from crawler.identity.handler import SigningHTTPHandler
@@ -34,8 +36,6 @@ if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
-
-    from crawler.scaleout import ScaleOut
 
 SLOW_DOWN = (429, 503)
 MAX_PAUSE = 120.0  # the same ceiling as a Crawl-delay (crawler.middlewares.politeness.MAX_FLOOR)
@@ -114,6 +114,14 @@ class Pauses:
         )
 
 
+class SharedPauses(Protocol):
+    """The pauses every worker of a scaled-out crawl obeys (``crawler.scaleout.ScaleOut`` is one)."""
+
+    async def pause(self, origin: str, seconds: float, asked: str) -> None: ...
+
+    async def paused_for(self, origin: str) -> tuple[float, str]: ...
+
+
 def pauses_for(crawler: Crawler) -> Pauses:
     found: Pauses | None = getattr(crawler, _ATTR, None)
     if found is None:
@@ -139,7 +147,7 @@ class PausingHTTPHandler(SigningHTTPHandler):
         crawler = self._pausing_crawler
         pauses = pauses_for(crawler)
         origin = origin_of(request.url)
-        shared = _shared(crawler)
+        shared = self.shared_pauses()
         while True:
             left = pauses.remaining(origin)
             if shared is not None:
@@ -160,10 +168,6 @@ class PausingHTTPHandler(SigningHTTPHandler):
             await shared.pause(origin, seconds, pauses.asked.get(origin, ""))
         return response
 
-
-def _shared(crawler: Crawler) -> ScaleOut | None:
-    if not crawler.settings.get("FAIRFETCH_REDIS_URL"):
+    def shared_pauses(self) -> SharedPauses | None:
+        """The crawl-wide pauses to obey beside this process's own; None on one machine."""
         return None
-    from crawler.scaleout import scaleout_for
-
-    return scaleout_for(crawler)

@@ -540,6 +540,10 @@ class PacedHTTPHandler(PausingHTTPHandler):
         finally:
             await scaleout.release(origin, token, floor)
 
+    def shared_pauses(self) -> ScaleOut | None:
+        """The crawl's pauses in Redis: a 429/503 told to any worker holds for all (crawler.pauses)."""
+        return scaleout_for(self._fairfetch_crawler)
+
 
 class SharedFrontierIdle:
     """Keeps a worker alive until the whole crawl has been quiet for ``FAIRFETCH_IDLE_SECONDS``.
