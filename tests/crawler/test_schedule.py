@@ -25,26 +25,29 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crawler.cli import main
-from crawler.cli.schedule import Scheduler, StateStore, StopFlag, crawl_command, default_state_path
+from crawler.cli.schedule_runner import Scheduler, StopFlag, crawl_command
+from crawler.cli.schedule_state import StateStore, default_state_path
 from crawler.ledger import Ledger
 from crawler.schedule import (
     HISTORY,
-    Job,
     RunRecord,
-    Schedule,
-    ScheduleError,
     State,
     due_jobs,
     dump_state,
-    format_interval,
     is_due,
     jitter_offset,
-    load_schedule,
     next_due,
     next_wake,
+    parse_state,
+)
+from crawler.schedule_file import (
+    Job,
+    Schedule,
+    ScheduleError,
+    format_interval,
+    load_schedule,
     parse_interval,
     parse_schedule,
-    parse_state,
 )
 from fixtures.web import FixtureWeb
 from norms.model import Usage
