@@ -7,7 +7,10 @@ per table and shape, then reused: building costs more than running it);
 other backends fall back to an insert inside a savepoint followed by an
 update. The table-specific writes and reads (``crawler.ledger.writes``,
 ``.snapshots``, ``.reads``) subclass ``LedgerBase`` and are assembled into
-``Ledger`` in ``crawler.ledger.store``.
+``Ledger`` in ``crawler.ledger.store``. The functions that take a ``Ledger``
+(``crawler.ledger.history``, ``.revocation``, ``.recrawl``, ``.refusals``)
+use ``_read``, ``_write`` and ``_insert_ignore`` as well: they are the
+package's own transactions, not an API for code outside ``crawler.ledger``.
 """
 
 from __future__ import annotations
