@@ -19,7 +19,7 @@ def drop_unsent(crawler: Any) -> int:
     from scrapy.exceptions import IgnoreRequest
     from twisted.python.failure import Failure
 
-    from crawler.middlewares.enforce import RECORDED_META
+    from crawler.request_meta import RECORDED_META
     from crawler.session import current_session
 
     engine = getattr(crawler, "engine", None)

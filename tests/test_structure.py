@@ -27,15 +27,6 @@ PACKAGES = ("norms", "attribution", "crawler")
 # the modules of the circle, keeps a circle from growing unnoticed while modules are added
 # beside it. This list may only shrink: the test fails on an entry that is no longer imported.
 ALLOWED_EDGES: dict[tuple[str, str], str] = {
-    ("crawler.stopping", "crawler.middlewares.enforce"): (
-        "stopping.drop_unsent (lazily) reads the constant RECORDED_META from enforce, which"
-        " closes enforce -> signals -> signal_download -> scaleout (lazy, only when scaled out)"
-        " -> stopping (lazy, when Redis is lost) -> enforce. Harmless at run time (every back"
-        " edge is inside a function), but not intended: the fix is to move RECORDED_META, a"
-        " request-meta key shared by enforce, the spider and stopping, into a leaf module; left"
-        " for when crawler/middlewares/enforce.py and crawler/spiders/fair.py are not being"
-        " edited by other work (issue 14)."
-    ),
 }
 
 

@@ -32,6 +32,7 @@ from crawler.middlewares.signals import SIGNAL_META, SignalFetcher
 from crawler.origin_cache import OriginSignals
 from crawler.payment import OFFER_META, explain_crawler_error
 from crawler.recrawl import CONDITIONAL_META, prepare_request
+from crawler.request_meta import RECORDED_META
 from crawler.session import CrawlSession, session_for
 from norms.html import HtmlDoc, parse_html
 from norms.http import HeaderLines, header_lines
@@ -56,7 +57,6 @@ SIGNAL_IDS_META = "fairfetch_signal_ids"  # ledger snapshot ids in force for thi
 WARNINGS_META = "fairfetch_signal_warnings"  # what signal discovery skipped on this page, and why
 PAID_META = "fairfetch_paid_attempt"  # the quoted price this HTTP 402 retry offers exactly
 PRICE_HEADERS = ("crawler-max-price", "crawler-exact-price")
-RECORDED_META = "fairfetch_recorded"  # the outcome is already in the ledger
 NORMALISED_META = "fairfetch_normalised"  # rescheduled under its RFC 3986 normal form
 # Statuses whose response goes on to the spider to be stored metadata-only:
 # the answer itself is the evidence that the page may not be used.

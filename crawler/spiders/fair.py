@@ -50,7 +50,6 @@ from crawler.middlewares.enforce import (
     GATE_STATUSES,
     HEADERS_META,
     HTML_META,
-    RECORDED_META,
     SIGNAL_IDS_META,
     VERDICT_META,
     WARNINGS_META,
@@ -58,6 +57,7 @@ from crawler.middlewares.enforce import (
     scrapy_header_lines,
 )
 from crawler.recrawl import STORED_META, page_revocation, reusable_text, stored_links, validator
+from crawler.request_meta import RECORDED_META
 from crawler.session import CrawlSession, session_for
 from norms.classify import Classification, classify_page
 from norms.html import HtmlDoc, parse_html
