@@ -19,10 +19,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from crawler.ledger.database import PG_SCHEMA_LOCK
+from crawler.ledger.side_tables import ensure_table, rows_oldest_first
 from crawler.ledger.store import Ledger
 
-_READY = "_fairfetch_licences_ready"
 OUTCOMES = ("granted", "denied", "failed")
 
 
@@ -53,23 +52,13 @@ def fingerprint(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()[:16]
 
 
-def _ensure(ledger: Ledger) -> None:
-    if getattr(ledger, _READY, False):
-        return
-    with ledger.engine.begin() as conn:
-        if ledger.engine.dialect.name == "postgresql":
-            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(PG_SCHEMA_LOCK)))
-        SQLModel.metadata.create_all(conn, tables=[GRANTS])
-    setattr(ledger, _READY, True)
-
-
 def record_grant(ledger: Ledger, *, crawl_id: str, at: datetime, server: str, resource: str, license_url: str,
                  license_xml: str, outcome: str, error: str | None = None, detail: str = "",
                  expires_at: datetime | None = None, token: str | None = None) -> int:
     """Append one token request's outcome; returns the row id (pages cite it). ``token`` is only fingerprinted."""
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown licence grant outcome {outcome!r}")
-    _ensure(ledger)
+    ensure_table(ledger, GRANTS)
     values = {
         "crawl_id": crawl_id, "at": at, "server": server[:400], "resource": resource, "license_url": license_url,
         "license_sha256": hashlib.sha256(license_xml.encode("utf-8")).hexdigest(), "outcome": outcome,
@@ -83,14 +72,7 @@ def record_grant(ledger: Ledger, *, crawl_id: str, at: datetime, server: str, re
 
 def license_grants(ledger: Ledger, crawl_id: str | None = None) -> Iterator[dict[str, Any]]:
     """Every token request, oldest first (none for a ledger that never asked a licence server)."""
-    if not sa.inspect(ledger.engine).has_table(GRANTS.name):
-        return
-    query = sa.select(GRANTS).order_by(GRANTS.c.at, GRANTS.c.id)
-    if crawl_id is not None:
-        query = query.where(GRANTS.c.crawl_id == crawl_id)
-    with ledger.engine.connect() as conn:
-        for row in conn.execute(query).mappings():
-            yield dict(row)
+    yield from rows_oldest_first(ledger, GRANTS, crawl_id)
 
 
 __all__ = ["LicenseGrant", "fingerprint", "license_grants", "record_grant"]

@@ -19,13 +19,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from crawler.ledger.database import PG_SCHEMA_LOCK
 from crawler.ledger.export import fetch_dict, snapshot_dict
 from crawler.ledger.models import FETCH_LOG, PAGES, SNAPSHOTS
 from crawler.ledger.records import FetchRecord, storable_json, url_key
+from crawler.ledger.side_tables import ensure_table, has_table
 from crawler.ledger.store import Ledger
-
-_READY = "_fairfetch_refusals_ready"
 
 
 class RefusalEvidence(SQLModel, table=True):
@@ -44,17 +42,6 @@ class RefusalEvidence(SQLModel, table=True):
 EVIDENCE = RefusalEvidence.__table__  # type: ignore[attr-defined]
 
 
-def _ensure(ledger: Ledger) -> None:
-    if getattr(ledger, _READY, False):
-        return
-    with ledger.engine.begin() as conn:
-        if ledger.engine.dialect.name == "postgresql":
-            # Workers of one crawl create it at once: queue them as the store does for its tables.
-            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(PG_SCHEMA_LOCK)))
-        SQLModel.metadata.create_all(conn, tables=[EVIDENCE])
-    setattr(ledger, _READY, True)
-
-
 def record_refusal(
     ledger: Ledger,
     entry: FetchRecord,
@@ -64,7 +51,7 @@ def record_refusal(
     signal_ids: list[int],
 ) -> None:
     """The fetch-log row and its evidence, in one transaction (replaying it is a no-op)."""
-    _ensure(ledger)
+    ensure_table(ledger, EVIDENCE)
     values = {
         "key": entry.key,
         "crawl_id": entry.crawl_id,
@@ -85,10 +72,6 @@ def record_fetches(ledger: Ledger, entries: list[FetchRecord]) -> None:
     with ledger._write() as conn:
         for entry in entries:
             ledger._record_fetch(conn, entry)
-
-
-def _has_table(ledger: Ledger) -> bool:
-    return bool(sa.inspect(ledger.engine).has_table(EVIDENCE.name))
 
 
 def url_history(ledger: Ledger, url: str) -> dict[str, Any] | None:
@@ -145,7 +128,7 @@ def _refusal(row: Any, found: dict[str, Any] | None, snapshots: dict[int, Any]) 
 
 
 def _evidence_for(conn: sa.Connection, ledger: Ledger, keys: list[str]) -> dict[str, dict[str, Any]]:
-    if not keys or not _has_table(ledger):
+    if not keys or not has_table(ledger, EVIDENCE):
         return {}
     rows = conn.execute(sa.select(EVIDENCE).where(EVIDENCE.c.key.in_(keys))).mappings()
     return {r["key"]: dict(r) for r in rows}

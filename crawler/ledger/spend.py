@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from crawler.ledger.models import Payment
 from crawler.ledger.records import host_of
+from crawler.ledger.side_tables import rows_oldest_first
 from crawler.ledger.store import Ledger
 
 _TABLE: sa.Table = Payment.__table__  # type: ignore[attr-defined]
@@ -35,20 +36,9 @@ def record_payment(ledger: Ledger, *, crawl_id: str, url: str, at: datetime, amo
         ))
 
 
-def _table_exists(ledger: Ledger) -> bool:
-    return Payment.__tablename__ in sa.inspect(ledger.engine).get_table_names()
-
-
 def payments(ledger: Ledger, crawl_id: str | None = None) -> Iterator[dict[str, Any]]:
     """Every charge, oldest first (none for a ledger written before payments were recorded)."""
-    if not _table_exists(ledger):
-        return
-    query = sa.select(_TABLE).order_by(_TABLE.c.at, _TABLE.c.id)
-    if crawl_id is not None:
-        query = query.where(_TABLE.c.crawl_id == crawl_id)
-    with ledger.engine.connect() as conn:
-        for row in conn.execute(query).mappings():
-            yield dict(row)
+    yield from rows_oldest_first(ledger, _TABLE, crawl_id)
 
 
 def spend(ledger: Ledger, crawl_id: str | None = None) -> list[dict[str, Any]]:
