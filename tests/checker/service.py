@@ -1,16 +1,21 @@
-"""The checker's web service, really served by uvicorn on 127.0.0.1 in a background thread."""
+"""The checker's web service, really served: by uvicorn in a background thread, or by ``fairfetch check --serve``."""
 
 from __future__ import annotations
 
+import re
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
+import httpx
 import uvicorn
 
 from crawler.checker.server import ServiceConfig, uvicorn_config
+from fixtures.web import FixtureWeb
+from tests.crawler.crawlrun import FAIRFETCH, REPO, crawl_env
 
 
 @contextmanager
@@ -30,3 +35,31 @@ def running_service(config: ServiceConfig) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@contextmanager
+def served_cli(web: FixtureWeb, **env: str) -> Iterator[str]:
+    """``fairfetch check --serve`` as a user starts it (fixture proxy, private targets allowed); yields its base URL."""
+    proc = subprocess.Popen(
+        [str(FAIRFETCH), "check", "--serve", "--port", "0", "--allow-private", "--timeout", "10"],
+        env={**crawl_env(web), **env}, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        announced = proc.stderr.readline()  # "fairfetch check: serving on http://127.0.0.1:PORT/ ..."
+        match = re.search(r"http://127\.0\.0\.1:(\d+)/", announced)
+        assert match, announced
+        base = f"http://127.0.0.1:{match.group(1)}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if httpx.get(base + "/", trust_env=False, timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, "the service did not start"
+            time.sleep(0.05)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -13,18 +13,15 @@ it skips with the reason.
 from __future__ import annotations
 
 import os
-import re
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from fixtures.web import FixtureWeb
-from tests.crawler.crawlrun import FAIRFETCH, REPO, crawl_env
+from tests.checker.service import served_cli
+from tests.crawler.crawlrun import REPO
 
 pytestmark = pytest.mark.slow
 
@@ -65,31 +62,8 @@ def _browser_path() -> str:
 @pytest.fixture(scope="module")
 def service() -> Iterator[str]:
     _browser_path()
-    with FixtureWeb(bench_hosts=0, bench_pages_per_host=0) as web:
-        proc = subprocess.Popen(
-            [str(FAIRFETCH), "check", "--serve", "--port", "0", "--allow-private", "--timeout", "10"],
-            env={**crawl_env(web), "COLUMNS": "200"}, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            assert proc.stderr is not None
-            announced = proc.stderr.readline()  # "fairfetch check: serving on http://127.0.0.1:PORT/ ..."
-            match = re.search(r"http://127\.0\.0\.1:(\d+)/", announced)
-            assert match, announced
-            base = f"http://127.0.0.1:{match.group(1)}"
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    if httpx.get(base + "/", trust_env=False, timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert proc.poll() is None and time.monotonic() < deadline, "the service did not start"
-                time.sleep(0.1)
-            yield base
-        finally:
-            proc.terminate()
-            proc.wait(10)
+    with FixtureWeb(bench_hosts=0, bench_pages_per_host=0) as web, served_cli(web, COLUMNS="200") as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import time
 from collections.abc import Iterator
 from html import unescape
 from pathlib import Path
@@ -23,6 +22,7 @@ import pytest
 
 from fixtures.web import FixtureWeb
 from fixtures.web.sites_identity import TOKENS_HOST
+from tests.checker.service import served_cli
 from tests.crawler.crawlrun import FAIRFETCH, REPO, crawl_env
 
 pytestmark = pytest.mark.slow
@@ -127,26 +127,8 @@ def test_offline_a_group_no_crawl_of_ours_obeys_is_a_warning(tmp_path: Path) -> 
 
 @pytest.fixture(scope="module")
 def served(web: FixtureWeb) -> Iterator[str]:
-    proc = subprocess.Popen([str(FAIRFETCH), "check", "--serve", "--port", "0", "--allow-private", "--timeout", "10"],
-                            env=crawl_env(web), cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        assert proc.stderr is not None
-        match = re.search(r"http://127\.0\.0\.1:(\d+)/", proc.stderr.readline())
-        assert match
-        base = f"http://127.0.0.1:{match.group(1)}"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(base + "/", trust_env=False, timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "the service did not start"
-            time.sleep(0.05)
+    with served_cli(web) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def _row(page: str, agent: str) -> str:
