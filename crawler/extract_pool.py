@@ -37,9 +37,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from crawler.extracted import Extracted
     from norms.classify import Classification
     from norms.http import HeaderLines
+    from norms.page_facts import PageFacts
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +67,11 @@ class PageWork:
     classification: Classification | None
     # CPU time the work took in its process (the pool's share of a page's cost); not part of the result.
     cpu_seconds: float = field(default=0.0, compare=False)
+    # From read_page only: the page's facts for its verdict, its links, and the parts the text was
+    # extracted without (norms.page_facts.page_exclusions).
+    facts: PageFacts | None = None
+    links: tuple[str, ...] | None = None
+    exclusions: tuple[str, ...] = ()
 
 
 def page_work(html: str, url: str, exclude_selectors: tuple[str, ...], headers: HeaderLines | None,
@@ -82,6 +90,41 @@ def page_work(html: str, url: str, exclude_selectors: tuple[str, ...], headers: 
     return PageWork(found, classification, time.process_time() - started)
 
 
+def read_page(body: bytes, html: str, url: str, headers: HeaderLines | None, tokens: tuple[str, ...],
+              extract_text: bool) -> PageWork:
+    """Everything one parse of a page serves, for a page read in the pool before its verdict.
+
+    The facts ``norms.evaluate`` decides the page's verdict from (the reactor
+    decides it, with the origin's documents), the page's links, its
+    classification and, if wanted, its text, extracted without the parts the
+    page's own signals exclude (``page_exclusions``; the spider extracts again
+    in the rare case the verdict's list differs).
+
+    ``html`` is the body as Scrapy decoded it (``response.text``), which text
+    and classification are read from; the signals are read from ``body`` as
+    ``norms.html`` decodes it, as on the reactor. The two differ only for a
+    page whose declared encodings disagree, which is then parsed twice.
+    """
+    import time
+
+    from crawler.extract import extract
+    from crawler.page_links import page_links
+    from norms.classify import classify_page
+    from norms.html import decode_html, parse_html
+    from norms.page_facts import page_exclusions, read_page_facts
+
+    started = time.process_time()
+    doc = parse_html(html)
+    signals = doc if decode_html(body) == html else parse_html(body)
+    facts = read_page_facts(signals, url)
+    exclusions = page_exclusions(facts, headers, tokens)
+    links = tuple(page_links(signals, url, limit=None))
+    found = extract(html, url, exclude_selectors=exclusions, doc=doc) if extract_text else None
+    classification = classify_page(url, doc, headers=headers)
+    return PageWork(found, classification, time.process_time() - started, facts=facts, links=links,
+                    exclusions=exclusions)
+
+
 def _warm() -> int:
     return os.getpid()
 
@@ -95,7 +138,8 @@ class ExtractPool:
         self.processes = processes
         self._context = multiprocessing.get_context("forkserver")
         # The forkserver imports the work's modules once; the crawler itself never loads trafilatura.
-        self._context.set_forkserver_preload([__name__, "crawler.extract", "norms.classify"])
+        self._context.set_forkserver_preload([__name__, "crawler.extract", "norms.classify", "norms.page_facts",
+                                             "crawler.page_links"])
         self._executor: ProcessPoolExecutor | None = None
         self._generation = 0
         self._slots: asyncio.Semaphore | None = None
@@ -151,8 +195,17 @@ class ExtractPool:
         processes = getattr(executor, "_processes", None) or {}
         return sorted(processes)
 
+    async def read(self, body: bytes, html: str, url: str, headers: HeaderLines | None, tokens: tuple[str, ...],
+                   extract_text: bool) -> PageWork:
+        """:func:`read_page` in the pool: one parse of an answered page, before its verdict."""
+        return await self._call(read_page, url, body, html, url, headers, tokens, extract_text)
+
     async def run(self, html: str, url: str, exclude_selectors: tuple[str, ...], headers: HeaderLines | None,
                   extract_text: bool) -> PageWork:
+        """:func:`page_work` in the pool: extraction and classification of a page whose verdict is known."""
+        return await self._call(page_work, url, html, url, exclude_selectors, headers, extract_text)
+
+    async def _call(self, work_function: Callable[..., PageWork], url: str, *args: Any) -> PageWork:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.processes * IN_FLIGHT_PER_PROCESS)
         if self._started is not None and not self._started.done():
@@ -163,8 +216,7 @@ class ExtractPool:
                 executor = self._pool()
                 generation = self._generation
                 try:
-                    work: PageWork = await loop.run_in_executor(
-                        executor, page_work, html, url, exclude_selectors, headers, extract_text)
+                    work: PageWork = await loop.run_in_executor(executor, work_function, *args)
                 except BrokenProcessPool:
                     self._restart(generation)
                     continue
@@ -176,7 +228,7 @@ class ExtractPool:
                 return work
         logger.error("extracting %s broke the extraction pool %d times: extracted in-process", url, MAX_ATTEMPTS)
         self.in_process += 1
-        return page_work(html, url, exclude_selectors, headers, extract_text)
+        return work_function(*args)
 
     def close(self) -> None:
         if self._executor is not None:

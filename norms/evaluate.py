@@ -54,6 +54,7 @@ from norms.model import (
     Statement,
     Usage,
 )
+from norms.page_facts import PageFacts
 from norms.problems import Finding, Severity
 from norms.urls import normalize_url
 from norms.verdict import FetchDecision, UsageDecision, Verdict
@@ -314,7 +315,7 @@ def evaluate(
     tdmrep: TdmRepFile | None = None,
     status: int | None = None,
     headers: HeadersLike = None,
-    html: str | bytes | HtmlDoc | None = None,
+    html: str | bytes | HtmlDoc | PageFacts | None = None,
     grants: Grants | None = None,
     defaults: Mapping[Usage, Effect] = DEFAULT_EFFECTS,
 ) -> Verdict:
@@ -323,8 +324,10 @@ def evaluate(
     Call it before a request with what is known per origin (``robots``,
     ``licenses`` from robots.txt, ``tdmrep``) and again after the response with
     ``status``, ``headers`` and ``html`` (and any licences discovered on the
-    page). ``user_agent`` is the product token robots.txt groups are matched
-    against. Pure: no I/O, never raises on odd signal values.
+    page). ``html`` is the markup, its ``HtmlDoc``, or the ``PageFacts`` read
+    from it in another process (``norms.page_facts``). ``user_agent`` is the
+    product token robots.txt groups are matched against. Pure: no I/O, never
+    raises on odd signal values.
 
     ``url`` is decided in its RFC 3986 normal form (``norms.urls``): dot
     segments, escapes of unreserved characters, host case and default port
@@ -381,7 +384,13 @@ def evaluate(
     responded = status is not None or headers is not None or html is not None
     problems = signal_findings(robots, licenses, tdmrep) if responded else []
     lines = header_lines(headers)
-    doc = parse_html(html) if html is not None else None
+    # Markup read in another process arrives as PageFacts (norms.page_facts): its tree stayed there.
+    facts: PageFacts | None = None
+    doc: HtmlDoc | None = None
+    if isinstance(html, PageFacts):
+        facts, doc = html, html.doc
+    elif html is not None:
+        doc = parse_html(html)
 
     if tdmrep is not None or responded:
         from norms.tdmrep import tdmrep_statements
@@ -405,10 +414,14 @@ def evaluate(
         statements.extend(directives.statements())
         statements.extend(content_usage_header_statements(lines, url))
         statements.extend(content_signal_header_statements(lines, url))
-        if doc is not None and doc.root is not None:
+        report = None
+        if facts is not None:
+            report = facts.paywall
+        elif doc is not None and doc.root is not None:
             from norms.paywall import detect_paywall
 
             report = detect_paywall(doc, url)
+        if report is not None:
             problems.extend(report.findings)
             statements.extend(report.statements())
             exclude.extend(report.selectors)

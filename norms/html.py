@@ -106,6 +106,11 @@ class HtmlDoc:
         key = mime.lower()
         return [s for s in self.scripts if s.type == key]
 
+    def without_tree(self) -> HtmlDoc:
+        """The elements read from the page, without the lxml tree (which cannot be pickled)."""
+        return HtmlDoc(root=None, metas=self.metas, links=self.links, scripts=self.scripts,
+                       truncated=self.truncated)
+
 
 # lxml.html's own class lookup runs a Python method for every element proxy it creates
 # (it picks form classes for <form>, <input>...); no reader uses those, so every element

@@ -22,6 +22,7 @@ from urllib.parse import urljoin
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 
+from crawler.extract_pool import pool_for
 from crawler.faults import REDIRECT_LOOP, http_error_kind
 from crawler.ledger import FetchRecord, evidence_from_verdict
 from crawler.ledger.records import storable_json, utc_now
@@ -37,6 +38,7 @@ from crawler.session import CrawlSession, session_for
 from norms.html import HtmlDoc, parse_html
 from norms.http import HeaderLines, header_lines
 from norms.model import LicenseRef, ObligationKind, SignalError
+from norms.page_facts import PageFacts
 from norms.purposes import evaluate_purposes, request_tokens, tokens_for
 from norms.urls import normalize_url
 from norms.verdict import Verdict
@@ -51,7 +53,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 VERDICT_META = "fairfetch_verdict"  # the verdict after the response, for the spider
-HTML_META = "fairfetch_html"  # the parsed page (norms.html.HtmlDoc), None if not HTML
+HTML_META = "fairfetch_html"  # the parsed page (norms.html.HtmlDoc; tree-less if read in the pool), None if not HTML
+PAGE_WORK_META = "fairfetch_page_work"  # the extraction pool's crawler.extract_pool.PageWork for the page
 HEADERS_META = "fairfetch_headers"  # the response's norms.http.HeaderLines, built once per response
 SIGNAL_IDS_META = "fairfetch_signal_ids"  # ledger snapshot ids in force for this page
 WARNINGS_META = "fairfetch_signal_warnings"  # what signal discovery skipped on this page, and why
@@ -269,8 +272,21 @@ class EnforceMiddleware:
     ) -> tuple[Verdict, list[int]]:
         headers = scrapy_header_lines(response)
         request.meta[HEADERS_META] = headers
-        # One parse serves the norms, licence discovery, classification and link extraction.
-        html = parse_html(response.body) if is_html(response) else None
+        # One parse serves the norms, licence discovery, classification and link extraction:
+        # in the extraction pool when there is one (the reactor then never parses the page).
+        page: HtmlDoc | PageFacts | None = None
+        html: HtmlDoc | None = None
+        if is_html(response):
+            pool = pool_for(self.crawler)
+            if pool is None:
+                page = html = parse_html(response.body)
+            else:
+                tokens = tuple(tokens_for(origin.robots, self.session.token, self.session.purposes))
+                work = await pool.read(response.body, response.text, response.url, headers, tokens,
+                                       self.session.extract)
+                request.meta[PAGE_WORK_META] = work
+                assert work.facts is not None
+                page, html = work.facts, work.facts.doc
         request.meta[HTML_META] = html
         licenses: list[LicenseSource] = list(origin.licenses)
         ids: list[int] = []
@@ -290,7 +306,7 @@ class EnforceMiddleware:
             tdmrep=origin.tdmrep,
             status=response.status,
             headers=headers,
-            html=html,
+            html=page,
             grants=self.session.grants,
         )
         return verdict, ids

@@ -20,10 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -50,23 +49,22 @@ from crawler.middlewares.enforce import (
     GATE_STATUSES,
     HEADERS_META,
     HTML_META,
+    PAGE_WORK_META,
     SIGNAL_IDS_META,
     VERDICT_META,
     WARNINGS_META,
     refusal_kind,
     scrapy_header_lines,
 )
+from crawler.page_links import normal_or_none, page_links
 from crawler.recrawl import STORED_META, page_revocation, reusable_text, stored_links, validator
 from crawler.request_meta import RECORDED_META
 from crawler.session import CrawlSession, session_for
 from norms.classify import Classification, classify_page
-from norms.html import HtmlDoc, parse_html
-from norms.model import SignalError
-from norms.urls import normalize_url
+from norms.html import HtmlDoc
 from norms.verdict import Verdict
 
 logger = logging.getLogger(__name__)
-MAX_LINKS_PER_PAGE = 500
 
 
 def split_seeds(value: str | list[str] | tuple[str, ...] | None) -> list[str]:
@@ -75,90 +73,6 @@ def split_seeds(value: str | list[str] | tuple[str, ...] | None) -> list[str]:
     if isinstance(value, list | tuple):
         return [str(v) for v in value]
     return [s for s in value.replace(",", " ").split() if s]
-
-
-def page_links(html: str | bytes | HtmlDoc, base_url: str, limit: int | None = MAX_LINKS_PER_PAGE) -> list[str]:
-    """Absolute http(s) links of a page, without fragments; none if the page says ``nofollow``.
-
-    At most ``limit`` (None: all of them; the crawl applies ``--max-links`` and records the rest).
-
-    Honours ``<meta name="robots" content="nofollow">`` (or ``none``) for the
-    whole page and ``rel="nofollow"`` per link.
-    """
-    doc = parse_html(html)
-    if doc.root is None:
-        return []
-    for meta in doc.meta("robots"):
-        tokens = {t.strip().lower() for t in meta.content.split(",")}
-        if tokens & {"nofollow", "none"}:
-            return []
-    base = base_url
-    for link in doc.links:
-        if "base" in link.rel and link.href:  # pragma: no cover - <base> is not a rel link
-            base = urljoin(base_url, link.href)
-    origin = _origin(base)
-    out: list[str] = []
-    seen: set[str] = set()
-    for a in doc.root.iter("a"):
-        href = (a.get("href") or "").strip()
-        if not href or "nofollow" in (a.get("rel") or "").lower().split():
-            continue
-        url = resolve_link(base, origin, href)
-        if url is None or url in seen:
-            continue
-        seen.add(url)
-        out.append(url)
-        if limit is not None and len(out) >= limit:
-            break
-    return out
-
-
-# hrefs whose resolution is plain string work: an absolute http(s) URL, or a path
-# from the root, with no dot segment, fragment, empty query or ';' params that
-# urljoin would rewrite. Everything else takes urljoin (tests check both agree).
-_PLAIN_ABSOLUTE = re.compile(r"https?://[A-Za-z0-9.\-]+(?::[0-9]+)?(?:/[A-Za-z0-9\-._~/%!$&'()*+,=:@]*)?(?:\?[A-Za-z0-9\-._~/%!$&'()*+,=:@?]+)?")
-_PLAIN_PATH = re.compile(r"/(?!/)[A-Za-z0-9\-._~/%!$&'()*+,=:@]*(?:\?[A-Za-z0-9\-._~/%!$&'()*+,=:@?]+)?")
-
-
-def _origin(base: str) -> str | None:
-    """``scheme://netloc`` of an http(s) base URL, the prefix of every root-relative link; None otherwise."""
-    try:
-        parts = urlsplit(base)
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def resolve_link(base: str, origin: str | None, href: str) -> str | None:
-    """``href`` made absolute against ``base`` (whose origin is ``origin``) and normalised; None unless http(s).
-
-    Exactly ``normalize_url(urldefrag(urljoin(base, href)))`` restricted to
-    http(s) (RFC 3986 normal form: dot segments, ``%2E%2E`` included, are
-    resolved *before* the URL is decided or requested), with the common shapes
-    of link done by string work: the crawler resolves every link of every
-    page, and urljoin was a tenth of its time per page. A link that is no
-    valid URL is skipped.
-    """
-    try:
-        if _PLAIN_ABSOLUTE.fullmatch(href):
-            return normalize_url(href)
-        if origin is not None and _PLAIN_PATH.fullmatch(href) and "/." not in href.partition("?")[0]:
-            return normalize_url(origin + href)
-        url = urldefrag(urljoin(base, href))[0]
-        scheme = urlsplit(url).scheme
-        return normalize_url(url) if scheme in ("http", "https") else None
-    except (ValueError, SignalError):  # e.g. an invalid IPv6 literal in the href
-        return None
-
-
-def normal_or_none(url: str) -> str | None:
-    """``url`` in normal form (``norms.urls``), or None when it is no valid URL."""
-    try:
-        return normalize_url(url)
-    except SignalError:
-        return None
 
 
 class FairSpider(scrapy.Spider):
@@ -305,6 +219,13 @@ class FairSpider(scrapy.Spider):
     # --- responses -------------------------------------------------------------------
 
     def parse(self, response: Response, **_: Any) -> Iterator[Any] | AsyncIterator[Any]:
+        read: PageWork | None = response.meta.get(PAGE_WORK_META)
+        if read is not None and (
+            not self.session.extract
+            or set(read.exclusions) == set(response.meta[VERDICT_META].exclude_selectors)
+        ):
+            # Read in the pool before the verdict (EnforceMiddleware), extracted without the right parts.
+            return self._outputs(response, read)
         pool = pool_for(self.crawler)
         if pool is not None and response.meta.get(HTML_META) is not None:
             self._in_pool += 1
@@ -346,8 +267,8 @@ class FairSpider(scrapy.Spider):
         verdict: Verdict = response.meta[VERDICT_META]
         s.summary.fetched += 1
         s.summary.note(response.url, "pages")
-        doc: HtmlDoc | None = response.meta.get(HTML_META)
-        body_text = response.text if doc is not None else None
+        doc: HtmlDoc | None = response.meta.get(HTML_META)  # tree-less when the pool read the page
+        read: PageWork | None = response.meta.get(PAGE_WORK_META)
         permitted = verdict.permitted_purposes and response.status not in GATE_STATUSES
         text: str | None = None
         metadata: dict[str, Any] = {}
@@ -359,8 +280,11 @@ class FairSpider(scrapy.Spider):
         reused = None
         if permitted and s.extract and doc is not None and not verdict.exclude_selectors:
             reused = reusable_text(s, stored, content_hash)
-        if body_text is not None and doc is not None:
-            found_links = page_links(doc, response.url, limit=None)
+        if doc is not None:
+            if read is not None and read.links is not None:
+                found_links = list(read.links)
+            else:
+                found_links = page_links(doc, response.url, limit=None)
             if s.max_links:
                 links, over = found_links[: s.max_links], found_links[s.max_links :]
             else:
@@ -377,7 +301,8 @@ class FairSpider(scrapy.Spider):
                 else:  # imported here: with the pool, trafilatura is never loaded in this process
                     from crawler.extract import extract
 
-                    found = extract(body_text, response.url, exclude_selectors=verdict.exclude_selectors, doc=doc)
+                    found = extract(response.text, response.url, exclude_selectors=verdict.exclude_selectors,
+                                    doc=doc if doc.root is not None else None)
                 metadata = found.metadata()
                 canonical = found.canonical_url
                 if permitted:

@@ -283,7 +283,7 @@ def test_single_flight_refetches_after_the_ttl_and_shares_failures() -> None:
 
 
 def test_page_links_honours_nofollow_and_resolves_relative_links() -> None:
-    from crawler.spiders.fair import page_links
+    from crawler.page_links import page_links
 
     html = (
         '<html><head></head><body><a href="/a#frag">a</a><a href="b">b</a>'
@@ -327,7 +327,7 @@ def test_price_ceiling_is_parsed_or_refused_in_plain_words(value: str) -> None:
 @given(st.binary(max_size=400))
 def test_extraction_and_links_never_raise_on_arbitrary_bytes(body: bytes) -> None:
     from crawler.extract import extract
-    from crawler.spiders.fair import page_links
+    from crawler.page_links import page_links
 
     found = extract(body, "http://h.example/")
     assert found.text is None or isinstance(found.text, str)

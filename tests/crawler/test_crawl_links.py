@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.spiders.fair import _origin, page_links, resolve_link
+from crawler.page_links import _origin, page_links, resolve_link
 from norms import SignalError
 from norms.urls import normalize_url
 

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from crawler.extract import extract
-from crawler.extract_pool import ExtractPool, page_work
+from crawler.extract_pool import ExtractPool, page_work, read_page
 from crawler.ledger import Ledger
 from fixtures.web import FixtureWeb
 from tests.crawler.crawlrun import REPO, crawl_command, crawl_env, path_of
@@ -104,15 +104,40 @@ def test_the_pool_gives_what_the_reactor_gives() -> None:
     assert asyncio.run(main()) == [page_work(text, url, (), None, True) for text, url in pages]
 
 
+def test_a_page_read_in_the_pool_is_what_the_reactor_reads() -> None:
+    """read_page (facts, links, exclusions, text) crosses the process boundary unchanged, walled parts
+    left out of the text as the verdict will ask."""
+    import asyncio
+
+    paths = [*sorted((REPO / "fixtures" / "pages").glob("*.html"))][:6]
+    pages = [(p.read_bytes(), f"https://news.example/{p.stem}") for p in paths]
+    tokens = ("fairfetch",)
+
+    async def main() -> list[object]:
+        pool = ExtractPool(1)
+        try:
+            return [await pool.read(body, body.decode(), url, None, tokens, True) for body, url in pages]
+        finally:
+            pool.close()
+
+    got = asyncio.run(main())
+    assert got == [read_page(body, body.decode(), url, None, tokens, True) for body, url in pages]
+    assert any(work.exclusions for work in got)  # a page with walled parts is among them
+    for work in got:
+        assert work.facts is not None and work.facts.doc.root is None and work.links is not None
+
+
 def test_a_pool_result_does_not_load_trafilatura_into_the_crawler() -> None:
     """Unpickling a result imports its classes' modules: none of them may bring trafilatura (half a
     second of CPU and ~40 MB on the reactor at the first page), nor the pool's CPU count disturb equality."""
     import pickle
     import sys
 
-    work = page_work((REPO / "fixtures" / "pages" / "plain_article.html").read_text(encoding="utf-8"),
-                     "https://news.example/plain", (), None, True)
+    page = REPO / "fixtures" / "pages" / "paywall_graph_parts.html"
+    work = read_page(page.read_bytes(), page.read_text(encoding="utf-8"), "https://news.example/plain", None,
+                     ("fairfetch",), True)
     assert work.extracted is not None and work.extracted.text and work.cpu_seconds > 0
+    assert work.facts is not None and work.facts.paywall is not None
     probe = ("import pickle, sys; pickle.loads(sys.stdin.buffer.read()); "
              "print(sorted(m for m in ('trafilatura', 'htmldate', 'numpy', 'crawler.extract') if m in sys.modules))")
     found = subprocess.run([sys.executable, "-c", probe], input=pickle.dumps(work), capture_output=True,
