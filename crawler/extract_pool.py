@@ -1,40 +1,34 @@
-"""Text extraction and page classification in worker processes, off the reactor thread.
+"""Page reading, text extraction and classification in worker processes, off the reactor thread.
 
-trafilatura costs about 3 ms of CPU per page; on the reactor thread it held a
-crawl to ~0.45x a bare Scrapy spider's pages/s, with the machine's other cores
-idle. ``--extract-processes N`` (default: the machine's cores; 0 = on the
-reactor, as before) hands each answered page's extraction and source
-classification to a pool of N processes while the reactor goes on fetching.
+trafilatura costs about 3 ms of CPU per page, and parsing a page for its
+signals most of a millisecond more; on the reactor thread they held a crawl to
+~0.45x a bare Scrapy spider's pages/s, with the machine's other cores idle.
+``--extract-processes N`` (default: the machine's cores; 0 = on the reactor)
+hands each answered HTML page to a pool of N processes (``crawler.process_pool``)
+while the reactor goes on fetching: :func:`read_page` parses it once and
+returns the facts its verdict is decided from, its links, its class and its
+text.
 
-* **Back-pressure**: at most ``2 N`` pages are in the pool at once; the pages
-  behind them wait in Scrapy's scraper slot, whose size limit
-  (``SCRAPER_SLOT_MAX_ACTIVE_SIZE``) stops new downloads. Memory is therefore
-  bounded by that limit plus ``2 N`` pages, and each pool process is replaced
-  after ``MAX_TASKS_PER_CHILD`` pages so that a library's caches cannot grow
-  without end.
-* **No page lost to a dead process**: a killed pool process breaks the whole
-  pool (``BrokenProcessPool`` for every page in it). The pool is started again
-  and each of those pages is submitted again; a page whose extraction keeps
-  killing its process (``MAX_ATTEMPTS``) is extracted on the reactor instead.
-* Processes come from a *forkserver* that has imported this module (and with
-  it trafilatura and lxml) once, so starting or replacing one costs
-  milliseconds, and nothing is forked from the multi-threaded crawler itself.
-
-The work function is pure (``crawler.extract`` and ``norms.classify``), so a
-page extracted in the pool is byte for byte what the reactor would store.
+* **Back-pressure**: a worker takes one page at a time and a page waits for an
+  idle worker while holding its download slot, so at most the crawl's
+  concurrency of pages wait, and each worker is replaced after
+  ``MAX_TASKS_PER_CHILD`` pages so that a library's caches cannot grow without
+  end.
+* **No page lost to a dead process**: the page a killed worker was reading is
+  submitted again to a fresh one; a page that keeps killing its worker
+  (``MAX_ATTEMPTS``) is read on the reactor instead.
+* The work functions are pure (``norms``, ``crawler.extract``), so a page read
+  in the pool is byte for byte what the reactor would store.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import multiprocessing
 import os
-import threading
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from crawler.process_pool import ProcessPool, WorkerDied
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -47,8 +41,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MAX_TASKS_PER_CHILD = 2_000
-MAX_ATTEMPTS = 3  # pool breakages a page may meet before it is extracted on the reactor
-IN_FLIGHT_PER_PROCESS = 2
+MAX_ATTEMPTS = 3  # worker deaths a page may meet before it is read on the reactor
 
 
 def default_processes() -> int:
@@ -125,75 +118,32 @@ def read_page(body: bytes, html: str, url: str, headers: HeaderLines | None, tok
                     exclusions=exclusions)
 
 
-def _warm() -> int:
-    return os.getpid()
-
-
 class ExtractPool:
-    """A process pool for :func:`page_work` with back-pressure and restart on breakage."""
+    """:func:`read_page` and :func:`page_work` in worker processes, resubmitted when a worker dies."""
 
     def __init__(self, processes: int) -> None:
-        if processes < 1:
-            raise ValueError("an extraction pool needs at least one process")
-        self.processes = processes
-        self._context = multiprocessing.get_context("forkserver")
         # The forkserver imports the work's modules once; the crawler itself never loads trafilatura.
-        self._context.set_forkserver_preload([__name__, "crawler.extract", "norms.classify", "norms.page_facts",
-                                             "crawler.page_links"])
-        self._executor: ProcessPoolExecutor | None = None
-        self._generation = 0
-        self._slots: asyncio.Semaphore | None = None
-        self.restarts = 0  # times the pool was started again after a process died
+        self._pool = ProcessPool(processes, max_tasks=MAX_TASKS_PER_CHILD,
+                                 preload=[__name__, "crawler.extract", "norms.classify", "norms.page_facts",
+                                          "crawler.page_links"])
+        self.processes = processes
         self.in_process = 0  # pages extracted on the reactor after repeated breakages
         self.pages = 0
         self.cpu_seconds = 0.0  # CPU the pool's processes spent on pages (start-up not included)
-        self._started: Future[None] | None = None  # set once start()'s thread has its processes
+
+    @property
+    def restarts(self) -> int:
+        """Workers started again after one died."""
+        return self._pool.replaced
 
     def start(self) -> None:
-        """Start the processes now, in a thread: the first pages do not wait for them, nor the reactor.
-
-        Starting a process waits for the forkserver, which imports trafilatura
-        first (a second or two on a busy machine): on the reactor thread that
-        delayed the crawl's first request by as much. Pages wait for that
-        thread (:meth:`run`): a page submitted while it spawns would block the
-        reactor on the executor's lock until the forkserver had its imports.
-        """
-        executor = self._pool()
-        started: Future[None] = Future()
-        self._started = started
-
-        def warm() -> None:
-            try:
-                for _ in range(self.processes):
-                    executor.submit(_warm)
-            finally:
-                started.set_result(None)
-
-        threading.Thread(target=warm, name="fairfetch-extract-pool-start", daemon=True).start()
-
-    def _pool(self) -> ProcessPoolExecutor:
-        if self._executor is None:
-            self._executor = ProcessPoolExecutor(self.processes, mp_context=self._context,
-                                                 max_tasks_per_child=MAX_TASKS_PER_CHILD,
-                                                 initializer=_pool_process_start, initargs=(os.getpid(),))
-            self._generation += 1
-        return self._executor
-
-    def _restart(self, generation: int) -> None:
-        """Replace a broken pool, once per breakage however many pages noticed it."""
-        if generation != self._generation or self._executor is None:
-            return
-        broken, self._executor = self._executor, None
-        broken.shutdown(wait=False, cancel_futures=True)
-        self.restarts += 1
-        logger.warning("an extraction process died: the pool is started again and its pages resubmitted")
+        """Start the processes now (on the event loop): they start while robots.txt is fetched."""
+        self._pool.start()
 
     @property
     def pid_list(self) -> list[int]:
         """The pool's process ids (for tests and the operator's ``ps``)."""
-        executor = self._executor
-        processes = getattr(executor, "_processes", None) or {}
-        return sorted(processes)
+        return self._pool.pids
 
     async def read(self, body: bytes, html: str, url: str, headers: HeaderLines | None, tokens: tuple[str, ...],
                    extract_text: bool) -> PageWork:
@@ -206,34 +156,21 @@ class ExtractPool:
         return await self._call(page_work, url, html, url, exclude_selectors, headers, extract_text)
 
     async def _call(self, work_function: Callable[..., PageWork], url: str, *args: Any) -> PageWork:
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.processes * IN_FLIGHT_PER_PROCESS)
-        if self._started is not None and not self._started.done():
-            await asyncio.wrap_future(self._started)
-        async with self._slots:
-            loop = asyncio.get_running_loop()
-            for _ in range(MAX_ATTEMPTS):
-                executor = self._pool()
-                generation = self._generation
-                try:
-                    work: PageWork = await loop.run_in_executor(executor, work_function, *args)
-                except BrokenProcessPool:
-                    self._restart(generation)
-                    continue
-                except RuntimeError:  # submitted to a pool being shut down after a breakage
-                    self._restart(generation)
-                    continue
-                self.pages += 1
-                self.cpu_seconds += work.cpu_seconds
-                return work
-        logger.error("extracting %s broke the extraction pool %d times: extracted in-process", url, MAX_ATTEMPTS)
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                work: PageWork = await self._pool.call(work_function, *args)
+            except WorkerDied:
+                continue
+            self.pages += 1
+            self.cpu_seconds += work.cpu_seconds
+            return work
+        logger.error("extracting %s killed an extraction process %d times: extracted in-process", url,
+                     MAX_ATTEMPTS)
         self.in_process += 1
         return work_function(*args)
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        self._pool.close()
 
 
 _ATTR = "_fairfetch_extract_pool"
@@ -254,39 +191,3 @@ def pool_for(crawler: Any) -> ExtractPool | None:
     found = ExtractPool(processes)
     setattr(crawler, _ATTR, found)
     return found
-
-
-def _pool_process_start(crawl_pid: int) -> None:
-    """Set a pool process up: Ctrl-C is the crawl's, and the process dies with its crawl.
-
-    Ctrl-C: the terminal sends SIGINT to the whole process group, and a pool
-    process dying of it mid-page would print a traceback and lose its work; the
-    crawl stops the pool itself when it closes.
-
-    Dying with the crawl: a pool process waits on a queue whose write end it
-    holds itself, so a crawl killed with SIGKILL (or by the OOM killer) never
-    closes it, and the process would wait for ever, holding its memory. A
-    daemon thread looks for the crawl every ``ORPHAN_CHECK_SECONDS`` and ends
-    the process when it is gone.
-    """
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_exit_when_gone, args=(crawl_pid,), name="fairfetch-orphan-check",
-                     daemon=True).start()
-
-
-ORPHAN_CHECK_SECONDS = 1.0
-
-
-def _exit_when_gone(crawl_pid: int) -> None:
-    import time
-
-    while True:
-        time.sleep(ORPHAN_CHECK_SECONDS)
-        try:
-            os.kill(crawl_pid, 0)
-        except ProcessLookupError:
-            os._exit(0)
-        except PermissionError:  # the pid now belongs to another user's process: ours is gone
-            os._exit(0)
