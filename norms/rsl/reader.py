@@ -28,9 +28,8 @@ from xml.etree.ElementTree import Element
 from norms.lenient import shown, to_int
 from norms.model import SignalError
 from norms.problems import Finding, Severity, finding, located
-from norms.rsl.document import (
-    DEFAULT_MAX_AGE_DAYS,
-    RSL_NAMESPACE,
+from norms.rsl.document import DEFAULT_MAX_AGE_DAYS, RSL_NAMESPACE, RslDocument
+from norms.rsl.elements import (
     RULE_TYPES,
     USER_CLASSES,
     Accepts,
@@ -42,7 +41,6 @@ from norms.rsl.document import (
     PaymentType,
     Reporting,
     RslContent,
-    RslDocument,
     RslLicense,
 )
 from norms.rsl.xmlsafe import MiB, parse_xml
