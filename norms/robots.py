@@ -1,10 +1,12 @@
 """robots.txt (RFC 9309) with the records publishers now put in it: License, Content-Signal, Content-Usage.
 
 One pass over the file records every line with its 1-based line number
-(the line is the evidence); URLs are matched in their RFC 3986 normal form
-(``norms.urls``) by the linear matcher of ``norms.pathpattern`` through
-``norms.robots_match``; the group selection is ``norms.robots_select``, the
-result one crawler obeys (``RobotsTxt``) ``norms.robots_txt``. Where protego
+(the line is the evidence; ``norms.robots_file``, which leaves the bytes to
+``norms.robots_body`` and the field names to ``norms.robots_fields``); URLs
+are matched in their RFC 3986 normal form (``norms.urls``) by the linear
+matcher of ``norms.pathpattern`` through ``norms.robots_match``; the group
+selection is ``norms.robots_select``, the result one crawler obeys
+(``RobotsTxt``) ``norms.robots_txt``. Where protego
 leaves a choice to the caller or reads the RFC differently, this module
 decides, and tests/norms/test_robots.py pins each decision:
 
@@ -91,8 +93,8 @@ from __future__ import annotations
 import re
 
 from norms.model import SignalError
+from norms.robots_body import ROBOTS_MAX_BYTES
 from norms.robots_file import (
-    ROBOTS_MAX_BYTES,
     ContentSignalRule,
     ContentUsageRule,
     ParsedRobots,

@@ -2,7 +2,8 @@
 
 * ``parse_rsl`` reads a document safely (``norms.rsl.reader``);
 * ``RslDocument.terms_for`` / ``Terms.permits`` evaluate it for one URL
-  (``norms.rsl.document``);
+  (``norms.rsl.document`` picks the scope, ``norms.rsl.terms`` decides;
+  the elements' values are ``norms.rsl.elements``);
 * ``discover_from_headers`` / ``discover_from_html`` / ``discover_from_rss``
   find licences attached to responses, pages and feeds, ``LicenseSource``
   records what fetching one gave (``norms.rsl.discovery``);
@@ -18,9 +19,8 @@ from norms.rsl.discovery import (
     discover_from_rss,
     parse_link_header,
 )
-from norms.rsl.document import (
-    DEFAULT_MAX_AGE_DAYS,
-    RSL_NAMESPACE,
+from norms.rsl.document import DEFAULT_MAX_AGE_DAYS, RSL_NAMESPACE, RslDocument
+from norms.rsl.elements import (
     Accepts,
     Alternate,
     Amount,
@@ -30,13 +30,11 @@ from norms.rsl.document import (
     PaymentType,
     Reporting,
     RslContent,
-    RslDocument,
     RslLicense,
-    Ruling,
-    Terms,
 )
 from norms.rsl.reader import MAX_DOCUMENT_BYTES, parse_rsl
 from norms.rsl.statements import applicable_sources, license_statements
+from norms.rsl.terms import Ruling, Terms
 
 __all__ = [
     "DEFAULT_MAX_AGE_DAYS",

@@ -33,8 +33,10 @@ from pydantic import BaseModel, ConfigDict
 
 from norms.model import Grants, SignalError, Usage
 from norms.rsl.discovery import LicenseSource
-from norms.rsl.document import RSL_NAMESPACE, RslLicense, Terms, offer_cost
+from norms.rsl.document import RSL_NAMESPACE
+from norms.rsl.elements import RslLicense
 from norms.rsl.statements import _affordable, _satisfiable, accepted, applicable_sources, consented
+from norms.rsl.terms import Terms, offer_cost
 from norms.rsl.xmlsafe import parse_xml
 
 TOKEN_TYPE = "License"

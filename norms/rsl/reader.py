@@ -16,6 +16,9 @@ docs/signals.md 2.4 recommend:
   ``server``, an amount that is not a decimal, an unknown payment type...).
   A crawler treats content under a non-conformant document as unlicensed;
   a compliance report can still show what the publisher wrote.
+
+Which element and attribute may appear where is ``norms.rsl.schema``; this
+module reads the values.
 """
 
 from __future__ import annotations
@@ -27,10 +30,9 @@ from xml.etree.ElementTree import Element
 
 from norms.lenient import shown, to_int
 from norms.model import SignalError
-from norms.problems import Finding, Severity, finding, located
-from norms.rsl.document import (
-    DEFAULT_MAX_AGE_DAYS,
-    RSL_NAMESPACE,
+from norms.problems import located
+from norms.rsl.document import DEFAULT_MAX_AGE_DAYS, RSL_NAMESPACE, RslDocument
+from norms.rsl.elements import (
     RULE_TYPES,
     USER_CLASSES,
     Accepts,
@@ -42,37 +44,13 @@ from norms.rsl.document import (
     PaymentType,
     Reporting,
     RslContent,
-    RslDocument,
     RslLicense,
 )
+from norms.rsl.schema import SchemaReader, split_tag
 from norms.rsl.xmlsafe import MiB, parse_xml
 from norms.vocabulary import usages_for
 
 MAX_DOCUMENT_BYTES = 1 * MiB
-
-_NS = "{" + RSL_NAMESPACE + "}"
-# Element -> (allowed attributes, allowed child elements)
-_SCHEMA: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "rsl": (frozenset({"max-age"}), frozenset({"content"})),
-    "content": (
-        frozenset({"url", "server", "encrypted", "lastmod"}),
-        frozenset({"license", "alternate", "schema", "copyright", "terms"}),
-    ),
-    "license": (frozenset(), frozenset({"permits", "prohibits", "payment", "reporting", "legal"})),
-    "permits": (frozenset({"type"}), frozenset()),
-    "prohibits": (frozenset({"type"}), frozenset()),
-    "payment": (frozenset({"type"}), frozenset({"standard", "custom", "amount", "accepts"})),
-    "standard": (frozenset(), frozenset()),
-    "custom": (frozenset(), frozenset()),
-    "amount": (frozenset({"currency"}), frozenset()),
-    "accepts": (frozenset({"type"}), frozenset()),
-    "reporting": (frozenset({"type", "profile", "endpoint"}), frozenset()),
-    "legal": (frozenset({"type"}), frozenset()),
-    "alternate": (frozenset({"type"}), frozenset()),
-    "schema": (frozenset({"type"}), frozenset()),
-    "copyright": (frozenset({"type", "contactEmail", "contactUrl"}), frozenset()),
-    "terms": (frozenset(), frozenset()),
-}
 _LEGACY_PAYMENT_TYPES = {"inference": PaymentType.USE}
 _GEO = re.compile(r"[A-Z]{2}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -87,83 +65,8 @@ def _readable_url(value: str) -> bool:
     return True
 
 
-def _split(tag: str) -> tuple[str, str]:
-    """``{ns}local`` -> (ns, local)."""
-    if tag.startswith("{"):
-        ns, _, local = tag[1:].partition("}")
-        return ns, local
-    return "", tag
-
-
-class _Reader:
-    """One pass over the tree, collecting warnings and non-conformities as it goes."""
-
-    def __init__(self) -> None:
-        self.warnings: list[str] = []
-        self.nonconformities: list[str] = []
-        self.findings: list[Finding] = []  # both lists as data (norms.problems)
-        self.legacy = False
-
-    def warn(self, message: str, code: str = "rsl-lenient", element: str | None = None) -> None:
-        if message not in self.warnings:
-            self.warnings.append(message)
-            self.findings.append(finding(code, message, Severity.WARNING, element=element))
-
-    def fault(self, message: str, code: str = "rsl-nonconformant", element: str | None = None) -> None:
-        if message not in self.nonconformities:
-            self.nonconformities.append(message)
-            self.findings.append(finding(code, message, Severity.ERROR, element=element))
-
-    # -- structure -----------------------------------------------------------
-
-    def attrs(self, el: Element, name: str) -> dict[str, str]:
-        """Attributes of an RSL element; unknown ones are non-conformities, foreign ones ignored."""
-        allowed = _SCHEMA[name][0]
-        out: dict[str, str] = {}
-        for key, value in el.attrib.items():
-            ns, local = _split(key)
-            if ns and ns != RSL_NAMESPACE:
-                continue
-            if local not in allowed:
-                self.fault(f"unknown attribute {local!r} on <{name}>", "rsl-unknown-attribute", f"<{name}>")
-                continue
-            out[local] = value.strip()
-        return out
-
-    def children(self, el: Element, name: str) -> list[tuple[str, Element]]:
-        """RSL children allowed under ``name``; everything else is reported and skipped."""
-        allowed = _SCHEMA[name][1]
-        out: list[tuple[str, Element]] = []
-        for child in el:
-            if not isinstance(child.tag, str):
-                continue
-            ns, local = _split(child.tag)
-            if ns != RSL_NAMESPACE:
-                self.warn(f"extension element <{local}> ({ns or 'no namespace'}) in <{name}> ignored",
-                          "rsl-extension-ignored", f"<{local}>")
-            elif local not in _SCHEMA:
-                self.fault(f"unknown RSL element <{local}> in <{name}>", "rsl-unknown-element", f"<{local}>")
-            elif local not in allowed:
-                self.fault(f"<{local}> is not allowed inside <{name}>", "rsl-misplaced-element", f"<{local}>")
-            else:
-                self.attrs(child, local)  # report unknown attributes once, whatever is read later
-                out.append((local, child))
-        return out
-
-    @staticmethod
-    def text(el: Element) -> str:
-        return (el.text or "").strip()
-
-    def tokens(self, el: Element, where: str) -> list[str]:
-        """A space-separated list; commas mark a 0.9 document, read all the same."""
-        raw = self.text(el)
-        if "," in raw:
-            self.legacy = True
-            self.warn(f"{where}: comma-separated list (RSL 0.9 style) read as a list", "rsl-comma-list", where)
-            raw = raw.replace(",", " ")
-        return raw.split()
-
-    # -- elements --------------------------------------------------------------
+class _Reader(SchemaReader):
+    """One pass over the tree, turning each element ``SchemaReader`` admits into its value."""
 
     def document(self, root: Element, source_url: str | None) -> RslDocument:
         attrs = self.attrs(root, "rsl")
@@ -389,7 +292,7 @@ class _Reader:
 
 def document_from_element(root: Element, *, source_url: str | None = None) -> RslDocument:
     """Build a document from an already parsed ``<rsl>`` element (checked for namespace)."""
-    ns, local = _split(root.tag) if isinstance(root.tag, str) else ("", "?")
+    ns, local = split_tag(root.tag) if isinstance(root.tag, str) else ("", "?")
     if local != "rsl":
         raise SignalError(
             f'not an RSL document: the root element is <{local}>, expected <rsl xmlns="{RSL_NAMESPACE}">',

@@ -15,10 +15,10 @@ RSL. Its rules:
    denied with ``preference=False`` and evidence saying why. RSL never falls
    back to "permitted" when the publisher evidently meant to license; search
    is not denied by an unlicensed state.
-3. **Within a document** (see ``norms.rsl.document``): the narrowest matching
-   ``<content url>`` wins; prohibition beats permission; a closed ``permits``
-   list denies what it does not list; ``all``/``ai-all`` expand through
-   ``norms.vocabulary``. A prohibition or an unlisted usage is a denial with
+3. **Within a document** (``norms.rsl.document``, ``norms.rsl.terms``): the
+   narrowest matching ``<content url>`` wins; prohibition beats permission; a
+   closed ``permits`` list denies what it does not list; ``all``/``ai-all``
+   expand through ``norms.vocabulary``. A prohibition or an unlisted usage is a denial with
    ``preference=False``: a licence's own terms are not preferences a grant
    could override.
 4. **Conditions of the granting licence.** Among the offers that grant a
@@ -72,7 +72,8 @@ from norms.model import (
     Usage,
 )
 from norms.rsl.discovery import LicenseSource
-from norms.rsl.document import PaymentType, RslLicense, Terms, offer_cost, offer_obligations
+from norms.rsl.elements import PaymentType, RslLicense
+from norms.rsl.terms import Terms, offer_cost, offer_obligations
 from norms.urls import normalize_url
 
 RULE_UNLICENSED = "content unlicensed"
