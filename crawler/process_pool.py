@@ -27,6 +27,7 @@ result one ``recv_bytes`` in the reader callback (~0.04 ms per task).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -50,6 +51,7 @@ def _serve(conn: Connection, parent_pid: int) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _yield_to_the_crawler()
     threading.Thread(target=_exit_when_gone, args=(parent_pid,), name="fairfetch-orphan-check",
                      daemon=True).start()
     while True:
@@ -63,6 +65,27 @@ def _serve(conn: Connection, parent_pid: int) -> None:
         except Exception as exc:  # the task's own error goes back to its caller
             reply = (False, exc)
         conn.send_bytes(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+WORKER_NICENESS = 5
+
+
+def _yield_to_the_crawler() -> None:
+    """Let the crawl's reactor thread, not a worker, have the CPU when both want it.
+
+    The reactor is what paces a crawl; a worker's page can wait a moment. A
+    task written to an idle worker's pipe wakes it, and Linux then preempted
+    the writer (the reactor) in favour of the freshly woken worker: sampled, 7%
+    of the reactor's time went to that one ``send_bytes``. ``SCHED_BATCH``
+    tells the scheduler the worker is batch work, not to be woken ahead of
+    running threads, and a higher niceness gives it a smaller share when the
+    cores are contended. Neither needs privileges; where unsupported, nothing
+    changes.
+    """
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
 
 
 ORPHAN_CHECK_SECONDS = 1.0
