@@ -100,7 +100,6 @@ def read_page(body: bytes, html: str, url: str, headers: HeaderLines | None, tok
     """
     import time
 
-    from crawler.extract import extract
     from crawler.page_links import page_links
     from norms.classify import classify_page
     from norms.html import decode_html, parse_html
@@ -112,7 +111,11 @@ def read_page(body: bytes, html: str, url: str, headers: HeaderLines | None, tok
     facts = read_page_facts(signals, url)
     exclusions = page_exclusions(facts, headers, tokens)
     links = tuple(page_links(signals, url, limit=None))
-    found = extract(html, url, exclude_selectors=exclusions, doc=doc) if extract_text else None
+    found = None
+    if extract_text:
+        from crawler.extract import extract
+
+        found = extract(html, url, exclude_selectors=exclusions, doc=doc)
     classification = classify_page(url, doc, headers=headers)
     return PageWork(found, classification, time.process_time() - started, facts=facts, links=links,
                     exclusions=exclusions)
@@ -121,11 +124,12 @@ def read_page(body: bytes, html: str, url: str, headers: HeaderLines | None, tok
 class ExtractPool:
     """:func:`read_page` and :func:`page_work` in worker processes, resubmitted when a worker dies."""
 
-    def __init__(self, processes: int) -> None:
-        # The forkserver imports the work's modules once; the crawler itself never loads trafilatura.
+    def __init__(self, processes: int, *, extract: bool = True) -> None:
+        # The forkserver imports the work's modules once; the crawler itself never loads trafilatura,
+        # and a crawl that stores no text does not load it anywhere.
+        preload = [__name__, "norms.classify", "norms.page_facts", "crawler.page_links"]
         self._pool = ProcessPool(processes, max_tasks=MAX_TASKS_PER_CHILD,
-                                 preload=[__name__, "crawler.extract", "norms.classify", "norms.page_facts",
-                                          "crawler.page_links"])
+                                 preload=[*preload, "crawler.extract"] if extract else preload)
         self.processes = processes
         self.in_process = 0  # pages extracted on the reactor after repeated breakages
         self.pages = 0
@@ -177,17 +181,16 @@ _ATTR = "_fairfetch_extract_pool"
 
 
 def pool_for(crawler: Any) -> ExtractPool | None:
-    """The crawl's extraction pool (started on first use), or None when pages are extracted in-process."""
+    """The crawl's page-reading pool (started on first use), or None when pages are read in-process."""
     found: ExtractPool | None = getattr(crawler, _ATTR, None)
     if found is not None:
         return found
     settings = crawler.settings
-    if not settings.getbool("FAIRFETCH_EXTRACT", True):
-        return None
     raw = settings.get("FAIRFETCH_EXTRACT_PROCESSES")
     processes = default_processes() if raw is None or raw == "" else int(raw)
     if processes <= 0:
         return None
-    found = ExtractPool(processes)
+    # With --no-extract the pool still reads each page (parse, signals, links, class), without trafilatura.
+    found = ExtractPool(processes, extract=settings.getbool("FAIRFETCH_EXTRACT", True))
     setattr(crawler, _ATTR, found)
     return found

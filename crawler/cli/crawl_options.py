@@ -61,7 +61,8 @@ def add_crawl_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-extract", action="store_true", help="store decisions and metadata, not the text")
     add_identity_options(p)
     p.add_argument("--extract-processes", type=int, default=None, metavar="N",
-                   help="extract text in N worker processes (default: the machine's cores; 0: in this process)")
+                   help="read pages (parse, signals, links, text) in N worker processes "
+                        "(default: the machine's cores; 0: in this process)")
     p.add_argument("--concurrency", type=int, default=16, metavar="N", help="requests in flight (default 16)")
     p.add_argument("--delay", type=float, default=0.0, metavar="SECONDS",
                    help="at least this long between two requests to one origin (robots.txt may ask for more)")

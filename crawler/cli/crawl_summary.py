@@ -23,8 +23,8 @@ def summary_dict(session: CrawlSession, crawler: Any, seconds: float) -> dict[st
 
     data = session.summary.as_dict()
     stats = crawler.stats.get_stats() if crawler.stats is not None else {}
-    pool = pool_for(crawler) if session.extract else None
-    # Extraction processes (0: on the reactor); restarts: times one died and its pages were resubmitted.
+    pool = pool_for(crawler)
+    # Page-reading processes (0: on the reactor); restarts: times one died and its pages were resubmitted.
     data["extract_processes"] = pool.processes if pool is not None else 0
     data["extract_pool_restarts"] = pool.restarts if pool is not None else 0
     # CPU seconds the pool's processes spent on pages: with the crawl process's own, a page's whole cost.
