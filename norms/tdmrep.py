@@ -344,7 +344,7 @@ def tdmrep_statements(
 @lru_cache(maxsize=1024)
 def _statements(reservation: int, policy: str | None, decider: Evidence) -> tuple[Statement, ...]:
     """Memoised: the same rule yields the same frozen statements, which keeps
-    ``norms.evaluate``'s combination cache (keyed on statement identity) effective."""
+    ``norms.combination``'s cache (keyed on statement identity) effective."""
     if policy:
         decider = decider.model_copy(update={"rule": f"{decider.rule}; tdm-policy {policy}"})
     effect = Effect.DENY if reservation == 1 else Effect.ALLOW

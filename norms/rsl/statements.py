@@ -48,8 +48,8 @@ RSL. Its rules:
    otherwise every source's permission (with its obligations).
 
 Results are memoised per document and grants, so repeated calls for URLs
-under the same scope return the same statement objects (``norms.evaluate``
-memoises its combination on their identity).
+under the same scope return the same statement objects (``norms.combination``
+memoises verdicts on their identity).
 """
 
 from __future__ import annotations
