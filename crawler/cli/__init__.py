@@ -12,8 +12,10 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from contextlib import nullcontext
 
 from crawler import __version__
+from crawler.gcpolicy import collections_paused
 
 # Subcommand modules, in the order ``--help`` lists them, with their one-line
 # help. Each module defines ``register(subparsers)``, which adds its parser
@@ -69,12 +71,15 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(args_in)
-    args = parser.parse_args(args_in)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
-    code: int = args.func(args)
+    # A crawl starts without garbage collection until its spider starts (crawler.gcpolicy):
+    # its imports and set-up build a long-lived heap that collecting would only re-scan.
+    with collections_paused() if chosen_command(args_in) == "crawl" else nullcontext():
+        parser = build_parser(args_in)
+        args = parser.parse_args(args_in)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 2
+        code: int = args.func(args)
     return code
 
 
