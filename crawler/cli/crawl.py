@@ -86,10 +86,9 @@ def run(args: argparse.Namespace) -> int:
     early: list[int] = []
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda n, _frame: early.append(n))
-    # First, from this shallow stack: the module builds deprecated aliases with inspect.stack(),
-    # whose cost grows with the frames above it and the modules loaded (0.1-0.2 s of CPU when it
-    # came last, imported by the download handler deep inside Scrapy's set-up).
-    import scrapy.core.downloader.contextfactory  # noqa: F401
+    from crawler.startup import import_tls_factories
+
+    import_tls_factories()  # first: Scrapy's set-up would import them the slow way (crawler.startup)
     from scrapy.settings import Settings
 
     from crawler.ledger import DEFAULT_DB_URL
