@@ -13,20 +13,22 @@ from typing import TYPE_CHECKING
 
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 
-from crawler.identity.keys import load_signing_key
-from crawler.identity.signing import RequestSigner
-
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+
+    from crawler.identity.signing import RequestSigner
 
 
 def signer_from_settings(crawler: Crawler) -> RequestSigner | None:
     """The crawl's signer, from ``FAIRFETCH_SIGNING_KEY`` and ``FAIRFETCH_SIGNATURE_AGENT``, or None."""
     key_path = crawler.settings.get("FAIRFETCH_SIGNING_KEY")
     if not key_path:
-        return None
+        return None  # no signing: its modules (http_message_signatures, ~10 ms) are not even imported
+    from crawler.identity.keys import load_signing_key
+    from crawler.identity.signing import RequestSigner
+
     return RequestSigner(load_signing_key(key_path), crawler.settings.get("FAIRFETCH_SIGNATURE_AGENT") or "")
 
 
