@@ -1,9 +1,10 @@
 """The names a scaled-out crawl shares: its id, its Redis keys, and the error it stops with.
 
 A leaf module (it imports nothing of fairfetch), so that the parts of
-scale-out -- :mod:`crawler.scaleout` (documents, pacing, the Scrapy
-components), :mod:`crawler.leases` (what a worker took from the frontier)
-and the CLI -- all name the same keys without importing each other.
+scale-out -- :mod:`crawler.scaleout` (documents, pacing) and the modules
+around it (:mod:`crawler.shared_crawl`, :mod:`crawler.shared_frontier`),
+:mod:`crawler.leases` (what a worker took from the frontier) and the CLI --
+all name the same keys without importing each other.
 """
 
 from __future__ import annotations

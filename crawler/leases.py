@@ -237,8 +237,8 @@ class LeasedPriorityQueue(PriorityQueue):
     @property
     def leases(self) -> Leases:
         found: Leases | None = getattr(self.spider.crawler, LEASES_ATTR, None)
-        if found is None:  # pragma: no cover - crawler.scaleout.SharedScheduler sets it up first
-            raise RuntimeError("LeasedPriorityQueue needs a scaled-out crawl (crawler.scaleout.apply_settings)")
+        if found is None:  # pragma: no cover - crawler.shared_frontier.SharedScheduler sets it up first
+            raise RuntimeError("LeasedPriorityQueue needs a scaled-out crawl (crawler.shared_crawl.apply_settings)")
         return found
 
     def pop(self, timeout: int = 0) -> Request | None:

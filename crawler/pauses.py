@@ -13,9 +13,9 @@ alike, so nothing can slip past the pause. A request that would have to wait
 longer than ``FAIRFETCH_MAX_PAUSE`` (120 s) is given up instead (error kind
 ``retry-after``, a fetch-log row); the origin stays paused for as long as it
 asked. Scaled out, the pause is also written to Redis and every worker waits
-for it: ``crawler.scaleout.PacedHTTPHandler`` subclasses this handler and
-hands it the crawl's :class:`SharedPauses` (this module never imports
-``crawler.scaleout``, which would close an import circle).
+for it: ``crawler.paced_download.PacedHTTPHandler`` subclasses this handler
+and hands it the crawl's :class:`SharedPauses` (this module never imports
+``crawler.paced_download``, which would close an import circle).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Scale-out on Redis: several ``fairfetch crawl`` workers sharing one crawl.
 
-Everything Redis-specific lives here, so that a single-machine crawl never
-imports or needs Redis. Shared under one namespace per crawl id
+Everything Redis-specific lives here and in the modules named below, so that
+a single-machine crawl never imports or needs Redis. Shared under one namespace per crawl id
 (``<prefix><crawl id>:``, see :class:`CrawlKeys`):
 
 * the frontier and the seen-set (scrapy-redis' scheduler and dupefilter,
@@ -21,174 +21,53 @@ imports or needs Redis. Shared under one namespace per crawl id
 
 Redis failures are never papered over: the worker stops its crawl with the
 finish reason ``redis_unavailable`` and ``fairfetch crawl`` exits with code 1.
+
+This module holds one worker's handle on all that (:class:`ScaleOut`: shared
+documents, pacing, pauses, the Redis-lost switch). Around it:
+:mod:`crawler.shared_crawl` registers the crawl and turns a crawl's settings
+into a worker's, :mod:`crawler.shared_frontier` is the scheduler and the
+quiet-crawl heartbeat, :mod:`crawler.paced_download` the paced download
+handler, :mod:`crawler.shared_scripts` the Lua they run and
+:mod:`crawler.redis_clients` their clients.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import logging
 import os
-import re
 import socket
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import redis
 import redis.asyncio as aioredis
-from redis.asyncio.retry import Retry as AsyncRetry
-from redis.backoff import ExponentialBackoff
-from redis.retry import Retry
-from scrapy import signals
-from scrapy.exceptions import DontCloseSpider
-from scrapy_redis.scheduler import Scheduler as RedisScheduler
 
+from crawler import shared_scripts as scripts
 from crawler.crawlkeys import DEFAULT_PREFIX, CrawlKeys, ScaleOutError, check_crawl_id
 from crawler.depthbook import RedisDepthBook
-from crawler.leases import DEFAULT_LEASE_SECONDS, LEASES_ATTR, LeasedPriorityQueue, Leases
-from crawler.middlewares.politeness import slot_floor
-from crawler.pauses import PausingHTTPHandler
+from crawler.leases import DEFAULT_LEASE_SECONDS, LEASES_ATTR, Leases
+from crawler.redis_clients import async_client_options, client_options, connect, safe_url
+from crawler.shared_crawl import apply_settings, register_seeds
 
 if TYPE_CHECKING:
-    from scrapy import Request, Spider
     from scrapy.crawler import Crawler
-    from scrapy.http import Response
-    from scrapy.settings import Settings
 
-__all__ = [  # the names of crawler.crawlkeys are part of this module's interface too
-    "DEFAULT_PREFIX", "CrawlKeys", "ScaleOut", "ScaleOutError", "check_crawl_id", "register_seeds",
+__all__ = [  # what starts a worker (crawler.shared_crawl, crawler.redis_clients) is part of this interface too
+    "DEFAULT_PREFIX", "CrawlKeys", "ScaleOut", "ScaleOutError", "apply_settings", "check_crawl_id", "connect",
+    "register_seeds", "safe_url", "scaleout_for",
 ]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-DEFAULT_IDLE_SECONDS = 10.0
 REDIS_LOST = "redis_unavailable"  # the finish reason of a worker that lost Redis
 LOCK_MS = 5_000  # a dead fetcher blocks an origin for at most this long
 _LOCK_REFRESH = LOCK_MS / 3000  # seconds between lock renewals while fetching
 _POLL = 0.05  # seconds between looks at a document another worker is fetching
 _PACE_POLL = 0.2  # longest sleep before asking the pacing record again
-_IDLE_HEARTBEAT = 0.5  # how often an idle worker looks at the shared frontier (Scrapy: 5 s)
 _ATTR = "_fairfetch_scaleout"
-# Ride out a blip of about a second, then give up: the scheduler's client is
-# synchronous, so every retry and every timeout stalls the whole worker.
-SOCKET_TIMEOUT = 5.0
-
-
-def _retry() -> Retry:
-    return Retry(ExponentialBackoff(cap=0.5, base=0.05), 3)
-
-
-def _client_options() -> dict[str, Any]:
-    return {"socket_connect_timeout": SOCKET_TIMEOUT, "socket_timeout": SOCKET_TIMEOUT, "retry": _retry()}
-
-
-# --- starting a worker -----------------------------------------------------------------
-
-
-def connect(url: str) -> redis.Redis:
-    """A client for ``url`` that has answered a PING; ScaleOutError in plain words otherwise."""
-    try:
-        client = redis.Redis.from_url(url, **_client_options())
-        client.ping()
-    except (redis.RedisError, ValueError) as exc:
-        raise ScaleOutError(f"cannot reach Redis at {safe_url(url)}: {exc}") from exc
-    return client
-
-
-def safe_url(url: str) -> str:
-    """The Redis URL without its password, for messages and summaries."""
-    return re.sub(r"//([^:/@]*):[^@/]*@", r"//\1:***@", url)
-
-
-DEFAULT_JOIN_WAIT = 60.0  # how long --join waits for the crawl's first worker to register it
-_JOIN_POLL = 0.1
-
-
-def register_seeds(client: redis.Redis, keys: CrawlKeys, seeds: list[str], *, join: bool,
-                   wait: float = 0.0, waiting: Callable[[], None] | None = None) -> list[str]:
-    """The crawl's seeds: stored by the first worker, read back by the ones that ``join``.
-
-    The seeds also define the crawl's scope (their hosts), so every worker
-    must use the same ones: starting a crawl id that already exists with other
-    seeds is refused (restarting it with the same seeds is fine).
-
-    A joining worker may be started before the first one got as far as
-    registering the crawl (both launched together by a scheduler, or the first
-    still importing): it waits up to ``wait`` seconds for the seeds to appear,
-    calling ``waiting`` once if it has to, and only then says the crawl is unknown.
-    """
-    deadline = time.monotonic() + wait
-    told = False
-    try:
-        if not join and client.set(keys.seeds, json.dumps(seeds), nx=True):
-            return seeds
-        raw = client.get(keys.seeds)
-        while raw is None and join and time.monotonic() < deadline:
-            if waiting is not None and not told:
-                waiting()
-                told = True
-            time.sleep(_JOIN_POLL)
-            raw = client.get(keys.seeds)
-    except redis.RedisError as exc:
-        raise ScaleOutError(f"Redis failed while registering the crawl: {exc}") from exc
-    if raw is None:
-        waited = f" after waiting {wait:g} s" if join and wait > 0 else ""
-        raise ScaleOutError(
-            f"no crawl {keys.crawl_id!r} in Redis under {keys.namespace!r}{waited}: "
-            "start it with seed URLs first"
-        )
-    found = [str(s) for s in json.loads(raw)]
-    if not join and sorted(set(found)) != sorted(set(seeds)):
-        raise ScaleOutError(
-            f"crawl {keys.crawl_id!r} already runs with other seeds ({', '.join(found[:3])}"
-            f"{', ...' if len(found) > 3 else ''}): --join it, or pick another --crawl-id"
-        )
-    return found
-
-
-def apply_settings(settings: Settings, url: str, keys: CrawlKeys, idle_seconds: float,
-                   lease_seconds: float = DEFAULT_LEASE_SECONDS) -> None:
-    """Turn a crawl's Scrapy settings into those of one worker of the shared crawl ``keys``."""
-    settings.setdict(scrapy_settings(url, keys, idle_seconds, lease_seconds), priority="cmdline")
-    extensions = settings.getdict("EXTENSIONS")
-    extensions["crawler.scaleout.SharedFrontierIdle"] = 10
-    settings.set("EXTENSIONS", extensions, priority="cmdline")
-
-
-def scrapy_settings(url: str, keys: CrawlKeys, idle_seconds: float,
-                    lease_seconds: float = DEFAULT_LEASE_SECONDS) -> dict[str, Any]:
-    """The Scrapy settings that turn a crawl into one worker of a shared crawl (EXTENSIONS aside)."""
-
-    def literal(key: str) -> str:  # scrapy-redis formats its keys with % {"spider": ...}
-        return key.replace("%", "%%")
-
-    return {
-        "FAIRFETCH_REDIS_URL": url,
-        "FAIRFETCH_REDIS_PREFIX": keys.prefix,
-        "FAIRFETCH_CRAWL_ID": keys.crawl_id,
-        "FAIRFETCH_IDLE_SECONDS": idle_seconds,
-        "FAIRFETCH_LEASE_SECONDS": lease_seconds,
-        "REDIS_URL": url,
-        "REDIS_PARAMS": {**_client_options(), "encoding": "utf-8"},
-        "SCHEDULER": "crawler.scaleout.SharedScheduler",
-        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
-        "SCHEDULER_PERSIST": True,  # a worker that stops leaves the frontier to the others
-        "SCHEDULER_QUEUE_CLASS": "crawler.leases.LeasedPriorityQueue",  # scrapy-redis' PriorityQueue + leases
-        "SCHEDULER_QUEUE_KEY": literal(keys.requests),
-        "SCHEDULER_DUPEFILTER_KEY": literal(keys.seen),
-        "SCHEDULER_IDLE_BEFORE_CLOSE": 0,  # never a blocking pop: it would freeze the reactor
-        "DOWNLOAD_HANDLERS": {
-            "http": "crawler.scaleout.PacedHTTPHandler",
-            "https": "crawler.scaleout.PacedHTTPHandler",
-        },
-    }
-
-
-# --- the crawl-wide state of one worker -----------------------------------------------------
 
 
 class ScaleOut:
@@ -217,17 +96,12 @@ class ScaleOut:
     def client(self) -> aioredis.Redis:
         # Created on first use, inside the running asyncio loop it will live in.
         if self._client is None:
-            self._client = aioredis.Redis.from_url(
-                self.url,
-                socket_connect_timeout=SOCKET_TIMEOUT,
-                socket_timeout=SOCKET_TIMEOUT,
-                retry=AsyncRetry(ExponentialBackoff(cap=0.5, base=0.05), 3),
-            )
-            self._claim = self._client.register_script(_CLAIM)
-            self._pause = self._client.register_script(_PAUSE)
-            self._paused = self._client.register_script(_PAUSED)
-            self._release = self._client.register_script(_RELEASE)
-            self._unlock = self._client.register_script(_UNLOCK)
+            self._client = aioredis.Redis.from_url(self.url, **async_client_options())
+            self._claim = self._client.register_script(scripts.CLAIM)
+            self._pause = self._client.register_script(scripts.PAUSE)
+            self._paused = self._client.register_script(scripts.PAUSED)
+            self._release = self._client.register_script(scripts.RELEASE)
+            self._unlock = self._client.register_script(scripts.UNLOCK)
         return self._client
 
     def redis_lost(self, exc: BaseException) -> None:
@@ -376,7 +250,7 @@ class ScaleOut:
     def depth_book(self) -> RedisDepthBook:
         """The crawl's shared depth book (crawler.depthbook), on a synchronous client like the frontier's."""
         if self._sync is None:
-            self._sync = redis.Redis.from_url(self.url, **_client_options())
+            self._sync = redis.Redis.from_url(self.url, **client_options())
         return RedisDepthBook(self._sync, self.keys, self.redis_lost)
 
     async def close(self) -> None:
@@ -386,60 +260,6 @@ class ScaleOut:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
-
-
-# Pacing record value: "<next allowed epoch ms>:<holder token>". Times come from
-# Redis' TIME so that workers on machines with skewed clocks agree.
-_NOW = "local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
-# KEYS: my alive key, the busy stamps; ARGV: lease ms, worker, stamps' expiry in seconds.
-_BUSY = """
-redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
-""" + _NOW + """
-redis.call('ZADD', KEYS[2], now, ARGV[2])
-redis.call('EXPIRE', KEYS[2], ARGV[3])
-"""
-_CLAIM = _NOW + """
-local cur = redis.call('GET', KEYS[1])
-if cur then
-  local nxt = tonumber(string.match(cur, '^(%d+):'))
-  if nxt and nxt > now then return nxt - now end
-end
-redis.call('SET', KEYS[1], (now + tonumber(ARGV[1])) .. ':' .. ARGV[2], 'PX', tonumber(ARGV[1]) + 60000)
-return 0
-"""
-_RELEASE = _NOW + """
-local nxt = now + tonumber(ARGV[1])
-local cur = redis.call('GET', KEYS[1])
-if cur then
-  local held, holder = string.match(cur, '^(%d+):(.*)$')
-  if holder ~= ARGV[2] and tonumber(held) > nxt then return 0 end
-end
-redis.call('SET', KEYS[1], nxt .. ':' .. ARGV[2], 'PX', tonumber(ARGV[1]) + 60000)
-return 1
-"""
-# Pause record: "<paused until epoch ms>:<what the origin answered>", never shortened.
-_PAUSE = _NOW + """
-local till = now + tonumber(ARGV[1])
-local cur = redis.call('GET', KEYS[1])
-if cur then
-  local held = tonumber(string.match(cur, '^(%d+):'))
-  if held and held >= till then return 0 end
-end
-redis.call('SET', KEYS[1], till .. ':' .. ARGV[2], 'PX', tonumber(ARGV[1]) + 1000)
-return 1
-"""
-_PAUSED = _NOW + """
-local cur = redis.call('GET', KEYS[1])
-if not cur then return {0, ''} end
-local held, asked = string.match(cur, '^(%d+):(.*)$')
-local left = tonumber(held) - now
-if left <= 0 then return {0, ''} end
-return {left, asked}
-"""
-_UNLOCK = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
 
 
 def scaleout_for(crawler: Crawler) -> ScaleOut | None:
@@ -456,217 +276,6 @@ def scaleout_for(crawler: Crawler) -> ScaleOut | None:
     setattr(crawler, _ATTR, found)
     setattr(crawler, LEASES_ATTR, found.leases)  # for the frontier's queue (crawler.leases)
     return found
-
-
-# --- Scrapy components -------------------------------------------------------------------
-
-
-class SharedScheduler(RedisScheduler):
-    """scrapy-redis' scheduler that stops the worker clearly when Redis fails."""
-
-    crawler: Crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> SharedScheduler:
-        scaleout_for(crawler)  # the worker's leases, which the frontier's queue takes requests into
-        try:
-            instance: SharedScheduler = super().from_crawler(crawler)
-        except redis.RedisError as exc:
-            raise ScaleOutError(f"cannot reach Redis for the shared frontier: {exc}") from exc
-        instance.crawler = crawler
-        return instance
-
-    def _lost(self, exc: redis.RedisError) -> None:
-        scaleout = scaleout_for(self.crawler)
-        if scaleout is not None:
-            scaleout.redis_lost(exc)
-
-    def enqueue_request(self, request: Request) -> bool:
-        """Seen-set and frontier in one atomic step (crawler.leases.LeasedPriorityQueue.push_new)."""
-        queue = self.queue
-        try:
-            if not isinstance(queue, LeasedPriorityQueue):  # pragma: no cover - another queue class configured
-                return bool(super().enqueue_request(request))
-            fingerprint = None if request.dont_filter else self.df.request_fingerprint(request)
-            if not queue.push_new(request, fingerprint, self.df.key):
-                self.df.log(request, self.spider)
-                return False
-        except redis.RedisError as exc:
-            self._lost(exc)
-            return False
-        if self.stats:
-            self.stats.inc_value("scheduler/enqueued/redis", spider=self.spider)
-        return True
-
-    def next_request(self) -> Request | None:
-        try:
-            request: Request | None = super().next_request()
-        except redis.RedisError as exc:
-            self._lost(exc)
-            return None
-        return request
-
-    def has_pending_requests(self) -> bool:
-        try:
-            return bool(super().has_pending_requests())
-        except redis.RedisError as exc:
-            self._lost(exc)
-            return False
-
-
-class PacedHTTPHandler(PausingHTTPHandler):
-    """Scrapy's HTTP handler (pausing, signing when a key is set), waiting for the origin's shared turn right before the request leaves.
-
-    Waiting here, and not in a middleware, means nothing (slot delays,
-    AutoThrottle) can come between the claimed turn and the request itself.
-    Only origins whose robots.txt sets a floor are paced.
-    """
-
-    def __init__(self, crawler: Crawler) -> None:
-        super().__init__(crawler)
-        self._fairfetch_crawler = crawler
-
-    async def download_request(self, request: Request) -> Response:
-        crawler = self._fairfetch_crawler
-        scaleout = scaleout_for(crawler)
-        origin = request.meta.get("download_slot")
-        floor = slot_floor(crawler, origin)
-        if scaleout is None or origin is None or floor <= 0:
-            return await super().download_request(request)
-        timeout = float(request.meta.get("download_timeout") or crawler.settings.getfloat("DOWNLOAD_TIMEOUT"))
-        token = await scaleout.claim(origin, floor, guard=timeout + floor)
-        try:
-            return await super().download_request(request)
-        finally:
-            await scaleout.release(origin, token, floor)
-
-    def shared_pauses(self) -> ScaleOut | None:
-        """The crawl's pauses in Redis: a 429/503 told to any worker holds for all (crawler.pauses)."""
-        return scaleout_for(self._fairfetch_crawler)
-
-
-class SharedFrontierIdle:
-    """Keeps a worker alive until the whole crawl has been quiet for ``FAIRFETCH_IDLE_SECONDS``.
-
-    Quiet means: the shared frontier is empty, no worker holds a lease
-    (:mod:`crawler.leases`) *and* no worker has had a request in flight for
-    that long. An empty queue alone is no reason to stop -- another worker may
-    be one response (or one Crawl-delay) away from adding links, or dead with
-    requests that must go back into the frontier. Each busy worker stamps
-    ``active`` (a sorted set: worker -> Redis time in ms) every
-    ``_IDLE_HEARTBEAT`` seconds; idle workers look at the frontier as often,
-    instead of Scrapy's 5 s. The same heartbeat keeps the worker's lease
-    alive and settles the leases the ledger has an outcome for.
-    """
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-        self.idle_ms = int(crawler.settings.getfloat("FAIRFETCH_IDLE_SECONDS", DEFAULT_IDLE_SECONDS) * 1000)
-        found = scaleout_for(crawler)
-        if found is None:
-            raise ScaleOutError("SharedFrontierIdle needs a scaled-out crawl (FAIRFETCH_REDIS_URL)")
-        self.scaleout = found
-        self.worker = found.worker
-        self._stamp: Any = None
-        self._busy_script: Any = None
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> SharedFrontierIdle:
-        ext = cls(crawler)
-        crawler.signals.connect(ext._opened, signal=signals.spider_opened)
-        crawler.signals.connect(ext._idle, signal=signals.spider_idle)
-        crawler.signals.connect(ext._closed, signal=signals.spider_closed)
-        return ext
-
-    @property
-    def _scheduler(self) -> SharedScheduler | None:
-        slot = self.crawler.engine._slot if self.crawler.engine is not None else None
-        scheduler = slot.scheduler if slot is not None else None
-        return scheduler if isinstance(scheduler, SharedScheduler) else None
-
-    def _ledger(self) -> Any:
-        from crawler.session import session_for
-
-        return session_for(self.crawler).ledger
-
-    def _opened(self, spider: Spider) -> None:
-        from twisted.internet import task
-
-        # The engine starts its heartbeat after this signal; an instance value
-        # shadows the class default (5 s) for this worker only.
-        self.crawler.engine._SLOT_HEARTBEAT_INTERVAL = _IDLE_HEARTBEAT
-        self._stamp = task.LoopingCall(self._mark_busy)
-        self._stamp.start(_IDLE_HEARTBEAT, now=True)
-
-    def _mark_busy(self) -> None:
-        engine = self.crawler.engine
-        scheduler = self._scheduler
-        if scheduler is None or engine is None or engine._slot is None or self.scaleout.lost is not None:
-            return
-        busy = bool(engine.downloader.active or not engine.scraper.slot.is_idle())  # type: ignore[union-attr]
-        try:
-            server: redis.Redis = scheduler.server
-            leases = self.scaleout.leases
-            if not busy:
-                leases.keep_alive(server)
-                return
-            leases.settle(server, self._ledger(), idle=False)
-            if self._busy_script is None:
-                self._busy_script = server.register_script(_BUSY)
-            # Alive key, busy stamp (Redis time) and its expiry: one round trip, was four.
-            self._busy_script(keys=[leases.keys.alive(self.worker), scaleout_keys(self.crawler).active],
-                              args=[leases.lease_ms, self.worker, 24 * 3600])
-        except redis.RedisError as exc:
-            scheduler._lost(exc)
-
-    def _idle(self, spider: Spider) -> None:
-        scaleout = self.scaleout
-        scheduler = self._scheduler
-        if scheduler is None or scaleout.lost is not None:
-            return  # let it close: the reason is already set
-        if scheduler.has_pending_requests():
-            raise DontCloseSpider
-        try:
-            server: redis.Redis = scheduler.server
-            leases = scaleout.leases
-            leases.settle(server, self._ledger(), idle=True)
-            if leases.reclaim_dead(server, scheduler.queue, self._ledger()):
-                raise DontCloseSpider  # a dead worker's requests are back in the frontier
-            if leases.taken or leases.others_hold_leases(server):
-                raise DontCloseSpider  # requests still out: settled soon, or taken back once a lease runs out
-            key = scaleout_keys(self.crawler).active
-            now_ms = _redis_ms(server)
-            server.zadd(key, {self.worker: now_ms}, nx=True)  # the quiet period counts from our first idle look
-            last = server.zrevrange(key, 0, 0, withscores=True)
-        except redis.RedisError as exc:
-            scheduler._lost(exc)
-            return
-        last_busy = int(last[0][1]) if last else 0
-        if now_ms - last_busy < self.idle_ms:
-            raise DontCloseSpider
-
-    async def _closed(self, spider: Spider) -> None:
-        if self._stamp is not None and self._stamp.running:
-            self._stamp.stop()
-        scheduler = self._scheduler
-        if scheduler is not None and self.scaleout.lost is None:
-            # After the pipeline's last write: what this worker took and did not finish goes back.
-            try:
-                returned = self.scaleout.leases.hand_back(scheduler.server, scheduler.queue, self._ledger())
-                if returned:
-                    logger.info("%d unfinished requests handed back to the shared frontier", returned)
-            except redis.RedisError as exc:
-                logger.warning("could not hand back this worker's unfinished requests: %s", exc)
-        if scheduler is not None:
-            # Leaving anyway: a stamp left behind only keeps the others waiting idle_seconds.
-            with contextlib.suppress(redis.RedisError):
-                scheduler.server.zrem(scaleout_keys(self.crawler).active, self.worker)
-        await self.scaleout.close()
-
-
-def _redis_ms(server: redis.Redis) -> int:
-    seconds, micros = server.time()
-    return int(seconds) * 1000 + int(micros) // 1000
 
 
 def scaleout_keys(crawler: Crawler) -> CrawlKeys:

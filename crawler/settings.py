@@ -54,7 +54,7 @@ FAIRFETCH_SITEMAPS = True
 
 # --- scale-out (crawler.scaleout) ------------------------------------------------------
 # Set by `fairfetch crawl --redis` together with the scrapy-redis scheduler and the
-# paced download handler (crawler.scaleout.apply_settings): set them only that way, never alone.
+# paced download handler (crawler.shared_crawl.apply_settings): set them only that way, never alone.
 # With a Redis URL the crawl is one worker of a shared crawl: frontier, seen-set,
 # signal documents and Crawl-delay pacing live in Redis under PREFIX<crawl id>:.
 FAIRFETCH_REDIS_URL = None  # None: a crawl on this machine only, Redis never touched
