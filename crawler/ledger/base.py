@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from typing import Any, Self
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
@@ -147,8 +146,13 @@ class LedgerBase:
     # -- idempotent inserts and upserts -----------------------------------
 
     def _insert(self, table: sa.Table) -> Any:
+        # The engine's own dialect package is loaded already; the other one is never needed.
         if self._engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects import postgresql
+
             return postgresql.insert(table)
+        from sqlalchemy.dialects import sqlite
+
         return sqlite.insert(table)
 
     def _insert_ignore(
