@@ -9,11 +9,13 @@ while the reactor goes on fetching: :func:`read_page` parses it once and
 returns the facts its verdict is decided from, its links, its class and its
 text.
 
-* **Back-pressure**: a worker takes one page at a time and a page waits for an
-  idle worker while holding its download slot, so at most the crawl's
-  concurrency of pages wait, and each worker is replaced after
-  ``MAX_TASKS_PER_CHILD`` pages so that a library's caches cannot grow without
-  end.
+* **Back-pressure**: a page waits for a worker after its download has
+  finished (its verdict is decided when the worker has read it, see
+  ``EnforceMiddleware``), in Scrapy's scraper slot, whose size limit
+  (``SCRAPER_SLOT_MAX_ACTIVE_SIZE``) stops new downloads: memory stays
+  bounded, and a wait for a worker never holds one of the crawl's request
+  slots. Each worker is replaced after ``MAX_TASKS_PER_CHILD`` pages so that
+  a library's caches cannot grow without end.
 * **No page lost to a dead process**: the page a killed worker was reading is
   submitted again to a fresh one; a page that keeps killing its worker
   (``MAX_ATTEMPTS``) is read on the reactor instead.

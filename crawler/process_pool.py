@@ -7,11 +7,15 @@ loop: measured on this project's 2-core machine it cost the crawl process
 needs, and the reactor is what limits a crawl's pages per second. Here each
 worker has a duplex pipe whose end is watched by the event loop
 (``loop.add_reader``): a task is one ``send_bytes`` on the loop thread, its
-result one ``recv_bytes`` in the reader callback (~0.04 ms per task).
+result one ``recv_bytes`` in the reader callback (~0.03 ms per task).
 
-* A worker runs one task at a time; callers wait for an idle worker, which is
-  the back-pressure (pages waiting hold their download slot, so memory stays
-  bounded by the crawl's concurrency).
+* Tasks wait in one queue and are handed out from the loop's callbacks: when
+  a result is read, the worker's next task is written before the loop turns
+  again (a worker that waited for a coroutine to wake up and send it more sat
+  idle for a loop turn per page, and under load the pages queued for seconds).
+  Each worker holds up to ``TASKS_PER_WORKER`` tasks, the next waiting in its
+  pipe; a task too big to wait there is sent only to an idle worker. The
+  queue is bounded by the callers (the crawl's scraper slot holds the pages).
 * A worker that dies (killed, out of memory) is noticed as end-of-file on its
   pipe, replaced, and its task handed to the caller as :class:`WorkerDied` to
   resubmit. A worker is also replaced after ``max_tasks`` tasks, so that a
@@ -33,6 +37,7 @@ import multiprocessing
 import os
 import pickle
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -98,16 +103,24 @@ def _exit_when_gone(parent_pid: int) -> None:
             os._exit(0)
 
 
+#: Tasks a worker holds at once: the next one waits in its pipe while it works on the current one,
+#: so a worker never idles until the event loop gets round to reading its result.
+TASKS_PER_WORKER = 2
+#: A task this big or bigger is sent only to an idle worker: it could fill the pipe's buffer
+#: (~200 KB for the socket pair behind a duplex Pipe) and a write would then block the loop.
+QUEUED_TASK_MAX_BYTES = 64 * 1024
+
+
 @dataclass(eq=False)
 class _Worker:
     process: BaseProcess
     conn: Connection
-    tasks: int = 0
-    waiting: asyncio.Future[Any] | None = field(default=None, repr=False)
+    tasks: int = 0  # tasks sent to it
+    held: deque[asyncio.Future[Any]] = field(default_factory=deque, repr=False)  # sent, not answered
 
 
 class ProcessPool:
-    """``processes`` workers, each running one task at a time (see the module docstring)."""
+    """``processes`` workers fed from the event loop (see the module docstring)."""
 
     def __init__(self, processes: int, *, preload: list[str], max_tasks: int) -> None:
         if processes < 1:
@@ -117,8 +130,8 @@ class ProcessPool:
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(preload)
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._idle: asyncio.Queue[_Worker] | None = None
-        self._workers: set[_Worker] = set()
+        self._queue: deque[tuple[bytes, asyncio.Future[Any]]] = deque()  # tasks no worker holds yet
+        self._workers: list[_Worker] = []
         self._closed = False
         self.replaced = 0  # workers started again after one died
 
@@ -127,7 +140,6 @@ class ProcessPool:
         if self._loop is not None:
             return
         self._loop = asyncio.get_running_loop()
-        self._idle = asyncio.Queue()
         self._spawn(self.processes)
 
     def _spawn(self, count: int) -> None:
@@ -157,46 +169,74 @@ class ProcessPool:
         if self._closed:
             self._stop(worker)
             return
-        assert self._loop is not None and self._idle is not None
-        self._workers.add(worker)
+        assert self._loop is not None
+        self._workers.append(worker)
         self._loop.add_reader(worker.conn.fileno(), self._readable, worker)
-        self._idle.put_nowait(worker)
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        """Hand queued tasks to the workers with room, least loaded first; called whenever room appears.
+
+        Called from the reader callback, not from the waiting coroutines: a
+        worker's next task is in its pipe before the loop turns again.
+        """
+        queue = self._queue
+        while queue:
+            payload, future = queue[0]
+            if future.done():  # its caller went away (cancelled)
+                queue.popleft()
+                continue
+            room = TASKS_PER_WORKER if len(payload) < QUEUED_TASK_MAX_BYTES else 1
+            open_workers = [w for w in self._workers if len(w.held) < room and w.tasks < self.max_tasks]
+            if not open_workers:
+                return
+            worker = min(open_workers, key=lambda w: len(w.held))
+            queue.popleft()
+            try:
+                worker.conn.send_bytes(payload)
+            except (BrokenPipeError, OSError) as exc:
+                queue.appendleft((payload, future))  # not sent: another worker takes it
+                self._lost(worker, exc)
+                continue
+            worker.tasks += 1
+            worker.held.append(future)
 
     def _readable(self, worker: _Worker) -> None:
         """A result arrived, or the pipe closed because the worker died."""
-        waiting, worker.waiting = worker.waiting, None
         try:
             ok, value = pickle.loads(worker.conn.recv_bytes())
         except (EOFError, OSError, pickle.UnpicklingError) as exc:
-            self._lost(worker, waiting, exc)
+            self._lost(worker, exc)
+            self._dispatch()
             return
-        if waiting is not None and not waiting.done():
+        future = worker.held.popleft() if worker.held else None
+        if future is not None and not future.done():
             if ok:
-                waiting.set_result(value)
+                future.set_result(value)
             else:
-                waiting.set_exception(value)
-        worker.tasks += 1
-        if worker.tasks >= self.max_tasks:
-            self._retire(worker)
+                future.set_exception(value)
+        if worker.tasks >= self.max_tasks and not worker.held:
+            self._retire(worker)  # its caches go with it
             self._spawn(1)
-        else:
-            assert self._idle is not None
-            self._idle.put_nowait(worker)
+        self._dispatch()
 
-    def _lost(self, worker: _Worker, waiting: asyncio.Future[Any] | None, exc: BaseException) -> None:
+    def _lost(self, worker: _Worker, exc: BaseException) -> None:
+        """A worker died: its tasks fail with WorkerDied (their callers resubmit), a new one starts."""
         self._retire(worker)
         if self._closed:
             return
         self.replaced += 1
-        logger.warning("an extraction process died (%s): started again, its page resubmitted",
+        logger.warning("an extraction process died (%s): started again, its pages resubmitted",
                        type(exc).__name__)
-        if waiting is not None and not waiting.done():
-            waiting.set_exception(WorkerDied(f"worker {worker.process.pid} died"))
+        while worker.held:
+            future = worker.held.popleft()
+            if not future.done():
+                future.set_exception(WorkerDied(f"worker {worker.process.pid} died"))
         self._spawn(1)
 
     def _retire(self, worker: _Worker) -> None:
         if worker in self._workers:
-            self._workers.discard(worker)
+            self._workers.remove(worker)
             assert self._loop is not None
             self._loop.remove_reader(worker.conn.fileno())
         self._stop(worker)
@@ -210,19 +250,9 @@ class ProcessPool:
         """``function(*args)`` in a worker; raises its exception, or :class:`WorkerDied`."""
         if self._loop is None:
             self.start()
-        assert self._idle is not None
-        while True:
-            worker = await self._idle.get()
-            if worker in self._workers:
-                break  # else it died while idle, and was replaced
-        loop = asyncio.get_running_loop()
-        worker.waiting = future = loop.create_future()
-        try:
-            worker.conn.send_bytes(pickle.dumps((function, args), protocol=pickle.HIGHEST_PROTOCOL))
-        except (BrokenPipeError, OSError) as exc:
-            worker.waiting = None
-            self._lost(worker, None, exc)
-            raise WorkerDied(f"worker {worker.process.pid} died") from exc
+        future = asyncio.get_running_loop().create_future()
+        self._queue.append((pickle.dumps((function, args), protocol=pickle.HIGHEST_PROTOCOL), future))
+        self._dispatch()
         return await future
 
     @property
@@ -232,7 +262,7 @@ class ProcessPool:
     def close(self) -> None:
         """Stop every worker: each ends at the end-of-file on its pipe; one that does not is killed."""
         self._closed = True
-        workers, self._workers = list(self._workers), set()
+        workers, self._workers = list(self._workers), []
         for worker in workers:
             if self._loop is not None and not self._loop.is_closed():
                 self._loop.remove_reader(worker.conn.fileno())

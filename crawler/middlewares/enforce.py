@@ -9,7 +9,9 @@ checked like any other URL, on any host.
 After: the response is judged with everything it carries (status, headers,
 markup, licences it links to). HTTP 402 is paid only within the operator's
 price ceiling; errors that survived the retries are logged as such; anything
-else goes on to the spider with the verdict attached.
+else goes on to the spider with the verdict attached, or, for a page read in
+the extraction pool, with the verdict being decided (``decided``): waiting for
+a worker must not hold one of the crawl's request slots.
 
 The parts are in their own modules: reading a response (``responses``), the
 fetch-log rows of refusals and errors (``fetch_log``), price offers, 402s and
@@ -18,6 +20,7 @@ charges (``paying``), and the log of redirect hops (``redirect_log``).
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from scrapy import Request
@@ -81,6 +84,7 @@ __all__ = [
 ]
 
 VERDICT_META = "fairfetch_verdict"  # the verdict after the response, for the spider
+JUDGEMENT_META = "fairfetch_judgement"  # the verdict still being decided (a page read in the pool): decided()
 HTML_META = "fairfetch_html"  # the parsed page (norms.html.HtmlDoc; tree-less if read in the pool), None if not HTML
 PAGE_WORK_META = "fairfetch_page_work"  # the extraction pool's crawler.extract_pool.PageWork for the page
 HEADERS_META = "fairfetch_headers"  # the response's norms.http.HeaderLines, built once per response
@@ -215,10 +219,20 @@ class EnforceMiddleware:
             raise Recorded(f"HTTP {status}")
         origin = await self.fetcher.for_url(request.url)
         self.fetcher.page_answered(origin.origin)
+        judging = self._judge_into_meta(request, response, origin)
+        if is_html(response) and pool_for(self.crawler) is not None:
+            # Read in the pool and decided off the download path: the page waits for a worker
+            # without holding one of the crawl's request slots; the spider awaits the verdict
+            # (decided()) before it uses the response.
+            request.meta[JUDGEMENT_META] = asyncio.ensure_future(judging)
+            return response
+        await judging
+        return response
+
+    async def _judge_into_meta(self, request: Request, response: Response, origin: OriginSignals) -> None:
         verdict, page_ids = await self._judge(request, response, origin)
         request.meta[VERDICT_META] = verdict
         request.meta[SIGNAL_IDS_META] = list(dict.fromkeys([*origin.signal_ids, *page_ids]))
-        return response
 
     async def _judge(
         self, request: Request, response: Response, origin: OriginSignals
@@ -277,3 +291,16 @@ class EnforceMiddleware:
         # after this middleware, e.g. the redirect limit); only a price offer is undone.
         self.session.wallet.release(request.meta.pop(OFFER_META, None))
         return None
+
+
+async def decided(response: Response) -> None:
+    """Wait until ``response`` carries its verdict (``VERDICT_META``).
+
+    A page read in the extraction pool is decided after ``process_response``
+    has let it go, so that it does not hold a request slot while it waits for
+    a worker; the spider awaits this before it uses the response. Any other
+    response is decided already.
+    """
+    pending = response.meta.pop(JUDGEMENT_META, None)
+    if pending is not None:
+        await pending

@@ -42,8 +42,10 @@ from crawler.middlewares.enforce import (
     GATE_STATUSES,
     HEADERS_META,
     HTML_META,
+    JUDGEMENT_META,
     PAGE_WORK_META,
     VERDICT_META,
+    decided,
 )
 from crawler.middlewares.responses import scrapy_header_lines
 from crawler.page_links import normal_or_none
@@ -202,6 +204,34 @@ class FairSpider(scrapy.Spider):
     # --- responses -------------------------------------------------------------------
 
     def parse(self, response: Response, **_: Any) -> Iterator[Any] | AsyncIterator[Any]:
+        if JUDGEMENT_META in response.meta:  # read in the pool, its verdict being decided (EnforceMiddleware)
+            self._enter_pool()
+            return self._parse_when_decided(response)
+        return self._parse_decided(response)
+
+    def _enter_pool(self) -> None:
+        """Count a page going into the pool: done for --max-pages, so that the pages in it do not overshoot."""
+        self._in_pool += 1
+        s = self.session
+        if s.max_pages and self.pages_done() >= s.max_pages:
+            from scrapy.utils.defer import _schedule_coro
+
+            _schedule_coro(self.crawler.engine.close_spider_async(reason="max_pages"))
+
+    async def _parse_when_decided(self, response: Response) -> AsyncIterator[Any]:
+        try:
+            await decided(response)
+        finally:
+            self._in_pool -= 1
+        outputs = self._parse_decided(response)
+        if isinstance(outputs, AsyncIterator):
+            async for output in outputs:
+                yield output
+        else:
+            for output in outputs:
+                yield output
+
+    def _parse_decided(self, response: Response) -> Iterator[Any] | AsyncIterator[Any]:
         read: PageWork | None = response.meta.get(PAGE_WORK_META)
         if read is not None and (
             not self.session.extract
@@ -211,13 +241,7 @@ class FairSpider(scrapy.Spider):
             return self._outputs(response, read)
         pool = pool_for(self.crawler)
         if pool is not None and response.meta.get(HTML_META) is not None:
-            self._in_pool += 1
-            s = self.session
-            if s.max_pages and self.pages_done() >= s.max_pages:
-                # Counted when it enters the pool, so that pages extracted meanwhile do not overshoot the limit.
-                from scrapy.utils.defer import _schedule_coro
-
-                _schedule_coro(self.crawler.engine.close_spider_async(reason="max_pages"))
+            self._enter_pool()
             return self._parse_in_pool(response, pool)
         return self._outputs(response, None)
 
