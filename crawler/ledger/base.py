@@ -15,11 +15,13 @@ package's own transactions, not an API for code outside ``crawler.ledger``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Self
 
 import sqlalchemy as sa
+from pydantic_core import to_json
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
@@ -27,13 +29,18 @@ from crawler.ledger import migrations
 from crawler.ledger.database import (
     DEFAULT_DB_URL,
     PG_SCHEMA_LOCK,
+    EncodedJSON,
     LedgerError,
+    dump_json,
     first_line,
     make_engine,
     require_sqlite_file,
     safe_url,
 )
 from crawler.ledger.models import CRAWLS, REQUIRED_TABLES, TABLES
+
+# JSON texts kept by ``LedgerBase._json_text``; a full cache starts over.
+JSON_TEXTS = 512
 
 
 def check_length(name: str, value: str, limit: int) -> str:
@@ -67,6 +74,9 @@ class LedgerBase:
         # valid: pages citing it need not look it up again.
         self._known_snapshots: set[int] = set()
         self._statements: dict[tuple[Any, ...], Any] = {}
+        # None where the engine would encode an EncodedJSON again (not SQLite or PostgreSQL).
+        passes_through = getattr(self._engine.dialect, "_json_serializer", None) is dump_json
+        self._json_texts: dict[bytes, EncodedJSON] | None = {} if passes_through else None
         try:
             if not create:
                 with self._read() as conn:  # a reader never takes SQLite's write lock
@@ -144,6 +154,31 @@ class LedgerBase:
                 yield conn
 
     # -- idempotent inserts and upserts -----------------------------------
+
+    def _json_text(self, value: Any) -> Any:
+        """``value`` for a JSON column, as the JSON text it is stored as, from a cache of recent ones.
+
+        A page's decisions, evidence, obligations, signal ids and purposes
+        mostly repeat those of the page before; ``json.dumps`` of each cost
+        the crawl's reactor thread more than serialising it in Rust to look it
+        up. ``value`` must be plain JSON (``storable_json``'s output): then
+        equal Rust JSON means equal ``json.dumps`` text, so the bytes stored
+        are those SQLAlchemy would have written. Without a pass-through
+        serializer (see ``database.dump_json``) ``value`` is returned as it is.
+        """
+        cache = self._json_texts
+        if cache is None:
+            return value
+        try:
+            key = to_json(value)
+        except ValueError:  # not storable after all: encoded where it always was
+            return value
+        text = cache.get(key)
+        if text is None:
+            if len(cache) >= JSON_TEXTS:
+                cache.clear()
+            text = cache[key] = EncodedJSON(json.dumps(value))
+        return text
 
     def _insert(self, table: sa.Table) -> Any:
         # The engine's own dialect package is loaded already; the other one is never needed.

@@ -11,6 +11,7 @@ checking its tables.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Callable
@@ -36,6 +37,19 @@ class LedgerError(RuntimeError):
     """The ledger could not do what was asked. The message says why, in plain words."""
 
 
+class EncodedJSON(str):
+    """JSON text the ledger encoded itself (a value repeated page after page, cached): written as it is."""
+
+    __slots__ = ()
+
+
+def dump_json(value: Any) -> str:
+    """The SQLite and PostgreSQL engines' JSON serializer: ``json.dumps`` as before, ``EncodedJSON`` passed through."""
+    if type(value) is EncodedJSON:
+        return str.__str__(value)
+    return json.dumps(value)
+
+
 def make_engine(db_url: str) -> Engine:
     """The engine for ``db_url``; a bad URL or a missing driver is a ``LedgerError``."""
     try:
@@ -45,6 +59,8 @@ def make_engine(db_url: str) -> Engine:
     try:
         if url.get_backend_name() == "sqlite":
             return _sqlite_engine(url)
+        if url.get_backend_name() == "postgresql":
+            return sa.create_engine(url, pool_pre_ping=True, json_serializer=dump_json)
         return sa.create_engine(url, pool_pre_ping=True)
     except (ModuleNotFoundError, sa.exc.NoSuchModuleError) as exc:
         raise LedgerError(f"no database driver for {url.drivername!r}: {exc}") from exc
@@ -87,6 +103,7 @@ def _sqlite_engine(url: sa.URL) -> Engine:
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     kwargs: dict[str, Any] = {
         "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+        "json_serializer": dump_json,
     }
     if in_memory:
         # One shared connection, or every thread would see its own empty database.

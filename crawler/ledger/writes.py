@@ -117,7 +117,7 @@ class LedgerWrites(LedgerBase):
         crawl_ids: set[str] = set()
         cited: set[int] = set()
         for page in pages:
-            values = _page_values(page)
+            values = _page_values(page, self._json_text)
             earlier = rows.get(values["url_key"])
             if earlier is not None:
                 # As if written in order: the first record inserted the row (its
@@ -131,7 +131,8 @@ class LedgerWrites(LedgerBase):
             cited.update(page.signal_ids)
             if page.fetch is not None:
                 crawl_ids.add(page.fetch.crawl_id)
-                fetches.setdefault(page.fetch.key, _fetch_values(page.fetch))
+                key = values["url_key"] if page.fetch.url == page.url else None
+                fetches.setdefault(page.fetch.key, _fetch_values(page.fetch, key))
         with self._write() as conn:
             for crawl_id in crawl_ids:
                 self._require_crawl(conn, crawl_id)
@@ -207,7 +208,8 @@ class LedgerWrites(LedgerBase):
             )
 
 
-def _page_values(page: PageRecord) -> dict[str, Any]:
+def _page_values(page: PageRecord, json_text: Callable[[Any], Any]) -> dict[str, Any]:
+    """The row; ``json_text`` encodes the JSON columns that repeat from page to page (not metadata: its links differ)."""
     return {
         "url": page.url,
         "url_key": url_key(page.url),
@@ -220,15 +222,15 @@ def _page_values(page: PageRecord) -> dict[str, Any]:
         "content_hash": page.content_hash,
         "text": page.text,
         "metadata": page.metadata,
-        "decisions": page.decisions,
-        "evidence": page.evidence,
-        "obligations": page.obligations,
-        "signal_ids": list(page.signal_ids),
+        "decisions": json_text(page.decisions),
+        "evidence": json_text(page.evidence),
+        "obligations": json_text(page.obligations),
+        "signal_ids": json_text(list(page.signal_ids)),
         "source_class": page.source_class,
         "page_role": page.page_role,
         "platform": page.platform,
         "user_agent": page.user_agent,
-        "purposes": page.purposes,
+        "purposes": json_text(page.purposes),
         "etag": page.etag,
         "last_modified": page.last_modified,
         "revoked_at": None,  # a newer fetch that keeps the text lifts an earlier revocation
@@ -250,12 +252,13 @@ def _not_newer_than(fetched_at: datetime) -> Callable[[Mapping[Any, Any]], bool]
     return lambda row: naive_utc(row["fetched_at"]) <= naive_utc(fetched_at)
 
 
-def _fetch_values(entry: FetchRecord) -> dict[str, Any]:
+def _fetch_values(entry: FetchRecord, key: str | None = None) -> dict[str, Any]:
+    """The fetch-log row; ``key`` is ``url_key(entry.url)`` when the caller has it already."""
     return {
         "key": entry.key,
         "crawl_id": entry.crawl_id,
         "url": entry.url,
-        "url_key": url_key(entry.url),
+        "url_key": key or url_key(entry.url),
         "at": entry.at,
         "outcome": entry.outcome,
         "reason": entry.reason,
