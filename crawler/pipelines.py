@@ -10,13 +10,16 @@ batch's one transaction.
 What this costs on a ``kill -9``: the pages of the unwritten batch are not in
 the ledger, so the resumed crawl (whose frontier is the ledger) fetches them
 again. No row is lost or duplicated: a page is either in the ledger with its
-fetch-log row or in neither.
+fetch-log row or in neither. The refusals recorded meanwhile
+(``crawler.ledger.refusals.hold_refusals``) are written in the same
+transaction, or on their own when no page is pending, on the same schedule.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -26,6 +29,14 @@ from twisted.internet.task import LoopingCall
 
 from crawler.items import PageItem
 from crawler.ledger import FetchRecord, LedgerError, PageRecord
+from crawler.ledger.refusals import (
+    HeldRefusals,
+    Refusal,
+    hold_refusals,
+    record_refusals,
+    release_refusals,
+    write_refusals,
+)
 from crawler.ledger.revocation import RevocationRecord, record_revocations
 from crawler.session import CrawlSession, session_for
 from norms.classify import HostProfile
@@ -51,6 +62,7 @@ class LedgerPipeline:
         self._pending: list[tuple[PageRecord, bool]] = []  # (record, permitted)
         self._revocations: dict[str, RevocationRecord] = {}  # url -> written after its page
         self._oldest = 0.0  # time.monotonic() when the first pending page arrived
+        self._refusals: HeldRefusals | None = None  # held while the spider is open
         self._timer = LoopingCall(self._flush_if_due)
         crawler.signals.connect(self.flush, signal=signals.spider_idle)
 
@@ -59,6 +71,7 @@ class LedgerPipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
+        self._refusals = hold_refusals(self.session.ledger)
         self._timer.start(BATCH_SECONDS, now=False)
 
     def process_item(self, item: Any) -> Any:
@@ -113,7 +126,10 @@ class LedgerPipeline:
         return item
 
     def _flush_if_due(self) -> None:
-        if self._pending and time.monotonic() - self._oldest >= BATCH_SECONDS:
+        now, held = time.monotonic(), self._refusals
+        if (self._pending and now - self._oldest >= BATCH_SECONDS) or (
+            held is not None and held.rows and now - held.since >= BATCH_SECONDS
+        ):
             self.flush()
 
     def flush(self) -> None:
@@ -122,16 +138,20 @@ class LedgerPipeline:
         A page the ledger refuses (it cites a snapshot the ledger does not
         hold, or the database fails) is logged as an error, counted under
         ``errors_by_kind["ledger"]`` and taken out of the stored tallies, and
-        does not keep the rest of its batch out of the ledger.
+        does not keep the rest of its batch out of the ledger. The refusals
+        held since the last flush go in the same transaction.
         """
         pending, self._pending = self._pending, []
+        refusals = self._refusals.take() if self._refusals is not None else []
         if not pending:
+            self._write_refusals(refusals)
             return
         ledger = self.session.ledger
         written: list[PageRecord] = []
         try:
-            ledger.record_pages([record for record, _ in pending])
-            written = [record for record, _ in pending]
+            also = partial(write_refusals, ledger, refusals) if refusals else None
+            ledger.record_pages([record for record, _ in pending], also=also)
+            written, refusals = [record for record, _ in pending], []
         except (LedgerError, sa.exc.SQLAlchemyError) as exc:
             if len(pending) == 1:
                 self._lost(*pending[0], exc)
@@ -142,7 +162,15 @@ class LedgerPipeline:
                         written.append(record)
                     except (LedgerError, sa.exc.SQLAlchemyError) as exc:
                         self._lost(record, permitted, exc)
+        self._write_refusals(refusals)  # those of a failed batch, on their own
         self._revoke(written)
+
+    def _write_refusals(self, refusals: list[Refusal]) -> None:
+        try:
+            record_refusals(self.session.ledger, refusals)
+        except (LedgerError, sa.exc.SQLAlchemyError) as exc:
+            self.session.summary.errors["ledger"] += len(refusals)
+            logger.error("could not write %d refusal(s) to the ledger: %s", len(refusals), exc)
 
     def _revoke(self, written: list[PageRecord]) -> None:
         """Page-level revocations of the pages just written (their rows must exist first)."""
@@ -180,6 +208,8 @@ class LedgerPipeline:
         if self._timer.running:
             self._timer.stop()
         self.flush()
+        self._refusals = None
+        self._write_refusals(release_refusals(self.session.ledger))  # refusals from now on are written at once
         for host, profile in self.profiles.items():
             for stats in self.session.sitemap_stats.get(host, ()):
                 profile.add_sitemap(stats)

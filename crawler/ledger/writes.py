@@ -99,7 +99,9 @@ class LedgerWrites(LedgerBase):
         """
         self.record_pages([page])
 
-    def record_pages(self, pages: Sequence[PageRecord]) -> None:
+    def record_pages(
+        self, pages: Sequence[PageRecord], also: Callable[[Connection], None] | None = None
+    ) -> None:
         """Write several pages and their fetch-log rows in one transaction: all of them or none.
 
         The crawler batches its pages because the per-transaction cost
@@ -108,9 +110,14 @@ class LedgerWrites(LedgerBase):
         order: per URL the latest ``fetched_at`` wins (a later record on a
         tie), an older fetch never overwrites a newer row already stored, and
         fetch-log rows stay idempotent. A page citing a snapshot id the ledger
-        does not hold fails the whole batch with a ``LedgerError``.
+        does not hold fails the whole batch with a ``LedgerError``. ``also``
+        writes more rows in the same transaction (the crawl's refusals held
+        since the last batch, ``crawler.ledger.refusals.hold_refusals``).
         """
         if not pages:
+            if also is not None:
+                with self._write() as conn:
+                    also(conn)
             return
         rows: dict[str, dict[str, Any]] = {}
         fetches: dict[str, dict[str, Any]] = {}
@@ -142,23 +149,20 @@ class LedgerWrites(LedgerBase):
                     self._upsert_statement(PAGES, ["url_key"], _PAGE_UPDATE, _newer_fetch),
                     list(rows.values()),
                 )
-                if fetches:
-                    conn.execute(
-                        self._ignore_many_statement(FETCH_LOG, ["key"]), list(fetches.values())
+            else:
+                for values in rows.values():
+                    self._upsert(
+                        conn,
+                        PAGES,
+                        values,
+                        ["url_key"],
+                        _PAGE_UPDATE,
+                        only_if=_newer_fetch,
+                        only_if_py=_not_newer_than(values["fetched_at"]),
                     )
-                return
-            for values in rows.values():
-                self._upsert(
-                    conn,
-                    PAGES,
-                    values,
-                    ["url_key"],
-                    _PAGE_UPDATE,
-                    only_if=_newer_fetch,
-                    only_if_py=_not_newer_than(values["fetched_at"]),
-                )
-            for values in fetches.values():
-                self._insert_ignore(conn, FETCH_LOG, values, ["key"])
+            self._insert_fetches(conn, list(fetches.values()))
+            if also is not None:
+                also(conn)
 
     def _check_signal_ids(self, conn: Connection, ids: Iterable[int]) -> None:
         """A ``LedgerError`` if a page cites a snapshot the ledger does not hold (ids seen before are trusted)."""
@@ -181,6 +185,24 @@ class LedgerWrites(LedgerBase):
     def _record_fetch(self, conn: Connection, entry: FetchRecord) -> None:
         self._require_crawl(conn, entry.crawl_id)
         self._insert_ignore(conn, FETCH_LOG, _fetch_values(entry), ["key"])
+
+    def _record_fetches(self, conn: Connection, entries: Sequence[FetchRecord]) -> None:
+        """Several fetch-log rows in one statement where the backend has a native insert-or-ignore."""
+        for crawl_id in {entry.crawl_id for entry in entries}:
+            self._require_crawl(conn, crawl_id)
+        rows: dict[str, dict[str, Any]] = {}
+        for entry in entries:  # the first of a replayed entry is kept, as written one by one
+            rows.setdefault(entry.key, _fetch_values(entry))
+        self._insert_fetches(conn, list(rows.values()))
+
+    def _insert_fetches(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        if self._native_upsert:
+            conn.execute(self._ignore_many_statement(FETCH_LOG, ["key"]), rows)
+            return
+        for values in rows:
+            self._insert_ignore(conn, FETCH_LOG, values, ["key"])
 
     def set_host_class(
         self,

@@ -2,7 +2,8 @@
 
 A batch must leave the ledger exactly as writing its pages one by one would,
 be all-or-nothing, and the pipeline must not let one bad page keep the rest of
-its batch out of the ledger.
+its batch out of the ledger. The refusals the pipeline holds meanwhile end up
+as if each had been written at once, even when their batch fails.
 """
 
 from __future__ import annotations
@@ -17,7 +18,15 @@ from hypothesis import strategies as st
 from scrapy.utils.test import get_crawler
 
 from crawler.items import PageItem
-from crawler.ledger import Ledger, LedgerError
+from crawler.ledger import FetchRecord, Ledger, LedgerError
+from crawler.ledger.refusals import (
+    export_refusals,
+    hold_refusals,
+    record_refusal,
+    record_refusals,
+    release_refusals,
+    url_history,
+)
 from crawler.pipelines import BATCH_PAGES, LedgerPipeline
 from crawler.session import session_for
 from tests.crawler.test_ledger import CRAWL, T0, page, robots, start
@@ -151,3 +160,70 @@ def test_one_bad_page_does_not_keep_its_batch_out(pipeline: LedgerPipeline) -> N
     assert ledger.page("https://a.example/bad") is None
     summary = pipeline.session.summary
     assert summary.stored == 2 and summary.errors["ledger"] == 1
+
+
+# -- refusals held by the pipeline -------------------------------------------------------------
+
+
+def _refuse(ledger: Ledger, url: str) -> None:
+    entry = FetchRecord(crawl_id=CRAWL, url=url, at=T0, outcome="refused", reason="robots.txt disallow")
+    evidence = [{"signal": "robots.txt", "source": "https://a.example/robots.txt", "raw": "Disallow: /private"}]
+    record_refusal(ledger, entry, kind="robots.txt", evidence=evidence, signal_ids=[])
+
+
+def _refused(ledger: Ledger) -> list[str]:
+    return sorted(f["url"] for f in ledger.fetch_log() if f["outcome"] == "refused")
+
+
+def test_held_refusals_wait_for_the_next_batch_and_keep_their_evidence(pipeline: LedgerPipeline) -> None:
+    ledger = pipeline.session.ledger
+    pipeline.open_spider()
+    _refuse(ledger, "https://a.example/private/1")
+    _refuse(ledger, "https://a.example/private/1")  # replayed: still one row
+    _refuse(ledger, "https://a.example/private/2")
+    assert _refused(ledger) == []  # held
+    pipeline.process_item(_item("https://a.example/page"))
+    pipeline.flush()
+    assert _refused(ledger) == ["https://a.example/private/1", "https://a.example/private/2"]
+    history = url_history(ledger, "https://a.example/private/1")
+    assert history is not None and history["refusals"][0]["kind"] == "robots.txt"
+    assert history["refusals"][0]["evidence"][0]["raw"] == "Disallow: /private"
+    _refuse(ledger, "https://a.example/private/3")  # no page pending: written on their own
+    pipeline.flush()
+    assert len(_refused(ledger)) == 3
+    _refuse(ledger, "https://a.example/private/4")
+    pipeline.close_spider()  # the last ones; from now on written at once
+    _refuse(ledger, "https://a.example/private/5")
+    assert len(_refused(ledger)) == 5 and ledger.counts()["fetch_rows"] == 6
+
+
+def test_refusals_of_a_failed_batch_are_still_written(pipeline: LedgerPipeline) -> None:
+    ledger = pipeline.session.ledger
+    pipeline.open_spider()
+    _refuse(ledger, "https://a.example/private/1")
+    pipeline.process_item(_item("https://a.example/bad", signal_ids=[12345]))  # fails the batch
+    pipeline.close_spider()
+    assert _refused(ledger) == ["https://a.example/private/1"]
+    assert ledger.page("https://a.example/bad") is None
+    assert pipeline.session.summary.errors["ledger"] == 1
+
+
+@pytest.mark.parametrize("portable", [False, True])
+def test_written_refusals_are_those_written_one_by_one(portable: bool) -> None:
+    one_by_one, held = _fresh(), _fresh()
+    held._native_upsert = one_by_one._native_upsert = not portable
+    try:
+        urls = ["https://a.example/x", "https://a.example/y", "https://a.example/x"]
+        for url in urls:
+            _refuse(one_by_one, url)
+        holder = hold_refusals(held)
+        for url in urls:
+            _refuse(held, url)
+        record_refusals(held, holder.take())
+        assert release_refusals(held) == []
+        for ledger in (one_by_one, held):
+            assert _refused(ledger) == ["https://a.example/x", "https://a.example/y"]
+        assert [r for r in export_refusals(held)] == [r for r in export_refusals(one_by_one)]
+    finally:
+        one_by_one.close()
+        held.close()
