@@ -14,7 +14,7 @@ starts again from the seeds, and every URL the ledger already holds for this
 crawl is *replayed* from its stored outlinks instead of being fetched again.
 Nothing in the ledger is fetched twice and nothing in flight at the kill is
 lost; the pages of the one batch the pipeline had not yet written
-(``crawler.pipelines``: at most 50 pages or 0.25 s of crawling) are not in the
+(``crawler.pipelines``: at most 100 pages or 0.25 s of crawling) are not in the
 ledger, so they are fetched again.
 """
 
