@@ -1,7 +1,8 @@
 """The ``fair`` spider: follows links from the seeds and turns each judged response into a page row.
 
 All enforcement happens in the downloader middlewares before a response gets
-here; the spider decides only what to keep: the text when a declared purpose
+here (a page read in the extraction pool arrives while its verdict is being
+decided there, and is used once it is: ``decided``); the spider decides only what to keep: the text when a declared purpose
 allows it (minus the parts the publisher excluded), decisions, evidence and
 metadata always (the row is built in ``crawler.spiders.page_item``). With a
 depth limit, links are followed from each page's shortest depth
@@ -221,6 +222,11 @@ class FairSpider(scrapy.Spider):
     async def _parse_when_decided(self, response: Response) -> AsyncIterator[Any]:
         try:
             await decided(response)
+        except Exception as exc:  # an error in the judgement is the page's error row, as a download's would be
+            failure = Failure(exc)
+            failure.request = response.request  # type: ignore[attr-defined]
+            self.failed(failure)
+            return
         finally:
             self._in_pool -= 1
         outputs = self._parse_decided(response)
