@@ -146,10 +146,6 @@ class ExtractPool:
         """Start the processes now (on the event loop): they start while robots.txt is fetched."""
         self._pool.start()
 
-    @property
-    def pid_list(self) -> list[int]:
-        """The pool's process ids (for tests and the operator's ``ps``)."""
-        return self._pool.pids
 
     async def read(self, body: bytes, html: str, url: str, headers: HeaderLines | None, tokens: tuple[str, ...],
                    extract_text: bool) -> PageWork:

@@ -255,9 +255,6 @@ class ProcessPool:
         self._dispatch()
         return await future
 
-    @property
-    def pids(self) -> list[int]:
-        return sorted(w.process.pid for w in self._workers if w.process.pid is not None)
 
     def close(self) -> None:
         """Stop every worker: each ends at the end-of-file on its pipe; one that does not is killed."""
